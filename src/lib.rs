@@ -1,0 +1,23 @@
+//! # loxwarden
+//!
+//! A safety-first MCP server between an AI assistant and a Loxone Miniserver. The code is laid
+//! out along the path every command takes:
+//!
+//! ```text
+//! AI client → ssh → `loxwarden serve` (mcp: stdio JSON-RPC) → tools → intent (parse, resolve
+//! against the structure file) → safety guard (compiled table, posture, rate limits, estop
+//! latch, link health) → consent (MCP elicitation, human only) → loxone (token auth, TLS or
+//! command encryption) → Miniserver → its real answer → audit → tool result
+//! ```
+//!
+//! Nothing on that path is optional: a module that is not called on it does not exist here.
+
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod health;
+pub mod logger;
+pub mod loxone;
+pub mod mcp;
+pub mod run;

@@ -1,0 +1,159 @@
+//! The live state cache: state UUID → last value and when it arrived.
+//!
+//! Why: the Miniserver's documented way to report state is the websocket event tables (CWM
+//! "States"; HTTP reply values "are not fully implemented"). Every read tool reports a value
+//! *with its age*, and every control result reads back the state that followed the command, so
+//! the cache records the monotonic time of each update and lets a caller wait for the next one.
+//!
+//! One writer (the link thread) applies whole event tables under one lock; readers take
+//! snapshots of the few states they need.
+
+use std::collections::HashMap;
+use std::sync::{Condvar, Mutex, RwLock};
+use std::time::Duration;
+
+use super::uuid::Uuid;
+use crate::clock::Mono;
+
+/// A state's value: value events carry numbers, text events carry text (often JSON).
+#[derive(Clone, Debug, PartialEq)]
+pub enum StateValue {
+    Number(f64),
+    Text(String),
+}
+
+impl StateValue {
+    pub fn as_number(&self) -> Option<f64> {
+        match self {
+            StateValue::Number(n) => Some(*n),
+            StateValue::Text(_) => None,
+        }
+    }
+    pub fn as_text(&self) -> Option<&str> {
+        match self {
+            StateValue::Text(t) => Some(t),
+            StateValue::Number(_) => None,
+        }
+    }
+}
+
+/// One cached state.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StateEntry {
+    pub value: StateValue,
+    /// Monotonic time of the last update.
+    pub updated: Mono,
+}
+
+/// Read access to live states, as the pure safety core sees it.
+pub trait LiveStates {
+    fn entry(&self, state: &Uuid) -> Option<StateEntry>;
+    fn number(&self, state: &Uuid) -> Option<f64> {
+        self.entry(state).and_then(|e| e.value.as_number())
+    }
+}
+
+/// The shared cache.
+#[derive(Debug, Default)]
+pub struct StateCache {
+    map: RwLock<HashMap<Uuid, StateEntry>>,
+    generation: Mutex<u64>,
+    changed: Condvar,
+}
+
+impl StateCache {
+    pub fn new() -> StateCache {
+        StateCache::default()
+    }
+
+    /// Applies a batch of updates (one event table) and wakes waiters once.
+    pub fn apply<I>(&self, updates: I, now: Mono)
+    where
+        I: IntoIterator<Item = (Uuid, StateValue)>,
+    {
+        {
+            let mut map = self.map.write().unwrap_or_else(|e| e.into_inner());
+            for (uuid, value) in updates {
+                map.insert(
+                    uuid,
+                    StateEntry {
+                        value,
+                        updated: now,
+                    },
+                );
+            }
+        }
+        let mut g = self.generation.lock().unwrap_or_else(|e| e.into_inner());
+        *g += 1;
+        self.changed.notify_all();
+    }
+
+    /// Forgets everything (after a structure change or a reconnect before the initial tables).
+    pub fn clear(&self) {
+        self.map.write().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+
+    pub fn len(&self) -> usize {
+        self.map.read().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// A counter that increases with every applied batch.
+    pub fn generation(&self) -> u64 {
+        *self.generation.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Blocks until a batch newer than `seen` arrives or `timeout` passes; returns the
+    /// generation now current.
+    pub fn wait_newer(&self, seen: u64, timeout: Duration) -> u64 {
+        let g = self.generation.lock().unwrap_or_else(|e| e.into_inner());
+        let (g, _) = self
+            .changed
+            .wait_timeout_while(g, timeout, |g| *g <= seen)
+            .unwrap_or_else(|e| e.into_inner());
+        *g
+    }
+}
+
+impl LiveStates for StateCache {
+    fn entry(&self, state: &Uuid) -> Option<StateEntry> {
+        self.map
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(state)
+            .cloned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn u(n: u8) -> Uuid {
+        Uuid::from_bytes([n; 16])
+    }
+
+    #[test]
+    fn updates_record_value_and_time() {
+        let c = StateCache::new();
+        c.apply([(u(1), StateValue::Number(0.5))], Mono(42));
+        let e = c.entry(&u(1)).unwrap();
+        assert_eq!(e.value, StateValue::Number(0.5));
+        assert_eq!(e.updated, Mono(42));
+        assert_eq!(c.number(&u(1)), Some(0.5));
+        assert_eq!(c.number(&u(2)), None);
+    }
+
+    #[test]
+    fn a_waiter_wakes_on_the_next_batch() {
+        let c = std::sync::Arc::new(StateCache::new());
+        let g0 = c.generation();
+        let c2 = c.clone();
+        let t = std::thread::spawn(move || c2.wait_newer(g0, Duration::from_secs(5)));
+        c.apply([(u(3), StateValue::Text("x".into()))], Mono(1));
+        assert!(t.join().unwrap() > g0);
+    }
+}
