@@ -297,22 +297,185 @@ impl Config {
 
     fn validate(&self) -> Result<(), String> {
         let m = &self.miniserver;
-        if !(m.url.starts_with("http://") || m.url.starts_with("https://")) {
-            return Err(format!(
-                "miniserver.url must start with http:// or https:// (got {:?})",
-                m.url
-            ));
-        }
+        let url = parse_ms_url(&m.url)?;
         if m.user.trim().is_empty() {
             return Err("miniserver.user must name the Loxone user loxwarden logs in as".into());
         }
-        if self.link.keepalive_interval_s == 0 || self.link.keepalive_deadline_s == 0 {
+        if m.user.chars().any(char::is_control) || m.user.len() > 64 {
             return Err(
-                "link.keepalive_interval_s and link.keepalive_deadline_s must be at least 1".into(),
+                "miniserver.user must be at most 64 characters without control characters".into(),
             );
+        }
+        if let Some(a) = &m.address {
+            parse_address(a, url.port)?;
+        }
+        if let Some(fp) = &m.tls_fingerprint {
+            if crate::loxone::tls::Fingerprint::parse(fp).is_none() {
+                return Err(format!(
+                    "miniserver.tls_fingerprint must be a SHA-256 fingerprint (64 hex digits, colons allowed), got {fp:?}"
+                ));
+            }
+            if !m.tls_verify {
+                return Err(
+                    "miniserver.tls_fingerprint pins the certificate, tls_verify = false turns checks off: choose one".into(),
+                );
+            }
+        }
+        let l = &self.link;
+        if !(1..=240).contains(&l.keepalive_interval_s) {
+            return Err("link.keepalive_interval_s must be 1 to 240 (the Miniserver drops clients silent for 5 minutes)".into());
+        }
+        if l.keepalive_deadline_s == 0 || l.keepalive_deadline_s > l.keepalive_interval_s {
+            return Err("link.keepalive_deadline_s must be at least 1 and at most link.keepalive_interval_s".into());
+        }
+        if l.structure_check_interval_s == 0 {
+            return Err("link.structure_check_interval_s must be at least 1".into());
+        }
+        if !(1..=120).contains(&l.command_timeout_s) {
+            return Err("link.command_timeout_s must be 1 to 120".into());
+        }
+        if !(1..=3600).contains(&l.max_backoff_s) {
+            return Err("link.max_backoff_s must be 1 to 3600".into());
+        }
+        for (key, p) in [
+            ("paths.state_dir", &self.paths.state_dir),
+            ("paths.audit_log", &self.paths.audit_log),
+            ("paths.socket", &self.paths.socket),
+        ] {
+            if !p.is_absolute() {
+                return Err(format!(
+                    "{key} must be an absolute path (got {})",
+                    p.display()
+                ));
+            }
         }
         Ok(())
     }
+
+    /// Settings that are valid but have no effect with this URL, for a warning at start.
+    pub fn ignored_settings(&self) -> Vec<&'static str> {
+        let m = &self.miniserver;
+        let mut out = Vec::new();
+        if m.url.starts_with("http://") {
+            if m.tls_fingerprint.is_some() {
+                out.push("miniserver.tls_fingerprint (the url is http://)");
+            }
+            if m.ca_file.is_some() {
+                out.push("miniserver.ca_file (the url is http://)");
+            }
+            if !m.tls_verify {
+                out.push("miniserver.tls_verify (the url is http://)");
+            }
+        }
+        out
+    }
+
+    /// The Miniserver URL, parsed (valid after [`Config::parse`]).
+    pub fn ms_url(&self) -> Result<MsUrl, String> {
+        parse_ms_url(&self.miniserver.url)
+    }
+}
+
+/// The parts of `miniserver.url` the link uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MsUrl {
+    pub tls: bool,
+    /// Host name or IP address as written (IPv6 without brackets).
+    pub host: String,
+    pub port: u16,
+}
+
+impl MsUrl {
+    /// `scheme://host[:port]` for building request URLs.
+    pub fn base(&self) -> String {
+        let scheme = if self.tls { "https" } else { "http" };
+        let host = if self.host.contains(':') {
+            format!("[{}]", self.host)
+        } else {
+            self.host.clone()
+        };
+        let default_port = if self.tls { 443 } else { 80 };
+        if self.port == default_port {
+            format!("{scheme}://{host}")
+        } else {
+            format!("{scheme}://{host}:{}", self.port)
+        }
+    }
+}
+
+/// Parses `http(s)://host[:port][/]`. No user info (credentials never go in a URL), no path,
+/// query or fragment.
+pub fn parse_ms_url(url: &str) -> Result<MsUrl, String> {
+    let bad = |why: &str| format!("miniserver.url {url:?}: {why}");
+    let (tls, rest) = if let Some(r) = url.strip_prefix("https://") {
+        (true, r)
+    } else if let Some(r) = url.strip_prefix("http://") {
+        (false, r)
+    } else {
+        return Err(bad("must start with http:// or https://"));
+    };
+    let rest = rest.strip_suffix('/').unwrap_or(rest);
+    if rest.contains('@') {
+        return Err(bad(
+            "must not contain a user or password (loxwarden never sends credentials in a URL; use 'loxwarden login')",
+        ));
+    }
+    if rest.contains(['/', '?', '#']) {
+        return Err(bad(
+            "must be only scheme, host and optional port, without a path",
+        ));
+    }
+    let default_port = if tls { 443 } else { 80 };
+    let (host, port) = if let Some(v6) = rest.strip_prefix('[') {
+        let (h, after) = v6
+            .split_once(']')
+            .ok_or_else(|| bad("unclosed [ in an IPv6 address"))?;
+        let port = match after.strip_prefix(':') {
+            Some(p) => p
+                .parse::<u16>()
+                .map_err(|_| bad("the port must be 1 to 65535"))?,
+            None if after.is_empty() => default_port,
+            None => return Err(bad("unexpected text after the IPv6 address")),
+        };
+        if h.parse::<std::net::Ipv6Addr>().is_err() {
+            return Err(bad("not an IPv6 address inside [ ]"));
+        }
+        (h.to_owned(), port)
+    } else {
+        let (h, port) = match rest.rsplit_once(':') {
+            Some((h, p)) => (
+                h,
+                p.parse::<u16>()
+                    .map_err(|_| bad("the port must be 1 to 65535"))?,
+            ),
+            None => (rest, default_port),
+        };
+        if h.is_empty()
+            || h.len() > 253
+            || !h
+                .bytes()
+                .all(|c| c.is_ascii_alphanumeric() || c == b'.' || c == b'-')
+        {
+            return Err(bad("the host must be a name or an IP address"));
+        }
+        (h.to_ascii_lowercase(), port)
+    };
+    if port == 0 {
+        return Err(bad("the port must be 1 to 65535"));
+    }
+    Ok(MsUrl { tls, host, port })
+}
+
+/// Parses `miniserver.address`: an IP address, optionally with a port (`192.168.1.47`,
+/// `192.168.1.47:8443`, `[fd00::2]:443`).
+pub fn parse_address(s: &str, default_port: u16) -> Result<std::net::SocketAddr, String> {
+    let s = s.trim();
+    if let Ok(ip) = s.parse::<std::net::IpAddr>() {
+        return Ok(std::net::SocketAddr::new(ip, default_port));
+    }
+    s.parse::<std::net::SocketAddr>().map_err(|_| {
+        format!("miniserver.address {s:?} must be an IP address, optionally with :port")
+    })
 }
 
 #[cfg(test)]
@@ -336,6 +499,89 @@ mod tests {
         assert!(e.contains("pasword"), "{e}");
         let e = Config::parse(&format!("{MINIMAL}[link]\nkeepalive = 3\n")).unwrap_err();
         assert!(e.contains("keepalive"), "{e}");
+    }
+
+    #[test]
+    fn urls_are_scheme_host_port_only() {
+        let u = parse_ms_url("https://192-168-1-47.504F94A00000.dyndns.loxonecloud.com").unwrap();
+        assert!(u.tls);
+        assert_eq!(u.port, 443);
+        assert_eq!(u.host, "192-168-1-47.504f94a00000.dyndns.loxonecloud.com");
+        let u = parse_ms_url("http://192.168.1.47:8080/").unwrap();
+        assert_eq!(
+            (u.tls, u.port, u.host.as_str()),
+            (false, 8080, "192.168.1.47")
+        );
+        assert_eq!(
+            parse_ms_url("https://[fd00::2]:8443").unwrap().base(),
+            "https://[fd00::2]:8443"
+        );
+        for bad in [
+            "http://admin:pw@192.168.1.47",
+            "http://192.168.1.47/jdev/sys",
+            "http://192.168.1.47?x=1",
+            "http://",
+            "http://host:0",
+            "http://host:99999",
+            "ftp://host",
+            "http://ho st",
+        ] {
+            assert!(parse_ms_url(bad).is_err(), "{bad} accepted");
+        }
+        let e = parse_ms_url("http://admin:pw@192.168.1.47").unwrap_err();
+        assert!(e.contains("loxwarden login"), "{e}");
+    }
+
+    #[test]
+    fn link_and_paths_are_checked_with_the_key_named() {
+        let with = |extra: &str| Config::parse(&format!("{MINIMAL}{extra}"));
+        assert!(
+            with("[link]\nkeepalive_interval_s = 300\n")
+                .unwrap_err()
+                .contains("keepalive_interval_s")
+        );
+        assert!(
+            with("[link]\nkeepalive_interval_s = 5\nkeepalive_deadline_s = 6\n")
+                .unwrap_err()
+                .contains("keepalive_deadline_s")
+        );
+        assert!(
+            with("[link]\ncommand_timeout_s = 0\n")
+                .unwrap_err()
+                .contains("command_timeout_s")
+        );
+        assert!(
+            with("[paths]\nstate_dir = \"state\"\n")
+                .unwrap_err()
+                .contains("paths.state_dir")
+        );
+    }
+
+    #[test]
+    fn tls_settings_are_checked() {
+        let base = "[miniserver]\nurl = \"https://h.example\"\nuser = \"ai\"\n";
+        assert!(
+            Config::parse(&format!("{base}tls_fingerprint = \"abc\"\n"))
+                .unwrap_err()
+                .contains("tls_fingerprint")
+        );
+        let fp = "AB:".repeat(31) + "AB";
+        assert!(Config::parse(&format!("{base}tls_fingerprint = \"{fp}\"\n")).is_ok());
+        assert!(
+            Config::parse(&format!(
+                "{base}tls_fingerprint = \"{fp}\"\ntls_verify = false\n"
+            ))
+            .is_err()
+        );
+        assert!(
+            Config::parse(&format!("{base}address = \"not-an-ip\"\n"))
+                .unwrap_err()
+                .contains("miniserver.address")
+        );
+        let c = Config::parse(&format!("{MINIMAL}tls_fingerprint = \"{fp}\"\n")).unwrap();
+        assert_eq!(c.ignored_settings().len(), 1);
+        assert_eq!(parse_address("10.0.0.2", 443).unwrap().port(), 443);
+        assert_eq!(parse_address("10.0.0.2:8443", 443).unwrap().port(), 8443);
     }
 
     #[test]

@@ -317,6 +317,14 @@ impl Start {
     /// Path that fetches the public key.
     pub const PUBLIC_KEY_PATH: &'static str = "jdev/sys/getPublicKey";
 
+    /// Continues with a public key fetched earlier (the HTTP bootstrap already has it).
+    pub fn known_key(self, public: PublicKey) -> KeyKnown {
+        KeyKnown {
+            start: self,
+            public,
+        }
+    }
+
     pub fn public_key(self, reply: &LlReply) -> Result<KeyKnown, AuthError> {
         if !reply.is_ok() {
             return Err(AuthError::Protocol(format!(

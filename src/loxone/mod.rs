@@ -2,12 +2,18 @@
 //! vocabulary, the structure file, live state, authentication, TLS, HTTP and the websocket.
 
 pub mod auth;
+pub mod client;
 pub mod command;
 pub mod crypto;
 pub mod enc;
+pub mod errors;
 pub mod events;
+pub mod http;
 pub mod ll;
 pub mod secret;
 pub mod state;
+pub mod store;
 pub mod structure;
+pub mod tls;
 pub mod uuid;
+pub mod ws;
