@@ -144,10 +144,15 @@ impl Structure {
             serde_json::from_slice(bytes).map_err(|e| StructureError(e.to_string()))?;
         let controls_raw = raw
             .controls
-            .ok_or_else(|| StructureError("no `controls` section".into()))?;
+            .ok_or_else(|| StructureError("no `controls` section".into()))?
+            .0;
         let mut s = Structure {
-            last_modified: raw.last_modified.unwrap_or_default(),
-            ms_info: raw.ms_info.map(MsInfo::from).unwrap_or_default(),
+            last_modified: lenient_opt(raw.last_modified).unwrap_or_default(),
+            ms_info: raw
+                .ms_info
+                .and_then(|m| m.0)
+                .map(MsInfo::from)
+                .unwrap_or_default(),
             rooms: BTreeMap::new(),
             cats: BTreeMap::new(),
             controls: Vec::with_capacity(controls_raw.len() * 2),
@@ -156,22 +161,32 @@ impl Structure {
             by_addr: HashMap::new(),
             by_state: HashMap::new(),
         };
-        for (key, r) in raw.rooms.unwrap_or_default() {
-            match Uuid::parse(r.uuid.as_deref().unwrap_or(&key)) {
+        for (key, r) in raw.rooms.map(|e| e.0).unwrap_or_default() {
+            let Some(r) = r.0 else {
+                s.skipped += 1;
+                continue;
+            };
+            let uuid_text = lenient_opt(r.uuid);
+            match Uuid::parse(uuid_text.as_deref().unwrap_or(&key)) {
                 Ok(uuid) => {
                     s.rooms.insert(
                         uuid,
                         Room {
                             uuid,
-                            name: r.name.unwrap_or_default(),
+                            name: lenient_opt(r.name).unwrap_or_default(),
                         },
                     );
                 }
                 Err(_) => s.skipped += 1,
             }
         }
-        for (key, c) in raw.cats.unwrap_or_default() {
-            match Uuid::parse(c.uuid.as_deref().unwrap_or(&key)) {
+        for (key, c) in raw.cats.map(|e| e.0).unwrap_or_default() {
+            let Some(c) = c.0 else {
+                s.skipped += 1;
+                continue;
+            };
+            let uuid_text = lenient_opt(c.uuid);
+            match Uuid::parse(uuid_text.as_deref().unwrap_or(&key)) {
                 Ok(uuid) => {
                     let kind = match c.kind {
                         Some(LenientScalar(v)) => v,
@@ -181,7 +196,7 @@ impl Structure {
                         uuid,
                         Category {
                             uuid,
-                            name: c.name.unwrap_or_default(),
+                            name: lenient_opt(c.name).unwrap_or_default(),
                             kind,
                         },
                     );
@@ -189,36 +204,40 @@ impl Structure {
                 Err(_) => s.skipped += 1,
             }
         }
-        for (name, v) in raw.global_states.unwrap_or_default() {
-            if let Some(u) = v.as_str().and_then(|t| Uuid::parse(t).ok()) {
+        for (name, v) in raw.global_states.map(|e| e.0).unwrap_or_default() {
+            if let Ok(u) = Uuid::parse(&v.0) {
                 s.global_states.insert(name, u);
             }
         }
         for (key, c) in controls_raw {
-            s.add_control(&key, c, None);
+            match c.0 {
+                Some(c) => s.add_control(&key, c, None),
+                None => s.skipped += 1,
+            }
         }
         Ok(s)
     }
 
     fn add_control(&mut self, key: &str, c: RawControl, parent: Option<usize>) {
-        let addr_text = c.uuid_action.as_deref().unwrap_or(key);
+        let uuid_action = lenient_opt(c.uuid_action);
+        let addr_text = uuid_action.as_deref().unwrap_or(key);
         let Ok(addr) = ControlAddr::parse(addr_text) else {
             self.skipped += 1;
             return;
         };
         let idx = self.controls.len();
         let mut states = BTreeMap::new();
-        for (name, v) in c.states.unwrap_or_default() {
+        for (name, v) in c.states.map(|e| e.0).unwrap_or_default() {
             let r = match v {
-                serde_json::Value::String(t) => Uuid::parse(&t).ok().map(StateRef::One),
-                serde_json::Value::Array(items) => {
+                RawState::One(t) => Uuid::parse(&t).ok().map(StateRef::One),
+                RawState::Many(items) => {
                     let list: Option<Vec<Uuid>> = items
                         .iter()
-                        .map(|i| i.as_str().and_then(|t| Uuid::parse(t).ok()))
+                        .map(|i| i.as_deref().and_then(|t| Uuid::parse(t).ok()))
                         .collect();
                     list.map(StateRef::Many)
                 }
-                _ => None,
+                RawState::Bad => None,
             };
             match r {
                 Some(r) => {
@@ -238,13 +257,13 @@ impl Structure {
                     .or_insert((idx, name.as_str().into()));
             }
         }
-        let room = c.room.as_deref().and_then(|t| Uuid::parse(t).ok());
-        let cat = c.cat.as_deref().and_then(|t| Uuid::parse(t).ok());
+        let room = c.room.and_then(|t| Uuid::parse(&t.0).ok());
+        let cat = c.cat.and_then(|t| Uuid::parse(&t.0).ok());
         self.by_addr.insert(addr.clone(), idx);
         self.controls.push(Control {
             addr,
-            name: c.name.unwrap_or_default(),
-            kind: c.kind.unwrap_or_default(),
+            name: lenient_opt(c.name).unwrap_or_default(),
+            kind: lenient_opt(c.kind).unwrap_or_default(),
             room,
             cat,
             is_secured: c.is_secured.map(|b| b.0).unwrap_or(false),
@@ -258,8 +277,11 @@ impl Structure {
         if let Some(p) = parent {
             self.controls[p].children.push(idx);
         }
-        for (sub_key, sub) in c.sub_controls.unwrap_or_default() {
-            self.add_control(&sub_key, sub, Some(idx));
+        for (sub_key, sub) in c.sub_controls.map(|e| e.0).unwrap_or_default() {
+            match sub.0 {
+                Some(sub) => self.add_control(&sub_key, sub, Some(idx)),
+                None => self.skipped += 1,
+            }
         }
     }
 
@@ -306,23 +328,29 @@ impl From<RawMsInfo> for MsInfo {
                 _ => TempUnit::Celsius,
             },
             miniserver_type: r.miniserver_type.map(|n| n.0),
-            current_user: r.current_user.and_then(|u| u.name),
+            current_user: r
+                .current_user
+                .and_then(|u| u.0)
+                .and_then(|u| lenient_opt(u.name)),
         }
     }
 }
 
 // ---------------------------------------------------------------- raw serde layer
+//
+// Every raw type below accepts any JSON value without failing (wrong types become "absent"),
+// and is read in one pass with visitors: no intermediate `serde_json::Value` trees. That keeps
+// one odd entry from hiding the house and a 5 MB file inside its parse budget.
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct RawFile {
-    last_modified: Option<String>,
-    ms_info: Option<RawMsInfo>,
-    rooms: Option<BTreeMap<String, RawNamed>>,
-    cats: Option<BTreeMap<String, RawNamed>>,
-    #[serde(default, deserialize_with = "ordered_map")]
-    controls: Option<Vec<(String, RawControl)>>,
-    global_states: Option<BTreeMap<String, serde_json::Value>>,
+    last_modified: Option<LenientScalar>,
+    ms_info: Option<Maybe<RawMsInfo>>,
+    rooms: Option<Entries<Maybe<RawNamed>>>,
+    cats: Option<Entries<Maybe<RawNamed>>>,
+    controls: Option<Entries<Maybe<RawControl>>>,
+    global_states: Option<Entries<LenientScalar>>,
 }
 
 #[derive(Deserialize)]
@@ -334,18 +362,18 @@ struct RawMsInfo {
     local_url: Option<LenientScalar>,
     temp_unit: Option<LenientInt>,
     miniserver_type: Option<LenientInt>,
-    current_user: Option<RawUser>,
+    current_user: Option<Maybe<RawUser>>,
 }
 
 #[derive(Deserialize)]
 struct RawUser {
-    name: Option<String>,
+    name: Option<LenientScalar>,
 }
 
 #[derive(Deserialize)]
 struct RawNamed {
-    uuid: Option<String>,
-    name: Option<String>,
+    uuid: Option<LenientScalar>,
+    name: Option<LenientScalar>,
     #[serde(rename = "type")]
     kind: Option<LenientScalar>,
 }
@@ -353,96 +381,267 @@ struct RawNamed {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct RawControl {
-    name: Option<String>,
+    name: Option<LenientScalar>,
     #[serde(rename = "type")]
-    kind: Option<String>,
-    uuid_action: Option<String>,
-    room: Option<String>,
-    cat: Option<String>,
+    kind: Option<LenientScalar>,
+    uuid_action: Option<LenientScalar>,
+    room: Option<LenientScalar>,
+    cat: Option<LenientScalar>,
     default_rating: Option<LenientInt>,
     is_secured: Option<LenientBool>,
     restrictions: Option<LenientInt>,
-    states: Option<BTreeMap<String, serde_json::Value>>,
+    states: Option<Entries<RawState>>,
     details: Option<Box<RawValue>>,
-    #[serde(default, deserialize_with = "ordered_map")]
-    sub_controls: Option<Vec<(String, RawControl)>>,
+    sub_controls: Option<Entries<Maybe<RawControl>>>,
 }
 
-/// An integer written as a number or as a string ("5", "0").
+/// An integer written as a number or as a string ("5", "0"); anything else is 0.
 struct LenientInt(i64);
-/// A bool written as `true`, `"true"`, `1` or `"1"`.
+/// A bool written as `true`, `"true"`, `1` or `"1"`; anything else is false.
 struct LenientBool(bool);
-/// A string, or a number/bool written where a string was expected.
+/// A string, or a number/bool written where a string was expected; objects and arrays are "".
 struct LenientScalar(String);
+/// A state reference: a UUID string or a list of them; anything else is `Bad`.
+enum RawState {
+    One(String),
+    Many(Vec<Option<String>>),
+    Bad,
+}
+/// An object's entries in file order (the order a person sees in the app); not an object = none.
+struct Entries<T>(Vec<(String, T)>);
+/// An object read as `T`; any other JSON value = `None`.
+struct Maybe<T>(Option<T>);
+
+impl LenientScalar {
+    fn into_string(self) -> String {
+        self.0
+    }
+}
+
+fn lenient_opt(v: Option<LenientScalar>) -> Option<String> {
+    v.map(LenientScalar::into_string)
+}
+
+/// Drains a sequence the caller does not want.
+fn drain_seq<'de, A: de::SeqAccess<'de>>(mut s: A) -> Result<(), A::Error> {
+    while s.next_element::<de::IgnoredAny>()?.is_some() {}
+    Ok(())
+}
+
+/// Drains a map the caller does not want.
+fn drain_map<'de, A: de::MapAccess<'de>>(mut m: A) -> Result<(), A::Error> {
+    while m.next_entry::<de::IgnoredAny, de::IgnoredAny>()?.is_some() {}
+    Ok(())
+}
+
+/// Implements the visitor methods every lenient type shares: each JSON kind maps to a value
+/// through `$scalar` (for str/num/bool/null) and containers are drained to `$other`.
+macro_rules! lenient_visitor {
+    ($vis:ident, $out:ty, |$v:ident| str => $s:expr, i64 => $i:expr, u64 => $u:expr, f64 => $f:expr, bool => $b:expr, none => $n:expr) => {
+        struct $vis;
+        impl<'de> de::Visitor<'de> for $vis {
+            type Value = $out;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_str<E: de::Error>(self, $v: &str) -> Result<$out, E> {
+                Ok($s)
+            }
+            fn visit_i64<E: de::Error>(self, $v: i64) -> Result<$out, E> {
+                Ok($i)
+            }
+            fn visit_u64<E: de::Error>(self, $v: u64) -> Result<$out, E> {
+                Ok($u)
+            }
+            fn visit_f64<E: de::Error>(self, $v: f64) -> Result<$out, E> {
+                Ok($f)
+            }
+            fn visit_bool<E: de::Error>(self, $v: bool) -> Result<$out, E> {
+                Ok($b)
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<$out, E> {
+                Ok($n)
+            }
+            fn visit_none<E: de::Error>(self) -> Result<$out, E> {
+                Ok($n)
+            }
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<$out, D::Error> {
+                d.deserialize_any($vis)
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, s: A) -> Result<$out, A::Error> {
+                drain_seq(s)?;
+                Ok($n)
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, m: A) -> Result<$out, A::Error> {
+                drain_map(m)?;
+                Ok($n)
+            }
+        }
+    };
+}
+
+lenient_visitor!(IntV, LenientInt, |v|
+    str => LenientInt(v.trim().parse::<i64>().unwrap_or(0)),
+    i64 => LenientInt(v),
+    u64 => LenientInt(i64::try_from(v).unwrap_or(i64::MAX)),
+    f64 => LenientInt(if v.is_finite() { v as i64 } else { 0 }),
+    bool => LenientInt(i64::from(v)),
+    none => LenientInt(0));
+
+lenient_visitor!(BoolV, LenientBool, |v|
+    str => LenientBool(matches!(v.trim(), "true" | "1" | "True")),
+    i64 => LenientBool(v != 0),
+    u64 => LenientBool(v != 0),
+    f64 => LenientBool(v != 0.0),
+    bool => LenientBool(v),
+    none => LenientBool(false));
+
+lenient_visitor!(ScalarV, LenientScalar, |v|
+    str => LenientScalar(v.to_owned()),
+    i64 => LenientScalar(v.to_string()),
+    u64 => LenientScalar(v.to_string()),
+    f64 => LenientScalar(v.to_string()),
+    bool => LenientScalar(v.to_string()),
+    none => LenientScalar(String::new()));
 
 impl<'de> Deserialize<'de> for LenientInt {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        match serde_json::Value::deserialize(d)? {
-            serde_json::Value::Number(n) => n
-                .as_i64()
-                .or_else(|| n.as_f64().map(|f| f as i64))
-                .map(LenientInt)
-                .ok_or_else(|| de::Error::custom("integer out of range")),
-            serde_json::Value::String(s) => s
-                .trim()
-                .parse::<i64>()
-                .map(LenientInt)
-                .or_else(|_| Ok(LenientInt(0))),
-            serde_json::Value::Bool(b) => Ok(LenientInt(i64::from(b))),
-            _ => Ok(LenientInt(0)),
-        }
+        d.deserialize_any(IntV)
     }
 }
 
 impl<'de> Deserialize<'de> for LenientBool {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Ok(LenientBool(match serde_json::Value::deserialize(d)? {
-            serde_json::Value::Bool(b) => b,
-            serde_json::Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
-            serde_json::Value::String(s) => matches!(s.trim(), "true" | "1" | "True"),
-            _ => false,
-        }))
+        d.deserialize_any(BoolV)
     }
 }
 
 impl<'de> Deserialize<'de> for LenientScalar {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Ok(LenientScalar(match serde_json::Value::deserialize(d)? {
-            serde_json::Value::String(s) => s,
-            serde_json::Value::Null => String::new(),
-            other => other.to_string(),
-        }))
+        d.deserialize_any(ScalarV)
     }
 }
 
-/// Reads a JSON object as a list of pairs in file order (the order a person sees in the app).
-fn ordered_map<'de, D: Deserializer<'de>>(
-    d: D,
-) -> Result<Option<Vec<(String, RawControl)>>, D::Error> {
-    struct V;
-    impl<'de> de::Visitor<'de> for V {
-        type Value = Option<Vec<(String, RawControl)>>;
-        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-            f.write_str("an object of controls")
-        }
-        fn visit_map<A: de::MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
-            let mut out = Vec::new();
-            while let Some((k, v)) = m.next_entry::<String, serde_json::Value>()? {
-                // A single malformed control must not fail the file: skip what does not fit.
-                if let Ok(c) = serde_json::from_value::<RawControl>(v) {
-                    out.push((k, c));
-                }
+impl<'de> Deserialize<'de> for RawState {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> de::Visitor<'de> for V {
+            type Value = RawState;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a state UUID or a list of them")
             }
-            Ok(Some(out))
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawState, E> {
+                Ok(RawState::One(v.to_owned()))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut s: A) -> Result<RawState, A::Error> {
+                let mut out = Vec::new();
+                while let Some(x) = s.next_element::<LenientScalar>()? {
+                    out.push(Some(x.0).filter(|t| !t.is_empty()));
+                }
+                Ok(RawState::Many(out))
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, m: A) -> Result<RawState, A::Error> {
+                drain_map(m)?;
+                Ok(RawState::Bad)
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<RawState, E> {
+                Ok(RawState::Bad)
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<RawState, E> {
+                Ok(RawState::Bad)
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<RawState, E> {
+                Ok(RawState::Bad)
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<RawState, E> {
+                Ok(RawState::Bad)
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<RawState, E> {
+                Ok(RawState::Bad)
+            }
         }
-        fn visit_unit<E>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_none<E>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
+        d.deserialize_any(V)
     }
-    d.deserialize_any(V)
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Entries<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> de::Visitor<'de> for V<T> {
+            type Value = Entries<T>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, mut m: A) -> Result<Entries<T>, A::Error> {
+                let mut out = Vec::with_capacity(m.size_hint().unwrap_or(0));
+                while let Some((k, v)) = m.next_entry::<String, T>()? {
+                    out.push((k, v));
+                }
+                Ok(Entries(out))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, s: A) -> Result<Entries<T>, A::Error> {
+                drain_seq(s)?;
+                Ok(Entries(Vec::new()))
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<Entries<T>, E> {
+                Ok(Entries(Vec::new()))
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Entries<T>, E> {
+                Ok(Entries(Vec::new()))
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Entries<T>, E> {
+                Ok(Entries(Vec::new()))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Entries<T>, E> {
+                Ok(Entries(Vec::new()))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Entries<T>, E> {
+                Ok(Entries(Vec::new()))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Entries<T>, E> {
+                Ok(Entries(Vec::new()))
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Maybe<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> de::Visitor<'de> for V<T> {
+            type Value = Maybe<T>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, m: A) -> Result<Maybe<T>, A::Error> {
+                T::deserialize(de::value::MapAccessDeserializer::new(m)).map(|t| Maybe(Some(t)))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, s: A) -> Result<Maybe<T>, A::Error> {
+                drain_seq(s)?;
+                Ok(Maybe(None))
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<Maybe<T>, E> {
+                Ok(Maybe(None))
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Maybe<T>, E> {
+                Ok(Maybe(None))
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Maybe<T>, E> {
+                Ok(Maybe(None))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Maybe<T>, E> {
+                Ok(Maybe(None))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Maybe<T>, E> {
+                Ok(Maybe(None))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Maybe<T>, E> {
+                Ok(Maybe(None))
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
 }
 
 #[cfg(test)]
@@ -516,6 +715,30 @@ mod tests {
         let c = &s.controls[0];
         assert!(c.is_secured && c.is_read_only());
         assert_eq!(c.default_rating, 3);
+    }
+
+    #[test]
+    fn entries_of_the_wrong_json_kind_are_skipped_and_counted() {
+        let json = br#"{"lastModified":7,"rooms":{"r":[1,2]},"cats":3,"globalStates":{"x":{"a":1}},
+          "msInfo":{"serialNr":504,"miniserverType":"2","currentUser":{"name":["x"]}},
+          "controls":{
+            "0f86a2fe-0378-3e15-ffff373f9870b52a":"not an object",
+            "0f86a2fe-0378-3e15-ffff373f9870b52b":{"name":12,"type":"Switch","isSecured":1,
+               "states":{"active":"0f86a2fe-0378-3e15-ffff373f9870b52c","list":["0f86a2fe-0378-3e15-ffff373f9870b52d"],"bad":{"x":1}},
+               "subControls":{"0f86a2fe-0378-3e15-ffff373f9870b52b/AI1":[1],
+                              "0f86a2fe-0378-3e15-ffff373f9870b52b/AI2":{"name":"Sub","type":"Dimmer"}}}}}"#;
+        let s = Structure::parse(json).unwrap();
+        assert_eq!(s.last_modified, "7");
+        assert_eq!(s.ms_info.serial_nr, "504");
+        assert_eq!(s.ms_info.miniserver_type, Some(2));
+        assert_eq!(s.controls.len(), 2);
+        let c = &s.controls[0];
+        assert_eq!(c.name, "12");
+        assert!(c.is_secured);
+        assert!(c.state("active").is_some());
+        assert!(matches!(c.states.get("list"), Some(StateRef::Many(v)) if v.len() == 1));
+        // room, non-object control, bad state, non-object sub-control
+        assert_eq!(s.skipped, 4);
     }
 
     #[test]
