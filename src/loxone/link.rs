@@ -201,6 +201,8 @@ pub fn backoff(attempt: u32, max: Duration) -> Duration {
 enum Outcome {
     Stopped,
     Lost(Event),
+    /// Ended on request; the health transition was made when it was requested.
+    Requested,
 }
 
 /// The link handle.
@@ -594,7 +596,15 @@ impl Link {
             self.transition(Event::Connecting(why.into()));
             match self.session(&mut attempt) {
                 Outcome::Stopped => break,
-                Outcome::Lost(ev) => self.transition(ev),
+                Outcome::Requested => {}
+                Outcome::Lost(ev) => {
+                    // A refused token will not get better by hammering the Miniserver (too
+                    // many failures block the user): wait the longest back-off.
+                    if matches!(ev, Event::TokenRefused(_)) {
+                        attempt = attempt.max(20);
+                    }
+                    self.transition(ev);
+                }
             }
             if self.stopped() {
                 break;
@@ -755,14 +765,15 @@ impl Link {
                 sock.close();
                 return Outcome::Stopped;
             }
-            if let Some(ev) = self
+            if self
                 .reconnect
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .take()
+                .is_some()
             {
                 sock.close();
-                return Outcome::Lost(ev);
+                return Outcome::Requested;
             }
             match sock.poll() {
                 Ok(Some(Frame::OutOfService)) => return Outcome::Lost(Event::OutOfService),
