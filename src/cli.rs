@@ -23,6 +23,16 @@ pub struct SimArgs {
     pub tls: bool,
     pub user: String,
     pub password: String,
+    /// `--admin-port N`: the simulator's admin (fault injection) port; 0 picks a free one.
+    pub admin_port: u16,
+    /// `--hash sha1|sha256`: override the hash algorithm the firmware implies.
+    pub hash: Option<String>,
+    /// `--firmware VERSION`: the version to report (default 16.0.6.17; 10.2 means SHA1).
+    pub firmware: Option<String>,
+    /// `--allow-basic-auth`: accept HTTP Basic authentication (refused by default).
+    pub allow_basic_auth: bool,
+    /// `--write-structure FILE`: write the (generated) structure file and exit.
+    pub write_structure: Option<PathBuf>,
 }
 
 impl Default for SimArgs {
@@ -34,6 +44,11 @@ impl Default for SimArgs {
             tls: false,
             user: "admin".into(),
             password: "password".into(),
+            admin_port: 0,
+            hash: None,
+            firmware: None,
+            allow_basic_auth: false,
+            write_structure: None,
         }
     }
 }

@@ -21,7 +21,7 @@ pub fn run(_global: &Global, command: Command) -> Result<ExitCode> {
         }
         Command::Serve { .. } => Err(Error::Unfinished("serve")),
         Command::Demo { .. } => Err(Error::Unfinished("demo")),
-        Command::Sim(_) => Err(Error::Unfinished("sim")),
+        Command::Sim(args) => crate::sim::run(&args),
         Command::Login => Err(Error::Unfinished("login")),
         Command::Logout => Err(Error::Unfinished("logout")),
         Command::Estop { .. } => Err(Error::Unfinished("estop")),

@@ -266,6 +266,7 @@ impl ServerKey {
     }
 
     /// The SubjectPublicKeyInfo DER (for tests that encrypt to this key).
+    #[cfg(test)]
     pub fn public_key_der(&self) -> &'static [u8] {
         SESSION_PUB_DER
     }

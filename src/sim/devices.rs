@@ -1294,14 +1294,6 @@ pub fn all_outputs(h: &House, idx: usize) -> Vec<(String, Value)> {
         .collect()
 }
 
-/// Whether a control accepts commands at all (display-only types do not).
-pub fn is_display_only(kind: &str) -> bool {
-    matches!(
-        kind,
-        "InfoOnlyAnalog" | "InfoOnlyDigital" | "InfoOnlyText" | "TextState" | "Tracker" | "Meter"
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

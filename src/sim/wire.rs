@@ -10,7 +10,9 @@ use serde_json::{Map, Value, json};
 
 use crate::loxone::uuid::Uuid;
 
-/// Header identifiers (CWM "2nd Byte: Identifier").
+/// Header identifiers (CWM "2nd Byte: Identifier"). The whole documented table is kept for
+/// reference; the simulator sends 0, 2, 3, 5 and 6.
+#[allow(dead_code)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
 pub enum MsgKind {

@@ -2,3 +2,6 @@
 //! and against the Miniserver simulator on loopback.
 
 mod cli;
+mod sim_client;
+mod sim_faults;
+mod sim_support;
