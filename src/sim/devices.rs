@@ -1170,6 +1170,25 @@ fn central_audio(h: &mut House, idx: usize, cmd: &[&str], now: Now) -> u16 {
     200
 }
 
+/// Whether time acts on a control of this type (see [`tick`]).
+pub fn ticks(kind: &str) -> bool {
+    matches!(
+        kind,
+        "Jalousie"
+            | "Gate"
+            | "Window"
+            | "IRoomControllerV2"
+            | "IRoomController"
+            | "Wallbox2"
+            | "CarCharger"
+            | "Pushbutton"
+            | "Alarm"
+            | "SmokeAlarm"
+            | "Intercom"
+            | "IntercomV2"
+    )
+}
+
 /// Moves `pos` toward `target` by at most `step`.
 fn approach(pos: f64, target: f64, step: f64) -> f64 {
     if (target - pos).abs() <= step {
@@ -1556,5 +1575,180 @@ mod tests {
         assert_eq!(last_modified_stamp(0.0), "1970-01-01 00:00:00");
         assert_eq!(bell_stamp(1_230_768_000.0), "20090101000000");
         assert_eq!(last_modified_stamp(1_709_210_096.0), "2024-02-29 12:34:56");
+    }
+
+    /// One control of each type the client's vocabulary (`loxone::command::Op`) addresses.
+    fn vocabulary_house() -> House {
+        let types = [
+            ("Switch", vec!["active"]),
+            ("Pushbutton", vec!["active"]),
+            ("Dimmer", vec!["position", "min", "max", "step"]),
+            ("EIBDimmer", vec!["position"]),
+            ("LightControllerV2", vec!["activeMoods", "moodList"]),
+            ("LightController", vec!["activeScene", "sceneList"]),
+            ("CentralLightController", vec![]),
+            (
+                "Jalousie",
+                vec!["up", "down", "position", "targetPosition", "shadePosition"],
+            ),
+            ("CentralJalousie", vec![]),
+            ("Gate", vec!["position", "active"]),
+            ("CentralGate", vec![]),
+            ("Window", vec!["position", "direction"]),
+            (
+                "IRoomControllerV2",
+                vec![
+                    "tempActual",
+                    "tempTarget",
+                    "comfortTemperature",
+                    "activeMode",
+                ],
+            ),
+            ("AudioZone", vec!["playState", "volume", "power"]),
+            (
+                "AudioZoneV2",
+                vec!["playState", "volume", "power", "volumeStep"],
+            ),
+            (
+                "Wallbox2",
+                vec!["connected", "enabled", "active", "mode", "limit", "actual"],
+            ),
+            (
+                "CarCharger",
+                vec![
+                    "charging",
+                    "connected",
+                    "currentLimit",
+                    "minLimit",
+                    "maxLimit",
+                    "power",
+                ],
+            ),
+            (
+                "Alarm",
+                vec![
+                    "armed",
+                    "level",
+                    "disabledMove",
+                    "armedDelay",
+                    "armedDelayTotal",
+                ],
+            ),
+            ("Intercom", vec!["bell"]),
+            ("NfcCodeTouch", vec!["historyDate"]),
+        ];
+        let mut controls = serde_json::Map::new();
+        for (n, (kind, states)) in types.iter().enumerate() {
+            let uuid = format!("2a000000-0000-{n:04x}-ffff504f94a00009");
+            let st: serde_json::Map<String, Value> = states
+                .iter()
+                .enumerate()
+                .map(|(k, s)| {
+                    (
+                        s.to_string(),
+                        json!(format!("2b0000{n:02x}-0000-{k:04x}-ffff504f94a00009")),
+                    )
+                })
+                .collect();
+            controls.insert(
+                uuid.clone(),
+                json!({"name": kind, "type": kind, "uuidAction": uuid,
+                "defaultRating": 0, "isSecured": false, "states": st}),
+            );
+        }
+        let doc = json!({"lastModified": "2025-01-01 00:00:00", "controls": controls});
+        House::load(doc.to_string().as_bytes(), now(0.0)).unwrap()
+    }
+
+    #[test]
+    fn every_command_of_the_client_vocabulary_is_understood_by_its_control_type() {
+        use crate::loxone::command::{Op, Percent, Tenths};
+        let p = |v| Percent::new(v).unwrap();
+        let t = |v| Tenths::from_f64(v).unwrap();
+        let table: &[(&str, Op)] = &[
+            ("Switch", Op::On),
+            ("Switch", Op::Off),
+            ("Pushbutton", Op::Pulse),
+            ("Pushbutton", Op::On),
+            ("Pushbutton", Op::Off),
+            ("Dimmer", Op::On),
+            ("Dimmer", Op::Off),
+            ("Dimmer", Op::DimTo(p(40))),
+            ("EIBDimmer", Op::DimTo(p(40))),
+            ("LightControllerV2", Op::ChangeTo(778)),
+            ("LightControllerV2", Op::ChangeTo(777)),
+            ("LightControllerV2", Op::Plus),
+            ("LightControllerV2", Op::Minus),
+            ("LightController", Op::On),
+            ("LightController", Op::Off),
+            ("LightController", Op::Scene(3)),
+            ("LightController", Op::Plus),
+            ("LightController", Op::Minus),
+            ("CentralLightController", Op::On),
+            ("Jalousie", Op::FullUp),
+            ("Jalousie", Op::FullDown),
+            ("Jalousie", Op::Stop),
+            ("Jalousie", Op::Shade),
+            ("Jalousie", Op::ManualPosition(p(30))),
+            ("CentralJalousie", Op::FullUp),
+            ("CentralJalousie", Op::FullDown),
+            ("CentralJalousie", Op::Stop),
+            ("CentralJalousie", Op::Shade),
+            ("Gate", Op::Open),
+            ("Gate", Op::Close),
+            ("Gate", Op::Stop),
+            ("CentralGate", Op::Open),
+            ("CentralGate", Op::Close),
+            ("CentralGate", Op::Stop),
+            ("Window", Op::FullOpen),
+            ("Window", Op::FullClose),
+            ("Window", Op::Stop),
+            ("Window", Op::MoveToPosition(p(50))),
+            ("IRoomControllerV2", Op::SetComfortTemperature(t(21.5))),
+            ("AudioZone", Op::Play),
+            ("AudioZone", Op::Pause),
+            ("AudioZone", Op::Volume(p(20))),
+            ("AudioZone", Op::Next),
+            ("AudioZone", Op::Prev),
+            ("AudioZoneV2", Op::Play),
+            ("AudioZoneV2", Op::PauseV2),
+            ("AudioZoneV2", Op::Volume(p(20))),
+            ("AudioZoneV2", Op::Next),
+            ("AudioZoneV2", Op::Prev),
+            ("Wallbox2", Op::AllowOn),
+            ("Wallbox2", Op::AllowOff),
+            ("Wallbox2", Op::ManualLimit(t(7.4))),
+            ("CarCharger", Op::ChargeOn),
+            ("CarCharger", Op::ChargeOff),
+            ("CarCharger", Op::Limit(t(11.0))),
+            ("Alarm", Op::Arm { movement: true }),
+            ("Alarm", Op::Arm { movement: false }),
+            ("Alarm", Op::ArmDelayed { movement: true }),
+            ("Alarm", Op::Disarm),
+            ("Alarm", Op::Quit),
+            ("Intercom", Op::Answer),
+            ("NfcCodeTouch", Op::Output(1)),
+        ];
+        let mut h = vocabulary_house();
+        for (kind, op) in table {
+            let i = find(&h, kind);
+            let text = op.to_string();
+            let segs: Vec<&str> = text.split('/').collect();
+            assert_eq!(h.command(i, &segs, now(1.0)).code, 200, "{kind} {text}");
+        }
+        // And the pairings SF does not have are refused.
+        for (kind, op) in [
+            ("LightControllerV2", Op::On),
+            ("AudioZoneV2", Op::Pause),
+            ("AudioZone", Op::PauseV2),
+            ("CentralJalousie", Op::ManualPosition(p(3))),
+            ("Switch", Op::Pulse),
+            ("Gate", Op::FullUp),
+        ] {
+            let i = find(&h, kind);
+            let text = op.to_string();
+            let segs: Vec<&str> = text.split('/').collect();
+            assert_eq!(h.command(i, &segs, now(2.0)).code, 404, "{kind} {text}");
+        }
     }
 }

@@ -119,6 +119,8 @@ pub struct House {
     dirty: Vec<Uuid>,
     dirty_set: HashSet<Uuid>,
     dyns: HashMap<ControlAddr, Dyn>,
+    /// Controls that time acts on (movers, timers, temperatures, meters).
+    ticking: Vec<usize>,
     last_tick: Option<f64>,
 }
 
@@ -138,6 +140,7 @@ impl House {
             dirty: Vec::new(),
             dirty_set: HashSet::new(),
             dyns: HashMap::new(),
+            ticking: Vec::new(),
             last_tick: Some(now.sim),
         };
         h.init_states(now);
@@ -182,6 +185,9 @@ impl House {
         for i in 0..self.structure.controls.len() {
             devices::settle(self, i, now);
         }
+        self.ticking = (0..self.structure.controls.len())
+            .filter(|&i| devices::ticks(&self.structure.controls[i].kind))
+            .collect();
     }
 
     fn insert_new(&mut self, u: Uuid, v: StateValue) {
@@ -285,8 +291,8 @@ impl House {
             None => 0.0,
         };
         self.last_tick = Some(now.sim);
-        for i in 0..self.structure.controls.len() {
-            devices::tick(self, i, dt, now);
+        for k in 0..self.ticking.len() {
+            devices::tick(self, self.ticking[k], dt, now);
         }
     }
 
