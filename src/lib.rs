@@ -21,3 +21,4 @@ pub mod logger;
 pub mod loxone;
 pub mod mcp;
 pub mod run;
+pub mod tools;

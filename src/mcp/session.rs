@@ -448,22 +448,23 @@ impl Session {
         Ok(call)
     }
 
-    /// Removes a finished call and sends its answer unless the client cancelled it.
+    /// Removes a finished call and sends its answer unless the client cancelled it. The answer
+    /// is queued under the same lock that removes the call, so a client reusing the id right
+    /// after reading the answer never meets a "duplicate id", and the EOF grace never stops
+    /// the writer between the two.
     pub fn finish(&self, call: &CallState, outcome: Result<Value, RpcError>) {
-        {
-            let mut calls = lock(&self.calls);
-            calls.remove(&call.id);
-            self.calls_done.notify_all();
-        }
+        let mut calls = lock(&self.calls);
         if call.cancelled.load(Ordering::SeqCst) {
             log::debug!(
                 "session {}: call {} cancelled; no response",
                 self.id,
                 call.id
             );
-            return;
+        } else {
+            self.respond(&call.id, outcome);
         }
-        self.respond(&call.id, outcome);
+        calls.remove(&call.id);
+        self.calls_done.notify_all();
     }
 
     /// A snapshot of who is calling (per request in the stateless era).
