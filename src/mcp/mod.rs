@@ -26,3 +26,6 @@ pub mod tool;
 pub mod versions;
 
 pub use server::{Peer, Server, ServerConfig, ServerError};
+
+#[cfg(test)]
+mod tests;
