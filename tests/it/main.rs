@@ -2,3 +2,5 @@
 //! and against the Miniserver simulator on loopback.
 
 mod cli;
+mod golden;
+mod support;
