@@ -3,4 +3,5 @@
 
 mod cli;
 mod golden;
+mod probe;
 mod support;
