@@ -3,5 +3,7 @@
 
 mod cli;
 mod golden;
+mod mcp;
+mod mcp_fuzz;
 mod probe;
 mod support;
