@@ -178,3 +178,32 @@ fn the_shipped_catalogue_is_listed_first_and_test_tools_only_in_test_builds() {
     assert_eq!(names, ["get_system_status", "test_confirm", "test_sleep"]);
     assert!(r["result"].get("nextCursor").is_none_or(Value::is_null));
 }
+
+#[test]
+fn the_consent_timeout_comes_from_the_config_file() {
+    let dir = crate::support::target_dir().join(format!("it-config-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    let path = dir.join("config.toml");
+    std::fs::write(
+        &path,
+        "[miniserver]\nurl = \"http://192.168.1.47\"\nuser = \"ai\"\n\n[consent]\ntimeout_s = 1\n",
+    )
+    .expect("config written");
+    let mut s = Served::start(&["--config", path.to_str().expect("utf-8 path"), "serve"]);
+    s.initialize(json!({"elicitation": {}}));
+    let started = Instant::now();
+    s.send(&json!({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"test_confirm"}}));
+    let ask = s.recv();
+    assert_eq!(ask["method"], "elicitation/create");
+    let cancel = s.recv();
+    assert_eq!(cancel["method"], "notifications/cancelled");
+    assert_eq!(cancel["params"]["requestId"], ask["id"]);
+    let waited = started.elapsed();
+    let r = s.recv();
+    assert_eq!(r["result"]["structuredContent"]["outcome"], "timed_out");
+    assert!(
+        waited >= Duration::from_millis(900) && waited < Duration::from_secs(5),
+        "{waited:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
