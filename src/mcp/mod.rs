@@ -12,6 +12,20 @@
 //! - [`elicit`]: the consent form and how an answer is read; [`mrtr`]: the signed,
 //!   single-use `requestState`; [`versions`]: what we speak.
 //! - [`tool`]: the contract with the tools.
+//!
+//! Use: build one [`Server`] per process (`Server::new(Arc<dyn ToolHost>, ServerConfig)`),
+//! then call [`Server::serve`]`(reader, writer, Peer)` once per connection — `loxwarden serve`
+//! passes stdin/stdout and `Peer::default()`; the daemon will pass each accepted Unix-socket
+//! stream (cloned for reading and writing) with the peer's uid, from one thread per
+//! connection. Sessions share the MRTR key and the used-nonce store.
+//!
+//! A tool asks for consent with `ctx.elicit(&ElicitRequest { message, title })` and may act
+//! only on `ElicitOutcome::Accepted`. Handshake era: the call blocks while `elicitation/create`
+//! goes to the client (answer, error, timeout or cancellation wake it). Stateless era: the
+//! first round returns `Pending` and the engine answers `input_required` with a signed
+//! `requestState`; the retry's answer comes back from `elicit` once the ticket verifies; a
+//! request without form-mode elicitation makes `elicit` return `Unsupported` and the engine
+//! answers `-32021` whatever the tool returned.
 
 mod call;
 mod context;

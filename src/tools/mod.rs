@@ -6,7 +6,7 @@
 //! (`list_devices`, `get_state`, `set_*`, …) arrive with the dispatch pipeline in later issues,
 //! and this host's `call` then hands them to `dispatch`.
 //!
-//! Tools for the test suite live in [`testing`], compiled only with the `test-tools` cargo
+//! Tools for the test suite live in `testing.rs`, compiled only with the `test-tools` cargo
 //! feature (which only `cargo test` turns on); there is no run-time switch for them.
 
 use std::time::Instant;
