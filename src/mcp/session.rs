@@ -236,10 +236,14 @@ impl Session {
                 config,
                 self.shared.host.instructions(),
             )),
-            _ if phase == Phase::AwaitingInit => Err(RpcError::invalid_params(format!(
-                "Not initialized: send initialize first (or a 2026-07-28 request with \
-                 _meta[\"{META_PROTOCOL_VERSION}\"]) before {method}"
-            ))),
+            _ if phase == Phase::AwaitingInit => {
+                let e = RpcError::invalid_params(format!(
+                    "Not initialized: send initialize first (or a 2026-07-28 request with \
+                     _meta[\"{META_PROTOCOL_VERSION}\"]) before {method}"
+                ));
+                self.audit_refused_call(method, &params, &e);
+                Err(e)
+            }
             "tools/list" => methods::tools_page(
                 self.shared.host.tools(),
                 params.get("cursor"),
@@ -341,7 +345,10 @@ impl Session {
         }
         let modern = match read_meta(&params) {
             Ok(m) => m,
-            Err(e) => return self.respond(&id, Err(e)),
+            Err(e) => {
+                self.audit_refused_call(method, &params, &e);
+                return self.respond(&id, Err(e));
+            }
         };
         let outcome = match method {
             "server/discover" => Ok(methods::discover_result(
@@ -401,6 +408,16 @@ impl Session {
     }
 
     // ----------------------------------------------------------------- calls
+
+    /// A `tools/call` refused before it was even looked at still leaves a record.
+    fn audit_refused_call(&self, method: &str, params: &Map<String, Value>, error: &RpcError) {
+        if method == "tools/call" {
+            let tool = params.get("name").and_then(Value::as_str).unwrap_or("");
+            self.shared
+                .host
+                .rejected(&self.info(None), tool, &error.message);
+        }
+    }
 
     /// Marks a call cancelled and wakes it if it waits for the human.
     fn cancel_call(&self, id: &Id) {

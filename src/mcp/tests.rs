@@ -490,6 +490,30 @@ fn rejected_calls_are_reported_to_the_host_for_the_audit() {
 }
 
 #[test]
+fn calls_refused_for_the_lifecycle_or_a_bad_envelope_are_reported_too() {
+    let mut h = Harness::new(quick());
+    let r = h.request(
+        "tools/call",
+        json!({"name":"open_gate","arguments":{"gate":"n"}}),
+    );
+    assert_eq!(r["error"]["code"], -32602, "before initialize");
+    let r = h.request(
+        "tools/call",
+        json!({"name":"open_gate","arguments":{"gate":"n"},
+               "_meta":{"io.modelcontextprotocol/protocolVersion":"1999-01-01",
+                        "io.modelcontextprotocol/clientCapabilities":{}}}),
+    );
+    assert_eq!(r["error"]["code"], -32022);
+    let rejected = h.host.rejected.lock().unwrap().clone();
+    assert_eq!(rejected.len(), 2, "{rejected:?}");
+    assert!(
+        rejected.iter().all(|r| r.starts_with("open_gate: ")),
+        "{rejected:?}"
+    );
+    assert_eq!(h.acted(), 0);
+}
+
+#[test]
 fn closing_the_input_ends_the_session_promptly_even_with_a_call_waiting() {
     let mut h = Harness::new(ServerConfig {
         consent_timeout: Duration::from_secs(30),
