@@ -97,8 +97,9 @@ struct Run {
 
 /// Runs the probe with `args`, then `--`, then `loxwarden serve` with `serve_args`.
 fn probe(args: &[&str], serve_args: &[&str]) -> Run {
+    let python = python(); // may create the venv first: not part of the timing
     let started = Instant::now();
-    let out: Output = Command::new(python())
+    let out: Output = Command::new(python)
         .arg(probe_script())
         .args(["--timeout", "60"])
         .args(args)
