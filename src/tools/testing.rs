@@ -91,16 +91,15 @@ fn sleep(ms: Option<&Value>, ctx: &mut dyn CallContext) -> ToolOutput {
     };
     let total = Duration::from_millis(ms);
     let started = Instant::now();
-    let mut step = 0u32;
+    let mut reported = Duration::ZERO;
     while started.elapsed() < total && !ctx.is_cancelled() {
-        std::thread::sleep(Duration::from_millis(10).min(total - started.elapsed().min(total)));
-        step += 1;
-        if step.is_multiple_of(10) {
-            ctx.progress(
-                started.elapsed().as_millis() as f64,
-                Some(ms as f64),
-                "sleeping",
-            );
+        let left = total.saturating_sub(started.elapsed());
+        std::thread::sleep(left.min(Duration::from_millis(10)));
+        // Progress by the clock, every 100 ms, however late the sleeps wake.
+        let now = started.elapsed();
+        if now.saturating_sub(reported) >= Duration::from_millis(100) && now < total {
+            reported = now;
+            ctx.progress(now.as_millis() as f64, Some(ms as f64), "sleeping");
         }
     }
     let slept = started.elapsed().as_millis() as u64;

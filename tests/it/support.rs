@@ -17,7 +17,7 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_loxwarden");
 pub const TEST_ARGS: &[&str] = &[
     "serve",
     "--test-consent-timeout-ms",
-    "400",
+    "1000",
     "--test-page-size",
     "2",
 ];
