@@ -22,3 +22,4 @@ pub mod loxone;
 pub mod mcp;
 pub mod run;
 pub mod sim;
+pub mod tools;

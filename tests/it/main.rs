@@ -2,6 +2,12 @@
 //! and against the Miniserver simulator on loopback.
 
 mod cli;
+mod golden;
+mod mcp;
+mod mcp_fuzz;
+mod probe;
+mod sim_cli;
 mod sim_client;
 mod sim_faults;
 mod sim_support;
+mod support;
