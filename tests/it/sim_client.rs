@@ -373,3 +373,114 @@ fn basic_auth_is_refused_unless_allowed() {
         "the attempt is on record"
     );
 }
+
+#[test]
+fn a_token_acquired_over_the_socket_authenticates_it_and_can_be_refreshed_checked_and_killed() {
+    let sim = Sim::start(SimOptions::default()).unwrap();
+    let addr = sim.addr();
+    let pk = get_ll(addr, "jdev/sys/getPublicKey");
+    let s = Session::new(pk["value"].as_str().unwrap());
+    let mut c = Client::connect(addr);
+    let kx = c.call(&format!("jdev/sys/keyexchange/{}", urlenc(&s.rsa_b64)));
+    assert_eq!(code(&kx), 200);
+    // Decision 4: the keyexchange value is an encrypted one-time salt (hex).
+    let salt = s.decrypt(kx["value"].as_str().unwrap());
+    assert!(
+        !salt.is_empty() && salt.chars().all(|ch| ch.is_ascii_hexdigit()),
+        "{salt:?}"
+    );
+    let k2 = c.call("jdev/sys/getkey2/admin");
+    let hash = login_hash(&k2["value"], "admin", "password");
+    let jwt = c.call(&s.enc_path(
+        &format!("jdev/sys/getjwt/{hash}/admin/4/{CLIENT_UUID}/ws"),
+        false,
+    ));
+    assert_eq!(code(&jwt), 200, "{jwt}");
+    let token = jwt["value"]["token"].as_str().unwrap().to_string();
+    // CWM: a socket on which a token was acquired is authenticated.
+    assert_eq!(code(&c.call("jdev/sps/enablebinstatusupdate")), 200);
+    assert!(matches!(c.next(), Msg::Values(_)));
+    assert!(matches!(c.next(), Msg::Texts(_)));
+
+    let alg = Alg::from_reply(&k2["value"]);
+    let hashed = |c: &mut Client, t: &str| {
+        let key = c.call("jdev/sys/getkey");
+        token_hash(key["value"].as_str().unwrap(), t, alg)
+    };
+    let h = hashed(&mut c, &token);
+    let check = c.call(&s.enc_path(&format!("jdev/sys/checktoken/{h}/admin"), false));
+    assert_eq!(code(&check), 200);
+    assert!(check["value"]["validUntil"].as_u64().is_some());
+    let h = hashed(&mut c, &token);
+    let refreshed = c.call(&s.enc_path(&format!("jdev/sys/refreshjwt/{h}/admin"), false));
+    assert_eq!(code(&refreshed), 200);
+    let new_token = refreshed["value"]["token"].as_str().unwrap().to_string();
+    assert_ne!(new_token, token);
+    let h = hashed(&mut c, &token);
+    assert_eq!(
+        code(&c.call(&s.enc_path(&format!("jdev/sys/checktoken/{h}/admin"), false))),
+        401,
+        "the old token is gone after a refresh"
+    );
+    let h = hashed(&mut c, &new_token);
+    assert_eq!(
+        code(&c.call(&s.enc_path(&format!("jdev/sys/killtoken/{h}/admin"), false))),
+        200
+    );
+    assert!(sim.tokens().is_empty());
+
+    // A salt change the socket did not announce is undecryptable (CWM "nextSalt").
+    let bad = s.encrypt("nextSalt/not-the-current/abcd/jdev/cfg/version");
+    assert_eq!(
+        code(&c.call(&format!("jdev/sys/enc/{}", urlenc(&bad)))),
+        401
+    );
+}
+
+#[test]
+fn http_keeps_the_connection_alive_between_requests() {
+    use std::io::{Read, Write};
+    let sim = Sim::start(SimOptions::default()).unwrap();
+    let mut s = std::net::TcpStream::connect(sim.addr()).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let read_one = |s: &mut std::net::TcpStream| {
+        let mut buf = Vec::new();
+        let mut byte = [0u8; 1];
+        while !buf.ends_with(b"\r\n\r\n") {
+            s.read_exact(&mut byte).unwrap();
+            buf.push(byte[0]);
+        }
+        let head = String::from_utf8(buf).unwrap();
+        let len: usize = head
+            .lines()
+            .find_map(|l| l.strip_prefix("Content-Length: "))
+            .unwrap()
+            .parse()
+            .unwrap();
+        let mut body = vec![0u8; len];
+        s.read_exact(&mut body).unwrap();
+        (head, String::from_utf8(body).unwrap())
+    };
+    for _ in 0..3 {
+        s.write_all(b"GET /jdev/cfg/version HTTP/1.1\r\nHost: x\r\n\r\n")
+            .unwrap();
+        let (head, body) = read_one(&mut s);
+        assert!(head.starts_with("HTTP/1.1 200"));
+        assert!(head.contains("Connection: keep-alive"));
+        assert!(body.contains("16.0.6.17"));
+    }
+    assert_eq!(sim.connections(), 1);
+}
+
+#[test]
+fn connections_beyond_the_limit_are_refused_with_901() {
+    let sim = Sim::start(SimOptions {
+        max_connections: 1,
+        ..SimOptions::default()
+    })
+    .unwrap();
+    let _held = Client::connect(sim.addr());
+    let (status, _, body) = get(sim.addr(), "jdev/cfg/api");
+    assert_eq!(status, 503);
+    assert!(body.contains("\"Code\":\"901\""), "{body}");
+}
