@@ -792,12 +792,14 @@ fn accept_loop(sh: Arc<Shared>, listener: TcpListener) {
         if sh.stopping() {
             break;
         }
-        let Ok(mut tcp) = stream else { continue };
+        let Ok(tcp) = stream else { continue };
         let _ = tcp.set_nodelay(true);
         if sh.active.load(Ordering::SeqCst) >= sh.max_connections {
-            // CWM 901: maximum number of concurrent connections reached.
-            let body = Ll::new("", serde_json::json!(""), 901, CodeStyle::UpperString).to_json();
-            let _ = http::write_response(&mut tcp, 503, "application/json", body.as_bytes(), false);
+            // CWM 901: maximum number of concurrent connections reached. The request is read
+            // first so closing does not reset the connection before the answer is seen.
+            let _ = std::thread::Builder::new()
+                .name("sim-refuse".into())
+                .spawn(move || refuse_901(tcp));
             continue;
         }
         sh.active.fetch_add(1, Ordering::SeqCst);
@@ -812,6 +814,15 @@ fn accept_loop(sh: Arc<Shared>, listener: TcpListener) {
             sh.active.fetch_sub(1, Ordering::SeqCst);
         }
     }
+}
+
+fn refuse_901(tcp: TcpStream) {
+    let _ = tcp.set_read_timeout(Some(Duration::from_millis(500)));
+    let Ok(mut w) = tcp.try_clone() else { return };
+    let _ = http::read_request(&mut BufReader::new(tcp));
+    let body = Ll::new("", serde_json::json!(""), 901, CodeStyle::UpperString).to_json();
+    let _ = http::write_response(&mut w, 503, "application/json", body.as_bytes(), false);
+    let _ = w.shutdown(Shutdown::Write);
 }
 
 fn serve_conn(sh: &Arc<Shared>, tcp: TcpStream) {
