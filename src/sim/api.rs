@@ -254,7 +254,7 @@ fn route(sh: &Shared, path: &str, query: &str, ctx: &mut Ctx, rec: &mut Rec) -> 
             which @ ("refreshjwt" | "refreshtoken" | "checktoken" | "killtoken"),
             hash,
             user,
-        ] => token_op(sh, path, which, hash, user, ctx, rec),
+        ] => token_op(sh, path, which, hash, user, rec),
         ["sys", "keyexchange", sk] if ws => keyexchange(sh, path, sk, ctx),
         ["sys", "authwithtoken", hash, user] | ["authwithtoken", hash, user] if ws => {
             auth_with_token(sh, path, hash, user, ctx, rec)
@@ -383,15 +383,7 @@ fn get_token(
     }
 }
 
-fn token_op(
-    sh: &Shared,
-    path: &str,
-    which: &str,
-    hash: &str,
-    user: &str,
-    _ctx: &mut Ctx,
-    rec: &mut Rec,
-) -> Reply {
+fn token_op(sh: &Shared, path: &str, which: &str, hash: &str, user: &str, rec: &mut Rec) -> Reply {
     rec.user = Some(user.to_string());
     let (ms, now) = (sh.ms(), sh.secs_2009());
     let result: Result<(AuthKind, Value), TokenError> = sh.with_auth(|a| {

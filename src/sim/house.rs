@@ -434,6 +434,54 @@ mod tests {
     }
 
     #[test]
+    fn the_demo_house_has_the_rooms_and_devices_the_tour_and_tests_rely_on() {
+        let h = house();
+        let rooms: Vec<&str> = h
+            .structure
+            .rooms
+            .values()
+            .map(|r| r.name.as_str())
+            .collect();
+        for r in [
+            "Living Room",
+            "Kitchen",
+            "Bedroom",
+            "Nursery",
+            "Hall",
+            "Garage",
+        ] {
+            assert!(rooms.contains(&r), "room {r}");
+        }
+        let kind = |name: &str| h.structure.controls[addr(&h, name)].kind.clone();
+        assert_eq!(kind("Burglar Alarm"), "Alarm");
+        assert!(h.structure.controls[addr(&h, "Burglar Alarm")].is_secured);
+        assert_eq!(kind("Fire and Water Alarm"), "SmokeAlarm");
+        assert_eq!(kind("Garage Door"), "Gate");
+        assert_eq!(kind("Wallbox"), "Wallbox2");
+        assert_eq!(kind("Living Room Music"), "AudioZoneV2");
+        assert_eq!(kind("Living Room Lighting"), "LightControllerV2");
+        let door = &h.structure.controls[addr(&h, "Door opener")];
+        assert_eq!(door.kind, "Pushbutton");
+        assert_eq!(door.addr.suffix(), Some("1"));
+        assert!(
+            !door.is_secured,
+            "like the manison fixture: a door opener without visu password"
+        );
+        assert_eq!(h.structure.controls[door.parent.unwrap()].kind, "Intercom");
+        let central = &h.structure.controls[addr(&h, "All Blinds")];
+        assert_eq!(central.details()["controls"].as_array().unwrap().len(), 5);
+        let socket = &h.structure.controls[addr(&h, "Garden socket")];
+        assert_eq!(socket.kind, "Switch");
+        assert_eq!(h.structure.category(socket.cat).unwrap().kind, "undefined");
+        let moods = h.text_of(addr(&h, "Bedroom Lighting"), "moodList");
+        assert!(
+            moods.contains("\"id\":778") && moods.contains("\"Off\""),
+            "{moods}"
+        );
+        assert_eq!(h.structure.skipped, 0);
+    }
+
+    #[test]
     fn both_fixtures_load_with_a_value_for_every_state() {
         for f in [
             "loxone-net-manison-LoxAPP3.json",

@@ -676,6 +676,16 @@ impl Sim {
         self.shared.clear_log();
     }
 
+    /// A mark in the log: pass it to [`Sim::commands_since`] to see only what came after.
+    pub fn log_mark(&self) -> u64 {
+        self.shared.last_seq()
+    }
+
+    /// Requests received after `mark` (see [`Sim::log_mark`]).
+    pub fn commands_since(&self, mark: u64) -> Vec<LogEntry> {
+        self.shared.commands_since(mark)
+    }
+
     /// Tokens the simulated Miniserver has issued and not killed.
     pub fn tokens(&self) -> Vec<Token> {
         self.shared.tokens()
