@@ -44,7 +44,6 @@ impl FakeStates {
         self.map.insert(u, StateEntry { value, updated: at });
     }
 
-    #[allow(dead_code)] // until the guard tests use it
     pub fn unset(&mut self, h: &House, addr: &str, state: &str) {
         let u = Self::uuid(h, addr, state);
         self.map.remove(&u);
