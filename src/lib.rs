@@ -12,6 +12,7 @@
 //!
 //! Nothing on that path is optional: a module that is not called on it does not exist here.
 
+pub mod audit;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 pub const HELP: &str = "loxwarden - a safety-first MCP gateway for a Loxone Miniserver\n";
 
 #[allow(clippy::print_stdout)] // --help and --version answer on stdout, as a person expects.
-pub fn run(_global: &Global, command: Command) -> Result<ExitCode> {
+pub fn run(global: &Global, command: Command) -> Result<ExitCode> {
     match command {
         Command::Help(_) => {
             print!("{HELP}");
@@ -30,6 +30,17 @@ pub fn run(_global: &Global, command: Command) -> Result<ExitCode> {
         Command::CheckConfig => Err(Error::Unfinished("check-config")),
         Command::Call { .. } => Err(Error::Unfinished("call")),
         Command::Daemon => Err(Error::Unfinished("daemon")),
-        Command::Audit { .. } => Err(Error::Unfinished("audit")),
+        Command::Audit { follow, since } => {
+            let path = global
+                .config
+                .clone()
+                .unwrap_or_else(|| crate::config::DEFAULT_PATH.into());
+            let cfg = crate::config::Config::load(&path)?;
+            // The audit listing is the CLI's answer: it goes to stdout.
+            let mut out = std::io::stdout().lock();
+            crate::audit::follow(&cfg.paths.audit_log, follow, since.as_deref(), &mut out)
+                .map_err(Error::Failed)?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
