@@ -643,6 +643,20 @@ mod tests {
     }
 
     #[test]
+    fn a_write_that_fails_is_reported_so_the_command_is_refused() {
+        // /dev/full accepts the open and fails every write with ENOSPC.
+        let full = Path::new("/dev/full");
+        if !full.exists() {
+            return;
+        }
+        let log = AuditLog::open(full).unwrap();
+        let e = log
+            .write(&decided("a-1", "2026-03-09T21:04:05.123Z"))
+            .unwrap_err();
+        assert!(matches!(e, AuditError::Write { .. }), "{e}");
+    }
+
+    #[test]
     fn audit_ids_are_unique_and_ordered() {
         let dir = tmp("ids");
         let log = AuditLog::open(&dir.join("a.jsonl")).unwrap();

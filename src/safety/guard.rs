@@ -249,7 +249,9 @@ impl<'a> Cx<'a> {
         let Some(id) = intent.device() else {
             return Err(Refusal::new("SC-10", "this tool needs a device"));
         };
-        let d = self.house.device(id);
+        let Some(d) = self.house.get(id) else {
+            return Err(Refusal::new("SC-1", "the device no longer exists"));
+        };
         if !d.exposed {
             return Err(Refusal::new(
                 "SC-1",
@@ -265,6 +267,23 @@ impl<'a> Cx<'a> {
             return Err(Refusal::new(
                 rule,
                 format!("{} is read-only: {why}", self.house.describe(id)),
+            ));
+        }
+        // SC-1, H-1: the device must be of the tool's kind, whoever built the intent.
+        let kinds = crate::intent::TOOLS
+            .iter()
+            .find(|t| t.name == intent.tool())
+            .map(|t| t.kinds)
+            .unwrap_or(&[]);
+        if !kinds.is_empty() && !kinds.contains(&d.kind) {
+            return Err(Refusal::new(
+                "SC-1",
+                format!(
+                    "{} is {}; {} does not address it",
+                    self.house.describe(id),
+                    d.kind.with_article(),
+                    intent.tool()
+                ),
             ));
         }
         match intent {

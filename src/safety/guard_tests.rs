@@ -212,6 +212,18 @@ fn sc1_an_unclassified_switch_is_refused_even_if_an_intent_names_it() {
 }
 
 #[test]
+fn sc1_the_guard_refuses_a_lock_in_a_light_intent_even_if_parsing_was_bypassed() {
+    let w = World::new();
+    let v = w.decide(&Intent::Light {
+        device: dev(&w.h, a::DOOR_LOCK),
+        action: LightAction::On,
+    });
+    let r = v.refusal().expect("refused");
+    assert_eq!(r.rule, "SC-1");
+    assert!(r.reason.contains("is an access device"), "{r}");
+}
+
+#[test]
 fn sc5_smoke_alarms_are_never_actuated_even_when_opted_in() {
     let h = house_with(
         TEST_HOUSE,
