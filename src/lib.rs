@@ -25,3 +25,4 @@ pub mod loxone;
 pub mod mcp;
 pub mod run;
 pub mod safety;
+pub mod tools;

@@ -1,25 +1,36 @@
 //! One `run` with one `match` over every mode (the ripgrep habit). Each arm calls into the
 //! module that does the work; this file only wires.
 
+use std::path::Path;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
 
-use crate::cli::{Command, Global};
+use crate::cli::{Command, Global, TestKnobs, help_text};
+use crate::config::{self, Config};
 use crate::error::{Error, Result};
-
-pub const HELP: &str = "loxwarden - a safety-first MCP gateway for a Loxone Miniserver\n";
+use crate::mcp::{Peer, Server, ServerConfig};
+use crate::tools::Catalogue;
 
 #[allow(clippy::print_stdout)] // --help and --version answer on stdout, as a person expects.
 pub fn run(global: &Global, command: Command) -> Result<ExitCode> {
     match command {
-        Command::Help(_) => {
-            print!("{HELP}");
+        Command::Help(topic) => {
+            let text = help_text(topic.as_deref()).ok_or_else(|| {
+                Error::Usage(format!("no help for '{}'", topic.unwrap_or_default()))
+            })?;
+            print!("{text}");
             Ok(ExitCode::SUCCESS)
         }
         Command::Version => {
             println!("loxwarden {}", env!("CARGO_PKG_VERSION"));
             Ok(ExitCode::SUCCESS)
         }
-        Command::Serve { .. } => Err(Error::Unfinished("serve")),
+        // Until the daemon exists, `serve` and `serve --standalone` both run in-process.
+        Command::Serve {
+            standalone: _,
+            knobs,
+        } => serve(global, &knobs),
         Command::Demo { .. } => Err(Error::Unfinished("demo")),
         Command::Sim(_) => Err(Error::Unfinished("sim")),
         Command::Login => Err(Error::Unfinished("login")),
@@ -43,4 +54,40 @@ pub fn run(global: &Global, command: Command) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `loxwarden serve`: the MCP engine on stdin/stdout with the tool catalogue. Returns when
+/// stdin closes.
+fn serve(global: &Global, knobs: &TestKnobs) -> Result<ExitCode> {
+    let consent = match &global.config {
+        Some(path) => Config::load(path)?.consent,
+        None if Path::new(config::DEFAULT_PATH).exists() => {
+            Config::load(Path::new(config::DEFAULT_PATH))?.consent
+        }
+        None => config::Consent::default(),
+    };
+    #[allow(unused_mut)] // only test builds have knobs to apply
+    let mut engine = ServerConfig {
+        consent_timeout: Duration::from_secs(consent.timeout_s),
+        ..ServerConfig::default()
+    };
+    #[cfg(feature = "test-tools")]
+    {
+        if let Some(ms) = knobs.consent_timeout_ms {
+            engine.consent_timeout = Duration::from_millis(ms);
+        }
+        if let Some(n) = knobs.page_size {
+            engine.page_size = n;
+        }
+    }
+    let _ = knobs;
+    let server = Server::new(Arc::new(Catalogue::new()), engine)
+        .map_err(|e| Error::Failed(format!("cannot start the MCP engine: {e}")))?;
+    log::info!(
+        "serving MCP on stdin/stdout (consent timeout {} ms)",
+        server.config().consent_timeout.as_millis()
+    );
+    server.serve(std::io::stdin(), std::io::stdout(), Peer::default());
+    log::info!("stdin closed; exiting");
+    Ok(ExitCode::SUCCESS)
 }
