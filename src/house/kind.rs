@@ -592,16 +592,31 @@ pub fn classify(s: &Shape<'_>) -> (Kind, Option<&'static str>) {
 }
 
 /// Whether `[[classify]]` may turn a device of derived kind `from` (Loxone type `ty`, read-only
-/// reason `ro`) into `to`. The config may resolve what the structure file cannot tell (an
-/// unclassified switch), make a device stricter (alarm, access, intercom: hidden unless opted
-/// in, consent for the risky direction), or make it read-only (sensor, other). It may never turn
-/// a known device into a more permissive kind, e.g. an intercom door opener into a light.
-pub fn may_reclassify(ty: &str, from: Kind, ro: Option<&str>, to: Kind) -> bool {
+/// reason `ro`, `parent` type for sub-controls) into `to`. The config may resolve what the
+/// structure file cannot tell — an unclassified switch, or an intercom output (SF: outputs are
+/// "door openers / lights"; by default loxwarden treats them all as door openers) — make a device
+/// stricter (alarm, access, intercom: hidden unless opted in, consent for the risky direction),
+/// or make it read-only (sensor, other). It may never turn any other known device into a more
+/// permissive kind: not a gate, a smoke alarm or a blind into a light.
+pub fn may_reclassify(
+    ty: &str,
+    parent: Option<&str>,
+    from: Kind,
+    ro: Option<&str>,
+    to: Kind,
+) -> bool {
     if to.needs_opt_in() || matches!(to, Kind::Sensor | Kind::Other) || from == to {
         return true;
     }
     let switch = matches!(ty, "Switch" | "Pushbutton");
-    switch && (ro == Some(UNCLASSIFIED) || from == Kind::Light) && !from.needs_opt_in()
+    let intercom_output = INTERCOM_OUTPUT.matches(&Shape {
+        ty,
+        parent,
+        cat: None,
+    });
+    switch
+        && (intercom_output
+            || ((ro == Some(UNCLASSIFIED) || from == Kind::Light) && !from.needs_opt_in()))
 }
 
 #[cfg(test)]
@@ -642,34 +657,73 @@ mod tests {
 
     #[test]
     fn reclassification_may_resolve_or_tighten_but_never_loosen() {
+        let unclassified = Some(UNCLASSIFIED);
         assert!(may_reclassify(
             "Switch",
+            None,
             Kind::Other,
-            Some(UNCLASSIFIED),
+            unclassified,
             Kind::Light
         ));
         assert!(may_reclassify(
             "Switch",
+            None,
             Kind::Other,
-            Some(UNCLASSIFIED),
+            unclassified,
             Kind::Access
         ));
-        assert!(may_reclassify("Switch", Kind::Light, None, Kind::Access));
-        assert!(may_reclassify("Jalousie", Kind::Blind, None, Kind::Other));
-        // An intercom door opener can never become a light.
+        assert!(may_reclassify(
+            "Switch",
+            None,
+            Kind::Light,
+            None,
+            Kind::Access
+        ));
+        assert!(may_reclassify(
+            "Jalousie",
+            None,
+            Kind::Blind,
+            None,
+            Kind::Other
+        ));
+        // An intercom output may be a porch light: the structure file cannot tell.
+        assert!(may_reclassify(
+            "Pushbutton",
+            Some("Intercom"),
+            Kind::Access,
+            None,
+            Kind::Light
+        ));
+        // Anything else that is access stays access: a gate or a classified lock.
+        assert!(!may_reclassify(
+            "Gate",
+            None,
+            Kind::Access,
+            None,
+            Kind::Light
+        ));
         assert!(!may_reclassify(
             "Pushbutton",
+            None,
             Kind::Access,
             None,
             Kind::Light
         ));
         // A smoke alarm can never become anything actuable.
+        let smoke = SMOKE_ALARM.read_only;
         assert!(!may_reclassify(
             "SmokeAlarm",
+            None,
             Kind::Alarm,
-            SMOKE_ALARM.read_only,
+            smoke,
             Kind::Light
         ));
-        assert!(!may_reclassify("Jalousie", Kind::Blind, None, Kind::Light));
+        assert!(!may_reclassify(
+            "Jalousie",
+            None,
+            Kind::Blind,
+            None,
+            Kind::Light
+        ));
     }
 }

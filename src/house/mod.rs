@@ -210,7 +210,10 @@ impl House {
             } else {
                 None
             };
-            if !kind::may_reclassify(&d.loxone_type, d.kind, rule_ro, to) {
+            let parent_ty = d
+                .parent
+                .map(|p| self.devices[p.0 as usize].loxone_type.as_str());
+            if !kind::may_reclassify(&d.loxone_type, parent_ty, d.kind, rule_ro, to) {
                 return Err(HouseError(format!(
                     "classify[{n}]: {} is a {} ({}); the config may not make it a {} \
                      (it may only classify unknown switches, or make a device stricter)",
@@ -542,12 +545,24 @@ mod tests {
     }
 
     #[test]
-    fn classify_may_not_turn_a_door_opener_into_a_light() {
+    fn classify_may_not_turn_a_gate_into_a_light() {
         let cfg = config(
-            "[miniserver]\nurl=\"http://x\"\nuser=\"u\"\n[[classify]]\ndevice = \"Hall/Door opener\"\nkind = \"light\"\n",
+            "[miniserver]\nurl=\"http://x\"\nuser=\"u\"\n[[classify]]\ndevice = \"Garage door\"\nkind = \"light\"\n",
         );
         let e = House::new(structure(TEST_HOUSE), &cfg).unwrap_err();
         assert!(e.0.contains("may not make it a light"), "{e}");
+    }
+
+    #[test]
+    fn classify_may_say_an_intercom_output_is_a_light() {
+        let cfg = config(
+            "[miniserver]\nurl=\"http://x\"\nuser=\"u\"\n[[classify]]\ndevice = \"Hall/Door opener\"\nkind = \"light\"\n",
+        );
+        let h = House::new(structure(TEST_HOUSE), &cfg).unwrap();
+        let d = h.device(dev(&h, a::DOOR_OPENER));
+        assert_eq!(d.kind, Kind::Light);
+        // Its parent, the intercom, is still hidden until opted in.
+        assert!(!d.exposed);
     }
 
     #[test]

@@ -893,18 +893,41 @@ impl<'a> Cx<'a> {
             }
             "Pushbutton" => match action {
                 AccessAction::Open | AccessAction::Unlock => {
-                    let subject = if action == AccessAction::Open {
-                        Subject::Open {
-                            device: d.id,
-                            armed,
+                    let intercom = d
+                        .parent
+                        .map(|p| self.house.device(p))
+                        .filter(|p| matches!(p.loxone_type.as_str(), "Intercom" | "IntercomV2"));
+                    let (rule, subject) = match intercom {
+                        // UCA-I1: an intercom output opens the door only after a ring, whichever
+                        // tool asks.
+                        Some(ic) => {
+                            let rang = self.recent_ring(ic)?;
+                            (
+                                "UCA-I1",
+                                Subject::IntercomOpen {
+                                    intercom: ic.id,
+                                    opener: d.id,
+                                    rang_secs_ago: self.now.since(rang).as_secs(),
+                                    armed,
+                                },
+                            )
                         }
-                    } else {
-                        Subject::Unlock {
-                            device: d.id,
-                            armed,
-                        }
+                        None if action == AccessAction::Open => (
+                            "UCA-D1",
+                            Subject::Open {
+                                device: d.id,
+                                armed,
+                            },
+                        ),
+                        None => (
+                            "UCA-D1",
+                            Subject::Unlock {
+                                device: d.id,
+                                armed,
+                            },
+                        ),
                     };
-                    a.consent = Some(self.consent("UCA-D1", d, subject));
+                    a.consent = Some(self.consent(rule, d, subject));
                     a.plan.push(self.step(d, Op::Pulse));
                 }
                 _ => return Err(unsupported(self.house, d, "do anything but open")),
@@ -969,6 +992,24 @@ impl<'a> Cx<'a> {
             .max()
     }
 
+    /// The last ring of intercom `d` if it was within the configured window (UCA-I1).
+    fn recent_ring(&self, d: &Device) -> R<Mono> {
+        let window = self.limits.intercom_window;
+        self.last_ring(d)
+            .filter(|t| self.now.since(*t) <= window)
+            .ok_or_else(|| {
+                Refusal::new(
+                    "UCA-I1",
+                    format!(
+                        "the bell of {} has not rung in the last {} s; the door is opened only \
+                         for someone who rang",
+                        self.house.describe(d.id),
+                        window.as_secs()
+                    ),
+                )
+            })
+    }
+
     fn intercom(&self, d: &Device, action: IntercomAction) -> R<Allowed> {
         if !matches!(d.loxone_type.as_str(), "Intercom" | "IntercomV2") {
             return Err(unsupported(self.house, d, "answer"));
@@ -980,19 +1021,7 @@ impl<'a> Cx<'a> {
                 a.plan.push(self.step(d, Op::Answer));
             }
             IntercomAction::OpenDoor => {
-                let window = self.limits.intercom_window;
-                let rang = self.last_ring(d).filter(|t| self.now.since(*t) <= window);
-                let Some(rang) = rang else {
-                    return Err(Refusal::new(
-                        "UCA-I1",
-                        format!(
-                            "the bell of {} has not rung in the last {} s; the door is opened only \
-                             for someone who rang",
-                            self.house.describe(d.id),
-                            window.as_secs()
-                        ),
-                    ));
-                };
+                let rang = self.recent_ring(d)?;
                 let openers: Vec<&Device> = d
                     .children
                     .iter()

@@ -1011,14 +1011,28 @@ fn r13_gates_are_rate_limited_like_blinds() {
 }
 
 #[test]
-fn a_door_opener_only_opens_with_consent() {
-    let w = World::new();
+fn uca_i1_an_intercom_door_opener_via_control_access_also_needs_a_recent_ring() {
+    let mut w = World::new();
+    let r = w.refused(
+        "control_access",
+        json!({"device": "Hall/Door opener", "action": "open"}),
+    );
+    assert_eq!(r.rule, "UCA-I1");
+    w.set(a::INTERCOM, "bell", 1.0);
     let a = w.allowed(
         "control_access",
         json!({"device": "Hall/Door opener", "action": "open"}),
     );
     assert_eq!(paths(&a), [path(a::DOOR_OPENER, "pulse")]);
-    assert_eq!(a.consent.unwrap().rule, "UCA-D1");
+    let c = a.consent.unwrap();
+    assert_eq!(c.rule, "UCA-I1");
+    assert!(
+        c.request
+            .message
+            .starts_with("Open the door at 'Hall/Front door'"),
+        "{}",
+        c.request.message
+    );
     assert!(
         w.call(
             "control_access",
