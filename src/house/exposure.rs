@@ -11,7 +11,9 @@
 //! 3. Alarm, access and intercom devices are hidden unless `opt_in` names them (by name,
 //!    `Room/Name` or UUID); opting in a parent does not opt in its sub-controls (the intercom's
 //!    door opener is opted in on its own).
-//! 4. A sub-control of a hidden parent is hidden.
+//! 4. A sub-control whose parent is denied or not opted in is hidden too (denying a light
+//!    controller denies its circuits). Allow lists apply to each device on its own, so
+//!    `kinds = ["light"]` shows the circuits of light controllers without the controllers.
 
 use super::{DevId, House, HouseError, Kind, eq_ci, resolve};
 use crate::config::Exposure;
@@ -38,6 +40,7 @@ pub fn apply(house: &mut House, cfg: &Exposure) -> Result<(), HouseError> {
     }
     let n = house.devices.len();
     let mut exposed = vec![false; n];
+    let mut blocked = vec![false; n];
     // Structure order puts every parent before its sub-controls.
     for i in 0..n {
         let d = &house.devices[i];
@@ -49,8 +52,8 @@ pub fn apply(house: &mut House, cfg: &Exposure) -> Result<(), HouseError> {
             && (kinds.is_empty() || kinds.contains(&d.kind))
             && (allow_devices.is_empty() || allow_devices.contains(&id));
         let opted = !d.kind.needs_opt_in() || opt_in.contains(&id);
-        let parent_ok = d.parent.is_none_or(|p| exposed[p.0 as usize]);
-        exposed[i] = !denied && allowed && opted && parent_ok;
+        blocked[i] = denied || !opted || d.parent.is_some_and(|p| blocked[p.0 as usize]);
+        exposed[i] = !blocked[i] && allowed;
     }
     for (d, e) in house.devices.iter_mut().zip(exposed) {
         d.exposed = e;
@@ -157,6 +160,14 @@ mod tests {
         let h = cfg("[exposure]\ndeny_kinds = [\"blind\"]\n");
         assert!(!shown(&h, a::BLIND_BED));
         assert!(shown(&h, a::READING));
+    }
+
+    #[test]
+    fn a_kind_allow_list_shows_light_circuits_without_their_controllers() {
+        let h = cfg("[exposure]\nkinds = [\"light\"]\n");
+        assert!(!shown(&h, a::LC_LIVING));
+        assert!(shown(&h, a::LC_LIVING_CEILING));
+        assert!(!shown(&h, a::BLIND_BED));
     }
 
     #[test]

@@ -81,6 +81,21 @@ impl SceneDescription {
             .count()
     }
 
+    /// Members and affected devices the AI may see, and how many it may not: what
+    /// `describe_scene` shows (unexposed devices never appear in tool output).
+    pub fn exposed_view(&self, house: &House) -> (Vec<DevId>, Vec<DevId>, usize) {
+        let vis = |v: &[DevId]| -> Vec<DevId> {
+            v.iter()
+                .copied()
+                .filter(|id| house.device(*id).exposed)
+                .collect()
+        };
+        let members = vis(&self.members);
+        let affected = vis(&self.affected);
+        let hidden = self.affected.len() - affected.len() + self.missing.len();
+        (members, affected, hidden)
+    }
+
     /// Finds the scene the AI named: a canonical name (case-insensitive, exact) or an id.
     pub fn find(&self, house: &House, arg: &str) -> Result<&SceneEntry, Refusal> {
         let hit = self
@@ -393,6 +408,20 @@ mod tests {
         assert_eq!(names, ["on", "off", "Day", "Evening"]);
         assert_eq!(d.scenes[3].op, Op::Scene(2));
         assert_eq!(d.members.len(), 2);
+    }
+
+    #[test]
+    fn the_exposed_view_leaves_out_hidden_members() {
+        let h = house_with(
+            TEST_HOUSE,
+            "[miniserver]\nurl=\"http://x\"\nuser=\"u\"\n[exposure]\ndeny_devices = [\"Bedroom/Blind\"]\n",
+        );
+        let d = describe(&h, dev(&h, a::ALL_BLINDS), &FakeStates::default()).unwrap();
+        let (members, affected, hidden) = d.exposed_view(&h);
+        assert_eq!(members.len(), 2);
+        assert_eq!(affected.len(), 2);
+        assert_eq!(hidden, 1);
+        assert!(!members.contains(&dev(&h, a::BLIND_BED)));
     }
 
     #[test]
