@@ -1032,14 +1032,18 @@ impl<'a> Cx<'a> {
                     [one] => *one,
                     [] => return Err(unsupported(self.house, d, "open a door with (no output)")),
                     many => {
-                        let ids: Vec<DevId> = many.iter().map(|o| o.id).collect();
+                        // Name only the outputs the AI may address.
+                        let ids: Vec<DevId> =
+                            many.iter().filter(|o| o.exposed).map(|o| o.id).collect();
                         return Err(Refusal::new(
                             "SC-1",
                             format!(
-                                "{} has {} outputs; use control_access on the one that opens the door: {}",
+                                "{} has {} outputs and loxwarden does not guess which opens the \
+                                 door; a person can classify the others in the config, or use \
+                                 control_access on the door opener ({})",
                                 self.house.describe(d.id),
                                 many.len(),
-                                crate::house::resolve::candidate_list(self.house, &ids, "")
+                                crate::house::resolve::candidate_list(self.house, &ids, "exposed")
                             ),
                         ));
                     }

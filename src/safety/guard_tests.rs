@@ -296,7 +296,9 @@ fn uca_l1_during_an_emergency_lights_go_on_never_off() {
         json!({"device": "Reading light", "action": "off"}),
     );
     assert_eq!(r.rule, "UCA-L1");
-    assert!(r.reason.contains("Fire alarm"), "{r}");
+    assert!(r.reason.contains("a smoke alarm is active"), "{r}");
+    // The smoke alarm is not exposed: refusals do not name it.
+    assert!(!r.reason.contains("Fire alarm"), "{r}");
     assert!(
         !w.call(
             "control_light",
@@ -1387,4 +1389,51 @@ fn actions_now_says_what_is_possible_for_a_device() {
     assert_eq!(get("unlock"), ActionNow::NeedsConsent);
     assert_eq!(get("lock"), ActionNow::Allowed);
     assert_eq!(get("open"), ActionNow::Refused("SC-10"));
+}
+
+/// The test house with a second intercom output, "Porch light" (as in the simulator's demo).
+fn two_output_house(extra_config: &str) -> House {
+    let mut v: Value = serde_json::from_str(&std::fs::read_to_string(TEST_HOUSE).unwrap()).unwrap();
+    let subs = v["controls"][a::INTERCOM]["subControls"]
+        .as_object_mut()
+        .unwrap();
+    let porch = format!("{}/2", a::INTERCOM);
+    subs.insert(
+        porch.clone(),
+        json!({"name": "Porch light", "type": "Pushbutton", "uuidAction": porch,
+               "states": {"active": "4c570000-001c-0202-ffff5a5a5a5a001c"}}),
+    );
+    let st = crate::loxone::structure::Structure::parse(v.to_string().as_bytes()).unwrap();
+    House::new(
+        std::sync::Arc::new(st),
+        &config(&format!("{TEST_CONFIG}{extra_config}")),
+    )
+    .unwrap()
+}
+
+#[test]
+fn sc1_open_door_does_not_guess_between_two_outputs_until_the_config_says_which_is_a_light() {
+    let mut w = World {
+        h: two_output_house(""),
+        ..World::new()
+    };
+    w.set(a::INTERCOM, "bell", 1.0);
+    let r = w.refused(
+        "control_intercom",
+        json!({"device": "Front door", "action": "open_door"}),
+    );
+    assert_eq!(r.rule, "SC-1");
+    assert!(r.reason.contains("2 outputs"), "{r}");
+    // The porch light is not opted in: it is not named.
+    assert!(!r.reason.contains("Porch light"), "{r}");
+    let mut w = World {
+        h: two_output_house("\n[[classify]]\ndevice = \"Hall/Porch light\"\nkind = \"light\"\n"),
+        ..World::new()
+    };
+    w.set(a::INTERCOM, "bell", 1.0);
+    let a = w.allowed(
+        "control_intercom",
+        json!({"device": "Front door", "action": "open_door"}),
+    );
+    assert_eq!(paths(&a), [path(a::DOOR_OPENER, "pulse")]);
 }

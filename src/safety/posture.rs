@@ -75,6 +75,16 @@ pub struct Inputs<'a> {
     pub now: Mono,
 }
 
+/// "smoke alarm 'Hall/Fire alarm'" when the AI may see the device, else "a smoke alarm": these
+/// texts reach refusals, and unexposed devices never appear in tool output.
+fn name(what: &str, d: &crate::house::Device) -> String {
+    if d.exposed {
+        format!("{what} '{}'", d.label())
+    } else {
+        format!("a {what}")
+    }
+}
+
 /// SmokeAlarm `alarmCause` bits (SF).
 const CAUSES: [(u32, &str); 4] = [
     (1, "smoke"),
@@ -96,8 +106,8 @@ impl Posture {
                         (None, None) => emergency.push(Cause {
                             device: d.id,
                             text: format!(
-                                "the state of smoke alarm '{}' is not known, so an emergency is assumed",
-                                d.label()
+                                "the state of {} is not known, so an emergency is assumed",
+                                name("smoke alarm", d)
                             ),
                             certain: false,
                         }),
@@ -105,7 +115,7 @@ impl Posture {
                             let l = l.unwrap_or(0.0);
                             let c = c.unwrap_or(0.0);
                             if l > 0.0 || c != 0.0 {
-                                let mut t = format!("smoke alarm '{}' is active", d.label());
+                                let mut t = format!("{} is active", name("smoke alarm", d));
                                 if l > 0.0 {
                                     let _ = write!(t, " (level {l})");
                                 }
@@ -132,7 +142,7 @@ impl Posture {
                     {
                         intrusion.push(Cause {
                             device: d.id,
-                            text: format!("burglar alarm '{}' is sounding (level {l})", d.label()),
+                            text: format!("{} is sounding (level {l})", name("burglar alarm", d)),
                             certain: true,
                         });
                     }
@@ -296,7 +306,31 @@ mod tests {
         assert_eq!(p.name(), "emergency");
         assert_eq!(
             p.reasons(),
-            vec!["smoke alarm 'Central/Fire alarm' is active (level 2): smoke, water".to_owned()]
+            vec!["a smoke alarm is active (level 2): smoke, water".to_owned()]
+        );
+    }
+
+    #[test]
+    fn an_exposed_smoke_alarm_is_named_in_the_explanation() {
+        let h = house_with(
+            TEST_HOUSE,
+            &TEST_CONFIG.replace("opt_in = [", "opt_in = [\"Fire alarm\", "),
+        );
+        let mut s = quiet_states();
+        s.set(&h, a::SMOKE, "level", 1.0);
+        let limits = test_limits();
+        let p = Posture::compute(&Inputs {
+            house: &h,
+            states: &s,
+            health: &live(),
+            estop_since: None,
+            limits: &limits,
+            local_minute: Some(600),
+            now: Mono(100_000),
+        });
+        assert_eq!(
+            p.reasons(),
+            vec!["smoke alarm 'Central/Fire alarm' is active (level 1)".to_owned()]
         );
     }
 
