@@ -115,7 +115,7 @@ COMMANDS:
     check-config   Validate the config file and show what the AI would see [later]
     call           Call one tool from the shell: call TOOL [JSON] [later]
     daemon         Run the resident daemon (Miniserver link, local socket) [later]
-    audit          Print the audit log: audit [--follow] [--since TIME] [later]
+    audit          Print the audit log: audit [--follow] [--since TIME]
     help           Print this help, or a command's: help COMMAND
 
     [later]: not implemented in this build; the command says so and exits 2.
@@ -278,14 +278,15 @@ systemd runs this; `loxwarden serve` sessions connect to it.
 ";
 
 const AUDIT_HELP: &str = "\
-loxwarden audit - print the audit log [not in this build]
+loxwarden audit - print the audit log
 
 USAGE:
     loxwarden [--config PATH] audit [--follow] [--since TIME]
 
 OPTIONS:
     --follow      Keep printing new records
-    --since TIME  Only records from TIME on (RFC 3339, e.g. 2026-11-23T08:00:00Z)
+    --since TIME  Only records from TIME on: UTC date or time (2026-11-23, 2026-11-23T08:00:00Z)
+                  or a span back from now (30s, 10m, 2h, 3d)
     -h, --help    Print this help
 ";
 

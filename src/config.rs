@@ -311,6 +311,8 @@ impl Config {
                 "link.keepalive_interval_s and link.keepalive_deadline_s must be at least 1".into(),
             );
         }
+        // The safety table may only be tightened: a loosening value is a config error.
+        crate::safety::table::Limits::from_config(self)?;
         Ok(())
     }
 }
@@ -336,6 +338,12 @@ mod tests {
         assert!(e.contains("pasword"), "{e}");
         let e = Config::parse(&format!("{MINIMAL}[link]\nkeepalive = 3\n")).unwrap_err();
         assert!(e.contains("keepalive"), "{e}");
+    }
+
+    #[test]
+    fn a_config_that_would_loosen_the_safety_table_is_refused() {
+        let e = Config::parse(&format!("{MINIMAL}[limits]\ntemperature_max_c = 35\n")).unwrap_err();
+        assert!(e.contains("loosen"), "{e}");
     }
 
     #[test]

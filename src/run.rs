@@ -41,7 +41,18 @@ pub fn run(global: &Global, command: Command) -> Result<ExitCode> {
         Command::CheckConfig => Err(Error::Unfinished("check-config")),
         Command::Call { .. } => Err(Error::Unfinished("call")),
         Command::Daemon => Err(Error::Unfinished("daemon")),
-        Command::Audit { .. } => Err(Error::Unfinished("audit")),
+        Command::Audit { follow, since } => {
+            let path = global
+                .config
+                .clone()
+                .unwrap_or_else(|| crate::config::DEFAULT_PATH.into());
+            let cfg = crate::config::Config::load(&path)?;
+            // The audit listing is the CLI's answer: it goes to stdout.
+            let mut out = std::io::stdout().lock();
+            crate::audit::follow(&cfg.paths.audit_log, follow, since.as_deref(), &mut out)
+                .map_err(Error::Failed)?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

@@ -91,7 +91,6 @@ fn an_unfinished_command_says_so_and_exits_2_without_touching_stdout() {
         &["estop", "--reason", "test"],
         &["call", "get_system_status"],
         &["logout"],
-        &["audit", "--follow"],
     ] {
         let out = loxwarden().args(args).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}");
