@@ -1,9 +1,13 @@
 //! The command line, parsed once into a typed [`Command`] (lexopt; no clap).
 //!
-//! Skeleton: the foundation issue fills in the parser and `--help` texts. The shape of
-//! [`Command`] is the contract other modules build against.
+//! Why hand-written: the parser is small, its errors are ours, and the help texts below are
+//! the manual a person on the Pi reads. The shape of [`Command`] is the contract other modules
+//! build against. Anything unknown is an error (exit 2), never ignored.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
+
+use lexopt::prelude::*;
 
 /// Options every subcommand understands.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -23,6 +27,16 @@ pub struct SimArgs {
     pub tls: bool,
     pub user: String,
     pub password: String,
+    /// `--admin-port N`: the simulator's admin (fault injection) port; 0 picks a free one.
+    pub admin_port: u16,
+    /// `--hash sha1|sha256`: override the hash algorithm the firmware implies.
+    pub hash: Option<String>,
+    /// `--firmware VERSION`: the version to report (default 16.0.6.17; 10.2 means SHA1).
+    pub firmware: Option<String>,
+    /// `--allow-basic-auth`: accept HTTP Basic authentication (refused by default).
+    pub allow_basic_auth: bool,
+    /// `--write-structure FILE`: write the (generated) structure file and exit.
+    pub write_structure: Option<PathBuf>,
 }
 
 impl Default for SimArgs {
@@ -34,8 +48,26 @@ impl Default for SimArgs {
             tls: false,
             user: "admin".into(),
             password: "password".into(),
+            admin_port: 0,
+            hash: None,
+            firmware: None,
+            allow_basic_auth: false,
+            write_structure: None,
         }
     }
+}
+
+/// Hidden `serve` options that exist only in test builds (the `test-tools` feature), so the
+/// suite can shorten timeouts and force pagination. A release build has no such fields and
+/// rejects the options as unknown.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TestKnobs {
+    /// `--test-consent-timeout-ms N`: elicitation timeout instead of `consent.timeout_s`.
+    #[cfg(feature = "test-tools")]
+    pub consent_timeout_ms: Option<u64>,
+    /// `--test-page-size N`: tools per `tools/list` page.
+    #[cfg(feature = "test-tools")]
+    pub page_size: Option<usize>,
 }
 
 /// Everything loxwarden can do: one variant per mode.
@@ -43,7 +75,7 @@ impl Default for SimArgs {
 pub enum Command {
     Help(Option<String>),
     Version,
-    Serve { standalone: bool },
+    Serve { standalone: bool, knobs: TestKnobs },
     Demo { tour: bool },
     Sim(SimArgs),
     Login,
@@ -57,19 +89,528 @@ pub enum Command {
     Audit { follow: bool, since: Option<String> },
 }
 
+/// The main `--help`.
+pub const HELP: &str = "\
+loxwarden - a safety-first MCP gateway between an AI assistant and a Loxone Miniserver
+
+loxwarden lets an AI assistant (Claude Desktop, Claude Code, n8n, any MCP client) read and
+control a Loxone smart home without being able to talk it into hurting anyone: every command
+is checked against compiled-in safety limits before it reaches the Miniserver, critical
+actions (doors, alarm) need a person's confirmation through the MCP client, and
+`loxwarden estop` stops every actuator from inside the house.
+
+USAGE:
+    loxwarden [--config PATH] COMMAND [OPTIONS]
+    loxwarden COMMAND --help
+
+COMMANDS:
+    serve          Speak MCP (JSON-RPC) on stdin/stdout: what an MCP client launches
+    demo           Run the simulator and the gateway together for a local tour [later]
+    sim            Run the Miniserver simulator (real Loxone protocol, simulated house)
+    login          Log in to the Miniserver once and keep the token [later]
+    logout         Revoke and delete the stored token [later]
+    estop          Emergency stop: latch the gateway, bring actuators to their safe state [later]
+    resume         Release the emergency-stop latch [later]
+    status         Show the link health, the estop latch and the posture [later]
+    check-config   Validate the config file and show what the AI would see [later]
+    call           Call one tool from the shell: call TOOL [JSON] [later]
+    daemon         Run the resident daemon (Miniserver link, local socket) [later]
+    audit          Print the audit log: audit [--follow] [--since TIME]
+    help           Print this help, or a command's: help COMMAND
+
+    [later]: not implemented in this build; the command says so and exits 2.
+
+OPTIONS:
+    --config PATH  The site config file (default /etc/loxwarden/config.toml)
+    -h, --help     Print help
+    -V, --version  Print the version
+
+ENVIRONMENT:
+    LOXWARDEN_LOG       Log filter for stderr (env_logger syntax: info, debug,
+                        loxwarden::mcp=debug); default info
+    RUST_LOG            Used when LOXWARDEN_LOG is not set
+    LOXWARDEN_PASSWORD  The Miniserver password for `loxwarden login` [later]
+
+stdout carries only the MCP protocol (serve) or a command's answer; logs go to stderr.
+
+EXIT STATUS:
+    0    success
+    1    an action failed (e.g. a device did not confirm the emergency stop)
+    2    usage error, or a command not implemented in this build
+    69   the Miniserver is unreachable or answered nonsense
+    74   a local file or socket failed
+    76   TLS verification failed or the pinned certificate changed
+    77   the Miniserver refused the credentials or the token
+    78   the config file is missing or invalid
+";
+
+const SERVE_HELP: &str = "\
+loxwarden serve - speak MCP on stdin/stdout
+
+USAGE:
+    loxwarden [--config PATH] serve [--standalone]
+
+An MCP client starts this command (locally or as `ssh -T user@pi loxwarden serve`) and talks
+JSON-RPC to it: one message per line on stdin and stdout, logs on stderr. It serves both MCP
+eras: the 2025-11-25 / 2025-06-18 `initialize` handshake and the stateless 2026-07-28 revision.
+It exits as soon as stdin closes.
+
+In this build `serve` runs the MCP engine in this process with the tool catalogue (only
+get_system_status so far). Once the daemon exists, `serve` will connect to it over its local
+socket and relay the session, so every client shares one Miniserver link, one audit log and
+one emergency-stop latch; `--standalone` will keep today's behaviour (everything in-process).
+
+The consent timeout comes from `consent.timeout_s` in the config file (default 60 s); without
+--config and without /etc/loxwarden/config.toml the defaults apply.
+
+OPTIONS:
+    --standalone   Run the engine in this process (today: always)
+    --config PATH  The site config file
+    -h, --help     Print this help
+";
+
+const DEMO_HELP: &str = "\
+loxwarden demo - the simulator and the gateway together, for a local tour [not in this build]
+
+USAGE:
+    loxwarden demo [--tour]
+
+OPTIONS:
+    --tour      Walk through a scripted session
+    -h, --help  Print this help
+";
+
+const SIM_HELP: &str = "\
+loxwarden sim - a Miniserver simulator speaking the real Loxone protocol
+
+USAGE:
+    loxwarden sim [--structure FILE | --generate N] [--port N] [--tls] [--user U] [--password P]
+
+Runs a simulated Miniserver on 127.0.0.1 in the foreground and prints how to connect: the
+Miniserver URL (HTTP and the websocket /ws/rfc6455), the admin URL (fault injection and the
+command log), the credentials and the visualisation password. Without --structure or
+--generate it serves the built-in demo house. Its keys and certificates are public test
+material: never expose it beyond this machine.
+
+OPTIONS:
+    --structure FILE        Serve this LoxAPP3.json
+    --generate N            Serve a generated house of N controls
+    --port N                Port on 127.0.0.1 (0 picks a free one; default 0)
+    --admin-port N          Admin port on 127.0.0.1 (0 picks a free one; default 0)
+    --tls                   Serve HTTPS/WSS (Gen 2) instead of plain HTTP with command encryption
+    --user U                Account name (default admin)
+    --password P            Account password (default password)
+    --firmware VERSION      Firmware to report (default 16.0.6.17; below 10.3 hashes with SHA1)
+    --hash sha1|sha256      Hash algorithm, overriding the firmware's
+    --allow-basic-auth      Accept HTTP Basic authentication (refused by default)
+    --write-structure FILE  Write the structure file (e.g. of --generate N) to FILE and exit
+    -h, --help              Print this help
+";
+
+const LOGIN_HELP: &str = "\
+loxwarden login - log in to the Miniserver once and keep the token [not in this build]
+
+USAGE:
+    loxwarden [--config PATH] login
+
+The password comes from the terminal, LOXWARDEN_PASSWORD, or miniserver.password_file; only
+the token is stored (in the state directory).
+";
+
+const LOGOUT_HELP: &str = "\
+loxwarden logout - revoke and delete the stored token [not in this build]
+
+USAGE:
+    loxwarden [--config PATH] logout
+";
+
+const ESTOP_HELP: &str = "\
+loxwarden estop - emergency stop [not in this build]
+
+USAGE:
+    loxwarden [--config PATH] estop [--reason TEXT]
+
+Latches the gateway (every actuating tool is refused until `loxwarden resume`) and sends every
+actuator its safe state. Exits 1 if any device did not confirm.
+
+OPTIONS:
+    --reason TEXT  Why (written to the audit log)
+    -h, --help     Print this help
+";
+
+const RESUME_HELP: &str = "\
+loxwarden resume - release the emergency-stop latch [not in this build]
+
+USAGE:
+    loxwarden [--config PATH] resume
+";
+
+const STATUS_HELP: &str = "\
+loxwarden status - link health, estop latch and posture [not in this build]
+
+USAGE:
+    loxwarden [--config PATH] status
+";
+
+const CHECK_CONFIG_HELP: &str = "\
+loxwarden check-config - validate the config file and show what the AI would see [not in this build]
+
+USAGE:
+    loxwarden [--config PATH] check-config
+";
+
+const CALL_HELP: &str = "\
+loxwarden call - call one tool from the shell, through the same checks as an AI [not in this build]
+
+USAGE:
+    loxwarden [--config PATH] call TOOL [JSON]
+
+JSON is the arguments object (default {}).
+";
+
+const DAEMON_HELP: &str = "\
+loxwarden daemon - the resident daemon: Miniserver link and local socket [not in this build]
+
+USAGE:
+    loxwarden [--config PATH] daemon
+
+systemd runs this; `loxwarden serve` sessions connect to it.
+";
+
+const AUDIT_HELP: &str = "\
+loxwarden audit - print the audit log
+
+USAGE:
+    loxwarden [--config PATH] audit [--follow] [--since TIME]
+
+OPTIONS:
+    --follow      Keep printing new records
+    --since TIME  Only records from TIME on: UTC date or time (2026-11-23, 2026-11-23T08:00:00Z)
+                  or a span back from now (30s, 10m, 2h, 3d)
+    -h, --help    Print this help
+";
+
+/// The help text for a topic (`None`: the main help); `None` for an unknown topic.
+pub fn help_text(topic: Option<&str>) -> Option<&'static str> {
+    Some(match topic {
+        None | Some("help") => HELP,
+        Some("serve") => SERVE_HELP,
+        Some("demo") => DEMO_HELP,
+        Some("sim") => SIM_HELP,
+        Some("login") => LOGIN_HELP,
+        Some("logout") => LOGOUT_HELP,
+        Some("estop") => ESTOP_HELP,
+        Some("resume") => RESUME_HELP,
+        Some("status") => STATUS_HELP,
+        Some("check-config") => CHECK_CONFIG_HELP,
+        Some("call") => CALL_HELP,
+        Some("daemon") => DAEMON_HELP,
+        Some("audit") => AUDIT_HELP,
+        Some(_) => return None,
+    })
+}
+
 /// Parses `argv` (without the program name).
 pub fn parse<I>(args: I) -> Result<(Global, Command), String>
 where
     I: IntoIterator,
-    I::Item: Into<std::ffi::OsString>,
+    I::Item: Into<OsString>,
 {
-    let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
-    match args.first().and_then(|a| a.to_str()) {
-        None | Some("-h") | Some("--help") | Some("help") => {
-            Ok((Global::default(), Command::Help(None)))
+    let mut p = lexopt::Parser::from_args(args);
+    let mut global = Global::default();
+    let sub = loop {
+        match p.next().map_err(|e| e.to_string())? {
+            None => return Err("no command given".into()),
+            Some(Long("config")) => global.config = Some(value(&mut p)?.into()),
+            Some(Short('h') | Long("help")) => return Ok((global, Command::Help(None))),
+            Some(Short('V') | Long("version")) => return Ok((global, Command::Version)),
+            Some(Value(v)) => {
+                break v
+                    .into_string()
+                    .map_err(|v| format!("unknown command {v:?}"))?;
+            }
+            Some(other) => return Err(other.unexpected().to_string()),
         }
-        Some("-V") | Some("--version") => Ok((Global::default(), Command::Version)),
-        Some("serve") => Ok((Global::default(), Command::Serve { standalone: false })),
-        Some(other) => Err(format!("unknown subcommand '{other}'")),
+    };
+    let command = subcommand(&sub, &mut p, &mut global).map_err(|e| format!("{sub}: {e}"))?;
+    Ok((global, command))
+}
+
+fn subcommand(sub: &str, p: &mut lexopt::Parser, global: &mut Global) -> Result<Command, String> {
+    let help = || Command::Help(Some(sub.to_owned()));
+    let mut standalone = false;
+    #[allow(unused_mut)] // only test builds have knobs to set
+    let mut knobs = TestKnobs::default();
+    let mut tour = false;
+    let mut sim = SimArgs::default();
+    let mut reason = None;
+    let mut follow = false;
+    let mut since = None;
+    let mut positional: Vec<String> = Vec::new();
+    while let Some(arg) = p.next().map_err(|e| e.to_string())? {
+        match (sub, arg) {
+            (_, Long("config")) => global.config = Some(value(p)?.into()),
+            (_, Short('h') | Long("help")) => return Ok(help()),
+            ("help", Value(v)) => positional.push(string(v)?),
+            ("serve", Long("standalone")) => standalone = true,
+            #[cfg(feature = "test-tools")]
+            ("serve", Long("test-consent-timeout-ms")) => {
+                knobs.consent_timeout_ms = Some(number(p, "--test-consent-timeout-ms")?)
+            }
+            #[cfg(feature = "test-tools")]
+            ("serve", Long("test-page-size")) => {
+                knobs.page_size = Some(number(p, "--test-page-size")?)
+            }
+            ("demo", Long("tour")) => tour = true,
+            ("sim", Long("structure")) => sim.structure = Some(value(p)?.into()),
+            ("sim", Long("generate")) => sim.generate = Some(number(p, "--generate")?),
+            ("sim", Long("port")) => sim.port = number(p, "--port")?,
+            ("sim", Long("tls")) => sim.tls = true,
+            ("sim", Long("user")) => sim.user = string(value(p)?)?,
+            ("sim", Long("password")) => sim.password = string(value(p)?)?,
+            ("sim", Long("admin-port")) => sim.admin_port = number(p, "--admin-port")?,
+            ("sim", Long("hash")) => sim.hash = Some(string(value(p)?)?),
+            ("sim", Long("firmware")) => sim.firmware = Some(string(value(p)?)?),
+            ("sim", Long("allow-basic-auth")) => sim.allow_basic_auth = true,
+            ("sim", Long("write-structure")) => sim.write_structure = Some(value(p)?.into()),
+            ("estop", Long("reason")) => reason = Some(string(value(p)?)?),
+            ("audit", Long("follow")) => follow = true,
+            ("audit", Long("since")) => since = Some(string(value(p)?)?),
+            ("call", Value(v)) => positional.push(string(v)?),
+            (_, other) => return Err(other.unexpected().to_string()),
+        }
+    }
+    match sub {
+        "help" => match positional.as_slice() {
+            [] => Ok(Command::Help(None)),
+            [topic] if help_text(Some(topic)).is_some() => Ok(Command::Help(Some(topic.clone()))),
+            [topic] => Err(format!("no help for '{topic}'")),
+            _ => Err("give at most one command".into()),
+        },
+        "serve" => Ok(Command::Serve { standalone, knobs }),
+        "demo" => Ok(Command::Demo { tour }),
+        "sim" => {
+            if sim.structure.is_some() && sim.generate.is_some() {
+                return Err("--structure and --generate exclude each other".into());
+            }
+            Ok(Command::Sim(sim))
+        }
+        "login" => Ok(Command::Login),
+        "logout" => Ok(Command::Logout),
+        "estop" => Ok(Command::Estop { reason }),
+        "resume" => Ok(Command::Resume),
+        "status" => Ok(Command::Status),
+        "check-config" => Ok(Command::CheckConfig),
+        "call" => {
+            let mut it = positional.into_iter();
+            let tool = it
+                .next()
+                .ok_or("missing TOOL (try 'loxwarden call --help')")?;
+            let arguments = it.next().unwrap_or_else(|| "{}".to_owned());
+            if let Some(extra) = it.next() {
+                return Err(format!("unexpected argument '{extra}' (quote the JSON)"));
+            }
+            Ok(Command::Call { tool, arguments })
+        }
+        "daemon" => Ok(Command::Daemon),
+        "audit" => Ok(Command::Audit { follow, since }),
+        other => Err(format!("unknown command '{other}'")),
+    }
+}
+
+fn value(p: &mut lexopt::Parser) -> Result<OsString, String> {
+    p.value().map_err(|e| e.to_string())
+}
+
+fn string(v: OsString) -> Result<String, String> {
+    v.into_string()
+        .map_err(|v| format!("{v:?} is not valid UTF-8"))
+}
+
+fn number<T: std::str::FromStr>(p: &mut lexopt::Parser, option: &str) -> Result<T, String> {
+    let v = string(value(p)?)?;
+    v.parse()
+        .map_err(|_| format!("{option} needs a whole number, not '{v}'"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(args: &[&str]) -> Command {
+        parse(args.iter().copied()).expect("parses").1
+    }
+    fn err(args: &[&str]) -> String {
+        parse(args.iter().copied()).expect_err("refused")
+    }
+
+    #[test]
+    fn serve_parses_with_and_without_standalone() {
+        assert_eq!(
+            ok(&["serve"]),
+            Command::Serve {
+                standalone: false,
+                knobs: TestKnobs::default()
+            }
+        );
+        assert!(matches!(
+            ok(&["serve", "--standalone"]),
+            Command::Serve {
+                standalone: true,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn the_config_option_is_accepted_before_and_after_the_command() {
+        let (g, _) = parse(["--config", "/tmp/a.toml", "status"]).unwrap();
+        assert_eq!(g.config, Some(PathBuf::from("/tmp/a.toml")));
+        let (g, _) = parse(["status", "--config=/tmp/b.toml"]).unwrap();
+        assert_eq!(g.config, Some(PathBuf::from("/tmp/b.toml")));
+    }
+
+    #[test]
+    fn every_command_has_help_and_help_wins() {
+        for sub in [
+            "serve",
+            "demo",
+            "sim",
+            "login",
+            "logout",
+            "estop",
+            "resume",
+            "status",
+            "check-config",
+            "call",
+            "daemon",
+            "audit",
+        ] {
+            assert_eq!(
+                ok(&[sub, "--help"]),
+                Command::Help(Some(sub.into())),
+                "{sub}"
+            );
+            assert_eq!(ok(&["help", sub]), Command::Help(Some(sub.into())), "{sub}");
+            assert!(help_text(Some(sub)).is_some());
+            assert!(
+                HELP.contains(&format!("\n    {sub} ")),
+                "{sub} missing in HELP"
+            );
+        }
+        assert_eq!(ok(&["-h"]), Command::Help(None));
+        assert_eq!(ok(&["-V"]), Command::Version);
+    }
+
+    #[test]
+    fn sim_options_land_in_sim_args() {
+        let Command::Sim(s) = ok(&[
+            "sim",
+            "--structure",
+            "house.json",
+            "--port",
+            "8080",
+            "--tls",
+            "--user",
+            "u",
+            "--password",
+            "p",
+        ]) else {
+            panic!("not sim")
+        };
+        assert_eq!(s.structure, Some(PathBuf::from("house.json")));
+        assert_eq!(
+            (s.port, s.tls, s.user.as_str(), s.password.as_str()),
+            (8080, true, "u", "p")
+        );
+        let Command::Sim(s) = ok(&["sim", "--generate", "500"]) else {
+            panic!("not sim")
+        };
+        assert_eq!((s.generate, s.port), (Some(500), 0));
+        assert!(err(&["sim", "--port", "99999"]).contains("--port"));
+        assert!(err(&["sim", "--structure", "a", "--generate", "3"]).contains("exclude"));
+    }
+
+    #[test]
+    fn sim_simulator_options_land_in_sim_args() {
+        let Command::Sim(s) = ok(&[
+            "sim",
+            "--admin-port",
+            "9090",
+            "--hash",
+            "sha1",
+            "--firmware",
+            "10.2.3.26",
+            "--allow-basic-auth",
+            "--write-structure",
+            "out.json",
+        ]) else {
+            panic!("not sim")
+        };
+        assert_eq!(s.admin_port, 9090);
+        assert_eq!(s.hash.as_deref(), Some("sha1"));
+        assert_eq!(s.firmware.as_deref(), Some("10.2.3.26"));
+        assert!(s.allow_basic_auth);
+        assert_eq!(s.write_structure, Some(PathBuf::from("out.json")));
+    }
+
+    #[test]
+    fn call_estop_and_audit_take_their_arguments() {
+        assert_eq!(
+            ok(&["call", "get_system_status"]),
+            Command::Call {
+                tool: "get_system_status".into(),
+                arguments: "{}".into()
+            }
+        );
+        assert_eq!(
+            ok(&["call", "set_light", r#"{"x":1}"#]),
+            Command::Call {
+                tool: "set_light".into(),
+                arguments: r#"{"x":1}"#.into()
+            }
+        );
+        assert!(err(&["call"]).contains("TOOL"));
+        assert!(err(&["call", "a", "b", "c"]).contains("unexpected"));
+        assert_eq!(
+            ok(&["estop", "--reason", "smoke"]),
+            Command::Estop {
+                reason: Some("smoke".into())
+            }
+        );
+        assert_eq!(
+            ok(&["audit", "--follow", "--since", "2026-01-01T00:00:00Z"]),
+            Command::Audit {
+                follow: true,
+                since: Some("2026-01-01T00:00:00Z".into())
+            }
+        );
+    }
+
+    #[test]
+    fn unknown_commands_and_options_are_errors() {
+        assert!(err(&[]).contains("no command"));
+        assert!(err(&["frobnicate"]).contains("unknown command"));
+        assert!(err(&["serve", "--bogus"]).contains("--bogus"));
+        assert!(err(&["serve", "extra"]).contains("extra"));
+        assert!(err(&["status", "--follow"]).contains("--follow"));
+        assert!(err(&["--bogus"]).contains("--bogus"));
+        assert!(err(&["help", "frobnicate"]).contains("no help"));
+    }
+
+    #[cfg(feature = "test-tools")]
+    #[test]
+    fn test_builds_accept_the_hidden_serve_knobs() {
+        let Command::Serve { knobs, .. } = ok(&[
+            "serve",
+            "--test-consent-timeout-ms",
+            "250",
+            "--test-page-size",
+            "1",
+        ]) else {
+            panic!("not serve")
+        };
+        assert_eq!(knobs.consent_timeout_ms, Some(250));
+        assert_eq!(knobs.page_size, Some(1));
     }
 }

@@ -349,6 +349,8 @@ impl Config {
                 ));
             }
         }
+        // The safety table may only be tightened: a loosening value is a config error.
+        crate::safety::table::Limits::from_config(self)?;
         Ok(())
     }
 
@@ -582,6 +584,12 @@ mod tests {
         assert_eq!(c.ignored_settings().len(), 1);
         assert_eq!(parse_address("10.0.0.2", 443).unwrap().port(), 443);
         assert_eq!(parse_address("10.0.0.2:8443", 443).unwrap().port(), 8443);
+    }
+
+    #[test]
+    fn a_config_that_would_loosen_the_safety_table_is_refused() {
+        let e = Config::parse(&format!("{MINIMAL}[limits]\ntemperature_max_c = 35\n")).unwrap_err();
+        assert!(e.contains("loosen"), "{e}");
     }
 
     #[test]

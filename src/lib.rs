@@ -12,12 +12,18 @@
 //!
 //! Nothing on that path is optional: a module that is not called on it does not exist here.
 
+pub mod audit;
 pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod error;
 pub mod health;
+pub mod house;
+pub mod intent;
 pub mod logger;
 pub mod loxone;
 pub mod mcp;
 pub mod run;
+pub mod safety;
+pub mod sim;
+pub mod tools;

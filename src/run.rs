@@ -1,12 +1,16 @@
 //! One `run` with one `match` over every mode (the ripgrep habit). Each arm calls into the
 //! module that does the work; this file only wires.
 
+use std::path::Path;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
 
-use crate::cli::{Command, Global};
+use crate::cli::{Command, Global, TestKnobs, help_text};
+use crate::config::{self, Config};
 use crate::error::{Error, Result};
-
-pub const HELP: &str = "loxwarden - a safety-first MCP gateway for a Loxone Miniserver\n";
+use crate::mcp::{Peer, Server, ServerConfig};
+use crate::tools::Catalogue;
 
 #[allow(clippy::print_stdout)] // --help and --version answer on stdout, as a person expects.
 pub fn run(global: &Global, command: Command) -> Result<ExitCode> {
@@ -15,17 +19,24 @@ pub fn run(global: &Global, command: Command) -> Result<ExitCode> {
         .clone()
         .unwrap_or_else(|| std::path::PathBuf::from(crate::config::DEFAULT_PATH));
     match command {
-        Command::Help(_) => {
-            print!("{HELP}");
+        Command::Help(topic) => {
+            let text = help_text(topic.as_deref()).ok_or_else(|| {
+                Error::Usage(format!("no help for '{}'", topic.unwrap_or_default()))
+            })?;
+            print!("{text}");
             Ok(ExitCode::SUCCESS)
         }
         Command::Version => {
             println!("loxwarden {}", env!("CARGO_PKG_VERSION"));
             Ok(ExitCode::SUCCESS)
         }
-        Command::Serve { .. } => Err(Error::Unfinished("serve")),
+        // Until the daemon exists, `serve` and `serve --standalone` both run in-process.
+        Command::Serve {
+            standalone: _,
+            knobs,
+        } => serve(global, &knobs),
         Command::Demo { .. } => Err(Error::Unfinished("demo")),
-        Command::Sim(_) => Err(Error::Unfinished("sim")),
+        Command::Sim(args) => crate::sim::run(&args),
         Command::Login => {
             // The CLI answer goes to stdout (a person reads it); prompts go to stderr.
             let accept = std::env::var(crate::loxone::setup::ACCEPT_FINGERPRINT_ENV).ok();
@@ -45,6 +56,53 @@ pub fn run(global: &Global, command: Command) -> Result<ExitCode> {
         }
         Command::Call { .. } => Err(Error::Unfinished("call")),
         Command::Daemon => Err(Error::Unfinished("daemon")),
-        Command::Audit { .. } => Err(Error::Unfinished("audit")),
+        Command::Audit { follow, since } => {
+            let path = global
+                .config
+                .clone()
+                .unwrap_or_else(|| crate::config::DEFAULT_PATH.into());
+            let cfg = crate::config::Config::load(&path)?;
+            // The audit listing is the CLI's answer: it goes to stdout.
+            let mut out = std::io::stdout().lock();
+            crate::audit::follow(&cfg.paths.audit_log, follow, since.as_deref(), &mut out)
+                .map_err(Error::Failed)?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
+}
+
+/// `loxwarden serve`: the MCP engine on stdin/stdout with the tool catalogue. Returns when
+/// stdin closes.
+fn serve(global: &Global, knobs: &TestKnobs) -> Result<ExitCode> {
+    let consent = match &global.config {
+        Some(path) => Config::load(path)?.consent,
+        None if Path::new(config::DEFAULT_PATH).exists() => {
+            Config::load(Path::new(config::DEFAULT_PATH))?.consent
+        }
+        None => config::Consent::default(),
+    };
+    #[allow(unused_mut)] // only test builds have knobs to apply
+    let mut engine = ServerConfig {
+        consent_timeout: Duration::from_secs(consent.timeout_s),
+        ..ServerConfig::default()
+    };
+    #[cfg(feature = "test-tools")]
+    {
+        if let Some(ms) = knobs.consent_timeout_ms {
+            engine.consent_timeout = Duration::from_millis(ms);
+        }
+        if let Some(n) = knobs.page_size {
+            engine.page_size = n;
+        }
+    }
+    let _ = knobs;
+    let server = Server::new(Arc::new(Catalogue::new()), engine)
+        .map_err(|e| Error::Failed(format!("cannot start the MCP engine: {e}")))?;
+    log::info!(
+        "serving MCP on stdin/stdout (consent timeout {} ms)",
+        server.config().consent_timeout.as_millis()
+    );
+    server.serve(std::io::stdin(), std::io::stdout(), Peer::default());
+    log::info!("stdin closed; exiting");
+    Ok(ExitCode::SUCCESS)
 }

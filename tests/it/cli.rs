@@ -24,3 +24,108 @@ fn an_unknown_subcommand_exits_2_with_a_hint() {
     assert!(out.stdout.is_empty(), "stdout belongs to the protocol");
     assert!(String::from_utf8_lossy(&out.stderr).contains("--help"));
 }
+
+#[test]
+fn help_is_a_manual_naming_every_command_the_environment_and_the_exit_codes() {
+    let out = loxwarden().arg("--help").output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    for needle in [
+        "serve",
+        "demo",
+        "sim",
+        "login",
+        "logout",
+        "estop",
+        "resume",
+        "status",
+        "check-config",
+        "call",
+        "daemon",
+        "audit",
+        "--config PATH",
+        "LOXWARDEN_LOG",
+        "EXIT STATUS",
+        "78",
+    ] {
+        assert!(text.contains(needle), "--help lacks {needle:?}");
+    }
+}
+
+#[test]
+fn every_subcommand_has_its_own_help() {
+    for sub in [
+        "serve",
+        "demo",
+        "sim",
+        "login",
+        "logout",
+        "estop",
+        "resume",
+        "status",
+        "check-config",
+        "call",
+        "daemon",
+        "audit",
+    ] {
+        let out = loxwarden().args([sub, "--help"]).output().unwrap();
+        assert!(out.status.success(), "{sub}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            text.starts_with(&format!("loxwarden {sub} - ")),
+            "{sub}: {text}"
+        );
+    }
+    let serve = loxwarden().args(["help", "serve"]).output().unwrap();
+    let text = String::from_utf8(serve.stdout).unwrap();
+    assert!(
+        text.contains("daemon") && text.contains("--standalone"),
+        "{text}"
+    );
+}
+
+#[test]
+fn an_unfinished_command_says_so_and_exits_2_without_touching_stdout() {
+    for args in [
+        &["status"][..],
+        &["estop", "--reason", "test"],
+        &["call", "get_system_status"],
+    ] {
+        let out = loxwarden().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("not implemented in this build"),
+            "{args:?}: {err}"
+        );
+    }
+}
+
+#[test]
+fn unknown_options_and_a_missing_command_exit_2_with_a_hint() {
+    for args in [
+        &["serve", "--bogus"][..],
+        &[],
+        &["--bogus"],
+        &["serve", "--test-nonsense"],
+    ] {
+        let out = loxwarden().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(out.stdout.is_empty());
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("--help"),
+            "{args:?}"
+        );
+    }
+}
+
+#[test]
+fn serve_with_a_missing_config_file_exits_78() {
+    let out = loxwarden()
+        .args(["--config", "/nonexistent/loxwarden.toml", "serve"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(78));
+    assert!(out.stdout.is_empty());
+}

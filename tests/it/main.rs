@@ -1,5 +1,15 @@
 //! The one integration-test binary: end-to-end behaviours through the real `loxwarden` binary
 //! and against the Miniserver simulator on loopback.
 
+mod audit;
 mod cli;
+mod golden;
 mod link_tls;
+mod mcp;
+mod mcp_fuzz;
+mod probe;
+mod sim_cli;
+mod sim_client;
+mod sim_faults;
+mod sim_support;
+mod support;

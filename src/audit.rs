@@ -1,0 +1,788 @@
+//! The audit log (R-14, issue 5 "Audit"): append-only JSON Lines, one record when a tool call is
+//! decided and one with the outcome of what was sent.
+//!
+//! Why fail closed: the log is the only account of what an AI did to a house. [`AuditLog::write`]
+//! returns only after the record is in the file (written with one `write` on an `O_APPEND`
+//! descriptor, then `fdatasync`); if it cannot, it returns an error and the caller refuses the
+//! command. A command that cannot be audited is not sent.
+//!
+//! Why reopen per record: log rotation (rename + new file) and a deleted or replaced file are
+//! noticed on the next record instead of writing into a file nobody reads. Records are small and
+//! human-paced, so the cost does not matter.
+//!
+//! No secrets: records carry tool names, canonical device ids and names, verdicts, consent
+//! outcomes, command paths in their plain `jdev/sps/io/…` form (never the `ios` form with a
+//! visualisation hash, never tokens or passwords) and the Miniserver's answers.
+//!
+//! [`follow`] is the reader behind `loxwarden audit [--follow] [--since TIME]`.
+
+use std::fmt;
+use std::fs::{File, OpenOptions};
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Why a record could not be written (the command is then refused).
+#[derive(Debug)]
+pub enum AuditError {
+    Open { path: PathBuf, source: io::Error },
+    Write { path: PathBuf, source: io::Error },
+}
+
+impl fmt::Display for AuditError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AuditError::Open { path, source } => {
+                write!(f, "cannot open the audit log {}: {source}", path.display())
+            }
+            AuditError::Write { path, source } => {
+                write!(f, "cannot write the audit log {}: {source}", path.display())
+            }
+        }
+    }
+}
+
+impl std::error::Error for AuditError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            AuditError::Open { source, .. } | AuditError::Write { source, .. } => Some(source),
+        }
+    }
+}
+
+/// A device as the audit names it: canonical id and `Room/Name`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DeviceRef {
+    pub id: String,
+    pub name: String,
+}
+
+/// A consent request and how it ended.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ConsentRecord {
+    /// The constraint that asked for it (`SC-5`, …).
+    pub rule: String,
+    /// The question exactly as shown.
+    pub message: String,
+    /// `accepted`, `declined`, `cancelled`, `timed_out`, `unsupported`, `fatigue`, …
+    pub outcome: String,
+}
+
+/// The record written when a tool call is decided, before anything is sent.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Decided {
+    pub time: String,
+    pub audit_id: String,
+    pub session: u64,
+    /// `clientInfo` as the client stated it (untrusted).
+    pub client: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peer_uid: Option<u32>,
+    pub tool: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<DeviceRef>,
+    /// The parsed intent (`Intent::to_json`), or the raw refusal context when parsing failed.
+    pub intent: Value,
+    /// `allow` (the plan will be sent) or `refuse`.
+    pub verdict: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consent: Option<ConsentRecord>,
+    /// The commands about to be sent, as plain `jdev/sps/io/…` paths.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub plan: Vec<String>,
+}
+
+/// The Miniserver's answer to one command.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StepResult {
+    pub command: String,
+    /// LL code, when an answer arrived.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// A state read back after the command.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReadBack {
+    pub device: String,
+    pub state: String,
+    pub value: Value,
+    /// Age of the value when read, in milliseconds.
+    pub age_ms: u64,
+}
+
+/// The record written after the plan ran.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Outcome {
+    pub time: String,
+    pub audit_id: String,
+    /// True only when every command got LL code 200.
+    pub ok: bool,
+    pub results: Vec<StepResult>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub read_back: Vec<ReadBack>,
+    pub latency_ms: u64,
+}
+
+/// One line of the log.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "record", rename_all = "snake_case")]
+pub enum Record {
+    Decided(Box<Decided>),
+    Outcome(Outcome),
+}
+
+impl Record {
+    fn time(&self) -> &str {
+        match self {
+            Record::Decided(d) => &d.time,
+            Record::Outcome(o) => &o.time,
+        }
+    }
+}
+
+/// The append-only log at one path.
+#[derive(Debug)]
+pub struct AuditLog {
+    path: PathBuf,
+    lock: Mutex<()>,
+    seq: AtomicU64,
+    boot: u64,
+}
+
+impl AuditLog {
+    /// Opens (creating the file 0600 and its directory 0750 if missing) and checks the log can
+    /// be written. Fails when it cannot: serving without an audit log is not an option.
+    pub fn open(path: &Path) -> Result<AuditLog, AuditError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o750)
+                .create(dir)
+                .map_err(|source| AuditError::Open {
+                    path: path.to_owned(),
+                    source,
+                })?;
+        }
+        let log = AuditLog {
+            path: path.to_owned(),
+            lock: Mutex::new(()),
+            seq: AtomicU64::new(0),
+            boot: unix_ms(SystemTime::now()),
+        };
+        log.open_file()?;
+        Ok(log)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn open_file(&self) -> Result<File, AuditError> {
+        OpenOptions::new()
+            .append(true)
+            .create(true)
+            .mode(0o600)
+            .open(&self.path)
+            .map_err(|source| AuditError::Open {
+                path: self.path.clone(),
+                source,
+            })
+    }
+
+    /// A new audit id, unique within this log: `{start time in ms, base 36}-{sequence}`.
+    pub fn next_id(&self) -> String {
+        let n = self.seq.fetch_add(1, Ordering::SeqCst) + 1;
+        format!("{}-{n}", base36(self.boot))
+    }
+
+    /// Appends one record and returns once it is on disk. An error means the caller must not
+    /// send the command the record describes.
+    pub fn write(&self, record: &Record) -> Result<(), AuditError> {
+        let mut line = serde_json::to_string(record).map_err(|e| AuditError::Write {
+            path: self.path.clone(),
+            source: io::Error::other(e),
+        })?;
+        line.push('\n');
+        let _guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        let mut f = self.open_file()?;
+        let werr = |source| AuditError::Write {
+            path: self.path.clone(),
+            source,
+        };
+        f.write_all(line.as_bytes()).map_err(werr)?;
+        f.sync_data().map_err(werr)?;
+        Ok(())
+    }
+}
+
+// ------------------------------------------------------------------ time
+
+fn unix_ms(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+fn base36(mut n: u64) -> String {
+    const DIGITS: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut v = Vec::new();
+    loop {
+        v.push(DIGITS[(n % 36) as usize]);
+        n /= 36;
+        if n == 0 {
+            break;
+        }
+    }
+    v.reverse();
+    String::from_utf8(v).unwrap_or_default()
+}
+
+/// `2026-03-09T21:04:05.123Z` (UTC).
+pub fn rfc3339(t: SystemTime) -> String {
+    let ms = unix_ms(t);
+    let secs = ms / 1000;
+    let (y, m, d) = civil_from_days((secs / 86_400) as i64);
+    let s = secs % 86_400;
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
+        s / 3600,
+        (s / 60) % 60,
+        s % 60,
+        ms % 1000
+    )
+}
+
+/// Days since 1970-01-01 → (year, month, day), proleptic Gregorian (H. Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+/// (year, month, day) → days since 1970-01-01.
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let m = i64::from(m);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Parses `--since`: `YYYY-MM-DD`, `YYYY-MM-DDTHH:MM[:SS][Z]` (UTC), or a relative `30s`,
+/// `10m`, `2h`, `3d`. Returns Unix milliseconds.
+pub fn parse_since(s: &str, now: SystemTime) -> Result<u64, String> {
+    let bad = || {
+        format!("--since {s:?}: expected YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS] (UTC) or 30s/10m/2h/3d")
+    };
+    let s = s.trim();
+    if let Some(unit) = s.chars().last().filter(|c| "smhd".contains(*c))
+        && s.len() > 1
+        && s[..s.len() - 1].bytes().all(|b| b.is_ascii_digit())
+    {
+        let n: u64 = s[..s.len() - 1].parse().map_err(|_| bad())?;
+        let secs = n
+            .checked_mul(match unit {
+                's' => 1,
+                'm' => 60,
+                'h' => 3600,
+                _ => 86_400,
+            })
+            .ok_or_else(bad)?;
+        return Ok(unix_ms(now).saturating_sub(secs.saturating_mul(1000)));
+    }
+    let s = s.strip_suffix('Z').unwrap_or(s);
+    let (date, time) = match s.split_once(['T', ' ']) {
+        Some((d, t)) => (d, Some(t)),
+        None => (s, None),
+    };
+    let mut dp = date.split('-');
+    let (Some(y), Some(m), Some(d), None) = (dp.next(), dp.next(), dp.next(), dp.next()) else {
+        return Err(bad());
+    };
+    let y: i64 = y.parse().map_err(|_| bad())?;
+    let m: u32 = m.parse().map_err(|_| bad())?;
+    let d: u32 = d.parse().map_err(|_| bad())?;
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || !(1970..=9999).contains(&y) {
+        return Err(bad());
+    }
+    let mut secs = days_from_civil(y, m, d) * 86_400;
+    if let Some(t) = time {
+        let parts: Vec<&str> = t.split(':').collect();
+        if parts.len() < 2 || parts.len() > 3 {
+            return Err(bad());
+        }
+        let h: i64 = parts[0].parse().map_err(|_| bad())?;
+        let mi: i64 = parts[1].parse().map_err(|_| bad())?;
+        let se: f64 = parts
+            .get(2)
+            .map_or(Ok(0.0), |x| x.parse())
+            .map_err(|_| bad())?;
+        if !(0..24).contains(&h) || !(0..60).contains(&mi) || !(0.0..61.0).contains(&se) {
+            return Err(bad());
+        }
+        secs += h * 3600 + mi * 60 + se as i64;
+    }
+    u64::try_from(secs).map(|s| s * 1000).map_err(|_| bad())
+}
+
+/// Parses a record's `time` back to Unix milliseconds.
+fn record_ms(t: &str) -> Option<u64> {
+    let (main, frac) = t
+        .strip_suffix('Z')?
+        .split_once('.')
+        .unwrap_or((t.trim_end_matches('Z'), "0"));
+    let base = parse_since(main, UNIX_EPOCH).ok()?;
+    let ms: u64 = frac.get(..3).unwrap_or(frac).parse().ok()?;
+    Some(base + ms)
+}
+
+// ------------------------------------------------------------------ reading
+
+/// Renders one record as a line for people.
+pub fn render(r: &Record) -> String {
+    match r {
+        Record::Decided(d) => {
+            let mut s = format!("{} {} session {}", d.time, d.audit_id, d.session);
+            if !d.client.is_empty() || d.peer_uid.is_some() {
+                s.push_str(" (");
+                s.push_str(&d.client);
+                if let Some(uid) = d.peer_uid {
+                    if !d.client.is_empty() {
+                        s.push_str(", ");
+                    }
+                    s.push_str(&format!("uid {uid}"));
+                }
+                s.push(')');
+            }
+            s.push(' ');
+            s.push_str(&d.tool);
+            if let Some(dev) = &d.device {
+                s.push_str(&format!(" {} ({})", dev.name, dev.id));
+            }
+            if let Some(a) = d
+                .intent
+                .get("action")
+                .and_then(|a| a.as_str())
+                .filter(|a| !a.is_empty())
+            {
+                s.push(' ');
+                s.push_str(a);
+            }
+            if d.verdict == "refuse" {
+                s.push_str(" -> REFUSED");
+            } else {
+                s.push_str(" -> allowed");
+            }
+            if let Some(rule) = &d.rule {
+                s.push_str(&format!(" {rule}"));
+            }
+            if let Some(reason) = &d.reason {
+                s.push_str(&format!(": {reason}"));
+            }
+            if let Some(c) = &d.consent {
+                s.push_str(&format!(" [consent {}: {}]", c.rule, c.outcome));
+            }
+            if !d.plan.is_empty() {
+                s.push_str(&format!(" sends {}", d.plan.join(", ")));
+            }
+            s
+        }
+        Record::Outcome(o) => {
+            let mut s = format!(
+                "{} {} outcome {} in {} ms:",
+                o.time,
+                o.audit_id,
+                if o.ok { "ok" } else { "FAILED" },
+                o.latency_ms
+            );
+            for r in &o.results {
+                s.push_str(&format!(" {}", r.command));
+                match (&r.code, &r.error) {
+                    (Some(c), _) => s.push_str(&format!(" -> {c}")),
+                    (None, Some(e)) => s.push_str(&format!(" -> error: {e}")),
+                    (None, None) => s.push_str(" -> no answer"),
+                }
+                if let Some(v) = &r.value {
+                    s.push_str(&format!(" {v:?}"));
+                }
+                s.push(';');
+            }
+            for b in &o.read_back {
+                s.push_str(&format!(
+                    " read back {}.{} = {} ({} ms old);",
+                    b.device, b.state, b.value, b.age_ms
+                ));
+            }
+            s
+        }
+    }
+}
+
+/// Reads a log from an offset onwards, printing readable lines.
+#[derive(Debug)]
+pub struct Follower {
+    path: PathBuf,
+    offset: u64,
+    since_ms: Option<u64>,
+    partial: String,
+}
+
+impl Follower {
+    pub fn new(path: &Path, since_ms: Option<u64>) -> Follower {
+        Follower {
+            path: path.to_owned(),
+            offset: 0,
+            since_ms,
+            partial: String::new(),
+        }
+    }
+
+    /// Prints every complete record added since the last call; returns how many lines it printed.
+    /// A log that shrank (rotated or truncated) is read again from the start.
+    pub fn poll(&mut self, out: &mut dyn Write) -> io::Result<usize> {
+        let mut f = match File::open(&self.path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
+            Err(e) => return Err(e),
+        };
+        let len = f.metadata()?.len();
+        if len < self.offset {
+            self.offset = 0;
+            self.partial.clear();
+        }
+        f.seek(SeekFrom::Start(self.offset))?;
+        let mut reader = BufReader::new(f.take(len - self.offset));
+        let mut printed = 0;
+        let mut line = String::new();
+        loop {
+            line.clear();
+            let n = reader.read_line(&mut line)?;
+            if n == 0 {
+                break;
+            }
+            self.offset += n as u64;
+            if !line.ends_with('\n') {
+                self.partial.push_str(&line);
+                continue;
+            }
+            let full = std::mem::take(&mut self.partial) + line.trim_end();
+            if full.is_empty() {
+                continue;
+            }
+            match serde_json::from_str::<Record>(&full) {
+                Ok(r) => {
+                    let keep = self
+                        .since_ms
+                        .is_none_or(|s| record_ms(r.time()).is_none_or(|t| t >= s));
+                    if keep {
+                        writeln!(out, "{}", render(&r))?;
+                        printed += 1;
+                    }
+                }
+                Err(_) => {
+                    let shown: String = full.chars().take(200).collect();
+                    writeln!(out, "(unreadable record) {shown}")?;
+                    printed += 1;
+                }
+            }
+        }
+        Ok(printed)
+    }
+}
+
+/// `loxwarden audit [--follow] [--since TIME]`: prints the log; with `follow`, keeps printing
+/// new records until the process is stopped.
+pub fn follow(
+    path: &Path,
+    follow: bool,
+    since: Option<&str>,
+    out: &mut dyn Write,
+) -> Result<(), String> {
+    let since_ms = since
+        .map(|s| parse_since(s, SystemTime::now()))
+        .transpose()?;
+    if !follow && !path.exists() {
+        return Err(format!("no audit log at {}", path.display()));
+    }
+    let mut f = Follower::new(path, since_ms);
+    loop {
+        f.poll(out)
+            .map_err(|e| format!("reading {}: {e}", path.display()))?;
+        out.flush().map_err(|e| e.to_string())?;
+        if !follow {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tmp(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!(
+            "loxwarden-audit-{}-{}-{name}",
+            std::process::id(),
+            unix_ms(SystemTime::now())
+        ));
+        let _ = std::fs::remove_dir_all(&d);
+        d
+    }
+
+    fn decided(id: &str, time: &str) -> Record {
+        Record::Decided(Box::new(Decided {
+            time: time.into(),
+            audit_id: id.into(),
+            session: 3,
+            client: "claude-code 1.0".into(),
+            peer_uid: Some(1000),
+            tool: "control_blind".into(),
+            device: Some(DeviceRef {
+                id: "4c570000-000a-0000-ffff00000000000a".into(),
+                name: "Bedroom/Blind".into(),
+            }),
+            intent: serde_json::json!({"tool": "control_blind", "action": "down"}),
+            verdict: "allow".into(),
+            rule: None,
+            reason: None,
+            consent: None,
+            plan: vec!["jdev/sps/io/4c570000-000a-0000-ffff00000000000a/FullDown".into()],
+        }))
+    }
+
+    #[test]
+    fn records_are_appended_as_json_lines_and_read_back() {
+        let dir = tmp("append");
+        let path = dir.join("sub/audit.jsonl");
+        let log = AuditLog::open(&path).unwrap();
+        let id = log.next_id();
+        log.write(&decided(&id, "2026-03-09T21:04:05.123Z"))
+            .unwrap();
+        log.write(&Record::Outcome(Outcome {
+            time: "2026-03-09T21:04:05.400Z".into(),
+            audit_id: id.clone(),
+            ok: true,
+            results: vec![StepResult {
+                command: "jdev/sps/io/4c570000-000a-0000-ffff00000000000a/FullDown".into(),
+                code: Some(200),
+                value: Some("1".into()),
+                error: None,
+            }],
+            read_back: vec![],
+            latency_ms: 277,
+        }))
+        .unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2);
+        let r: Record = serde_json::from_str(lines[0]).unwrap();
+        assert_eq!(r, decided(&id, "2026-03-09T21:04:05.123Z"));
+        assert!(lines[1].contains("\"record\":\"outcome\""));
+        // Reopening appends, never truncates.
+        let log2 = AuditLog::open(&path).unwrap();
+        log2.write(&decided("x-1", "2026-03-09T21:05:00.000Z"))
+            .unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 3);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn the_log_file_is_created_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tmp("mode");
+        let path = dir.join("audit.jsonl");
+        AuditLog::open(&path).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode & 0o077, 0, "mode {mode:o}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn an_unwritable_log_fails_to_open_and_to_write() {
+        let dir = tmp("closed");
+        std::fs::create_dir_all(&dir).unwrap();
+        // The parent of the log path is a regular file: no one, not even root, can create it.
+        let blocker = dir.join("not-a-dir");
+        std::fs::write(&blocker, b"x").unwrap();
+        assert!(AuditLog::open(&blocker.join("audit.jsonl")).is_err());
+        // A log that worked, then became unwritable (replaced by a directory): write fails.
+        let path = dir.join("audit.jsonl");
+        let log = AuditLog::open(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        std::fs::create_dir(&path).unwrap();
+        let e = log
+            .write(&decided("a-1", "2026-03-09T21:04:05.123Z"))
+            .unwrap_err();
+        assert!(e.to_string().contains("audit log"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_write_that_fails_is_reported_so_the_command_is_refused() {
+        // /dev/full accepts the open and fails every write with ENOSPC.
+        let full = Path::new("/dev/full");
+        if !full.exists() {
+            return;
+        }
+        let log = AuditLog::open(full).unwrap();
+        let e = log
+            .write(&decided("a-1", "2026-03-09T21:04:05.123Z"))
+            .unwrap_err();
+        assert!(matches!(e, AuditError::Write { .. }), "{e}");
+    }
+
+    #[test]
+    fn audit_ids_are_unique_and_ordered() {
+        let dir = tmp("ids");
+        let log = AuditLog::open(&dir.join("a.jsonl")).unwrap();
+        let a = log.next_id();
+        let b = log.next_id();
+        assert_ne!(a, b);
+        assert!(a.ends_with("-1") && b.ends_with("-2"));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn times_format_and_parse_in_utc() {
+        let t = UNIX_EPOCH + Duration::from_millis(1_773_090_245_123);
+        let s = rfc3339(t);
+        assert_eq!(s, "2026-03-09T21:04:05.123Z");
+        assert_eq!(record_ms(&s), Some(1_773_090_245_123));
+        assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00.000Z");
+        assert_eq!(
+            rfc3339(UNIX_EPOCH + Duration::from_secs(951_782_400)),
+            "2000-02-29T00:00:00.000Z"
+        );
+        assert_eq!(parse_since("2026-03-09", t).unwrap(), 1_773_014_400_000);
+        assert_eq!(
+            parse_since("2026-03-09T21:04", t).unwrap(),
+            1_773_090_240_000
+        );
+        assert_eq!(parse_since("10m", t).unwrap(), 1_773_090_245_123 - 600_000);
+        for bad in ["yesterday", "2026-13-01", "10x", "2026-03-09T25:00", ""] {
+            assert!(parse_since(bad, t).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_reader_prints_readable_lines_filters_by_time_and_follows_growth() {
+        let dir = tmp("read");
+        let path = dir.join("audit.jsonl");
+        let log = AuditLog::open(&path).unwrap();
+        log.write(&decided("a-1", "2026-03-09T21:04:05.123Z"))
+            .unwrap();
+        let mut refused = decided("a-2", "2026-03-10T08:00:00.000Z");
+        if let Record::Decided(d) = &mut refused {
+            d.verdict = "refuse".into();
+            d.rule = Some("R-13".into());
+            d.reason = Some("Bedroom/Blind was commanded 0.5 s ago".into());
+            d.plan.clear();
+        }
+        log.write(&refused).unwrap();
+        let mut out = Vec::new();
+        let mut f = Follower::new(&path, None);
+        assert_eq!(f.poll(&mut out).unwrap(), 2);
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.contains(
+                "2026-03-09T21:04:05.123Z a-1 session 3 (claude-code 1.0, uid 1000) control_blind \
+             Bedroom/Blind (4c570000-000a-0000-ffff00000000000a) down -> allowed sends jdev/sps/io/"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("-> REFUSED R-13: Bedroom/Blind was commanded 0.5 s ago"),
+            "{text}"
+        );
+        // Nothing new: nothing printed. A new record and a garbage line: both shown.
+        let mut out = Vec::new();
+        assert_eq!(f.poll(&mut out).unwrap(), 0);
+        log.write(&decided("a-3", "2026-03-10T09:00:00.000Z"))
+            .unwrap();
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap()
+            .write_all(b"not json\n")
+            .unwrap();
+        assert_eq!(f.poll(&mut out).unwrap(), 2);
+        assert!(
+            String::from_utf8(out)
+                .unwrap()
+                .contains("(unreadable record) not json")
+        );
+        // --since keeps only later records.
+        let mut out = Vec::new();
+        let mut g = Follower::new(
+            &path,
+            Some(parse_since("2026-03-10", SystemTime::now()).unwrap()),
+        );
+        g.poll(&mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            !text.contains("a-1 ") && text.contains("a-2 ") && text.contains("a-3 "),
+            "{text}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_partially_written_line_waits_for_its_end() {
+        let dir = tmp("partial");
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("audit.jsonl");
+        let line = serde_json::to_string(&decided("a-1", "2026-03-09T21:04:05.123Z")).unwrap();
+        let (a, b) = line.split_at(40);
+        std::fs::write(&path, a).unwrap();
+        let mut f = Follower::new(&path, None);
+        let mut out = Vec::new();
+        assert_eq!(f.poll(&mut out).unwrap(), 0);
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap()
+            .write_all(format!("{b}\n").as_bytes())
+            .unwrap();
+        assert_eq!(f.poll(&mut out).unwrap(), 1);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn reading_a_missing_log_without_follow_is_an_error() {
+        let mut out = Vec::new();
+        assert!(
+            follow(
+                Path::new("/nonexistent/loxwarden/audit.jsonl"),
+                false,
+                None,
+                &mut out
+            )
+            .is_err()
+        );
+    }
+}

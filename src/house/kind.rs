@@ -1,0 +1,729 @@
+//! What a control *is*, decided by a const rule table over its Loxone type, its parent's type
+//! and its category.
+//!
+//! Why a table: the kind decides which tool may address a device (a lock must never be reachable
+//! through `control_light`, H-1) and which devices are hidden until the config opts them in. A
+//! table read top to bottom, first match wins, with a test under every rule, is something a
+//! reviewer can check line by line against Loxone's *Structure File* document; a cascade of
+//! `if`s is not.
+//!
+//! The one deliberate gap: a plain `Switch` or `Pushbutton` says nothing about what it switches.
+//! Under a light controller or in a category of type `lights` it is a light; anywhere else it
+//! could be a lock, a pump or a garage door, so it is read-only until `[[classify]]` in the
+//! config says what it is (issue 5 "Devices").
+
+use std::fmt;
+
+/// The device kinds of issue 5, in the order tools list them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    Light,
+    Blind,
+    Climate,
+    Audio,
+    Alarm,
+    Access,
+    Intercom,
+    Charger,
+    Scene,
+    Sensor,
+    Other,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 11] = [
+        Kind::Light,
+        Kind::Blind,
+        Kind::Climate,
+        Kind::Audio,
+        Kind::Alarm,
+        Kind::Access,
+        Kind::Intercom,
+        Kind::Charger,
+        Kind::Scene,
+        Kind::Sensor,
+        Kind::Other,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Light => "light",
+            Kind::Blind => "blind",
+            Kind::Climate => "climate",
+            Kind::Audio => "audio",
+            Kind::Alarm => "alarm",
+            Kind::Access => "access",
+            Kind::Intercom => "intercom",
+            Kind::Charger => "charger",
+            Kind::Scene => "scene",
+            Kind::Sensor => "sensor",
+            Kind::Other => "other",
+        }
+    }
+
+    /// Parses the lowercase name used in the config and in tool arguments.
+    pub fn parse(s: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// Alarm, access and intercom devices stay hidden from the AI until the config names each
+    /// one in `exposure.opt_in` (issue 5 "Exposure", as Home Assistant does for locks).
+    /// "a light", "an access device": the kind with its article, for messages.
+    pub fn with_article(self) -> String {
+        let a = if matches!(
+            self,
+            Kind::Access | Kind::Alarm | Kind::Audio | Kind::Intercom | Kind::Other
+        ) {
+            "an"
+        } else {
+            "a"
+        };
+        format!("{a} {} device", self.as_str())
+    }
+
+    pub fn needs_opt_in(self) -> bool {
+        matches!(self, Kind::Alarm | Kind::Access | Kind::Intercom)
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What the rules see of a control.
+#[derive(Clone, Copy, Debug)]
+pub struct Shape<'a> {
+    /// Loxone type, e.g. `Switch`.
+    pub ty: &'a str,
+    /// The parent's Loxone type for sub-controls.
+    pub parent: Option<&'a str>,
+    /// The category's `type` (`lights`, `shading`, …), inherited from the parent for subs.
+    pub cat: Option<&'a str>,
+}
+
+/// Which parents a rule accepts.
+#[derive(Clone, Copy, Debug)]
+pub enum Parent {
+    Any,
+    /// Only top-level controls.
+    None,
+    /// Only sub-controls of these types.
+    OneOf(&'static [&'static str]),
+}
+
+/// One classification rule. Empty `types` matches any type.
+#[derive(Clone, Copy, Debug)]
+pub struct KindRule {
+    pub name: &'static str,
+    pub types: &'static [&'static str],
+    pub parent: Parent,
+    /// Category type the control must be in, if any.
+    pub cat: Option<&'static str>,
+    pub kind: Kind,
+    /// Why a device matched by this rule may never be actuated, if so.
+    pub read_only: Option<&'static str>,
+}
+
+impl KindRule {
+    fn matches(&self, s: &Shape<'_>) -> bool {
+        let ty_ok = self.types.is_empty() || self.types.contains(&s.ty);
+        let parent_ok = match self.parent {
+            Parent::Any => true,
+            Parent::None => s.parent.is_none(),
+            Parent::OneOf(list) => s.parent.is_some_and(|p| list.contains(&p)),
+        };
+        let cat_ok = self.cat.is_none_or(|c| s.cat == Some(c));
+        ty_ok && parent_ok && cat_ok
+    }
+}
+
+/// The reason an unclassified switch is read-only; tests and docs refer to it.
+pub const UNCLASSIFIED: &str = "its purpose cannot be told from the structure file (a switch could drive a lock); \
+     name it in a [[classify]] entry of the config to control it";
+
+/// Intercom outputs are the door openers (SF "Intercom": sub-controls 0–3 `Pushbutton`), so
+/// they are access devices, never lights (UCA-I1, UCA-D1).
+pub const INTERCOM_OUTPUT: KindRule = KindRule {
+    name: "intercom-output",
+    types: &["Pushbutton", "Switch"],
+    parent: Parent::OneOf(&["Intercom", "IntercomV2"]),
+    cat: None,
+    kind: Kind::Access,
+    read_only: None,
+};
+#[test]
+fn an_intercom_output_is_an_access_device() {
+    assert_eq!(
+        classify(&shape("Pushbutton", Some("Intercom"), None)),
+        (Kind::Access, None)
+    );
+    assert_eq!(
+        classify(&shape("Pushbutton", Some("IntercomV2"), Some("lights"))).0,
+        Kind::Access
+    );
+}
+
+/// Circuits of a light controller are lights (SF "LightControllerV2 Subcontrols").
+pub const LIGHT_CIRCUIT: KindRule = KindRule {
+    name: "light-circuit",
+    types: &[
+        "Switch",
+        "Pushbutton",
+        "Dimmer",
+        "EIBDimmer",
+        "ColorPickerV2",
+        "ColorPicker",
+        "Colorpicker",
+    ],
+    parent: Parent::OneOf(&["LightControllerV2", "LightController"]),
+    cat: None,
+    kind: Kind::Light,
+    read_only: None,
+};
+#[test]
+fn circuits_under_a_light_controller_are_lights_even_plain_switches() {
+    assert_eq!(
+        classify(&shape("Switch", Some("LightControllerV2"), None)).0,
+        Kind::Light
+    );
+    assert_eq!(
+        classify(&shape("Dimmer", Some("LightController"), None)).0,
+        Kind::Light
+    );
+}
+
+/// Trackers (alarm sensor history, wallbox sessions) only report.
+pub const TRACKER: KindRule = KindRule {
+    name: "tracker",
+    types: &["Tracker"],
+    parent: Parent::Any,
+    cat: None,
+    kind: Kind::Sensor,
+    read_only: Some("a tracker only reports history"),
+};
+#[test]
+fn a_tracker_is_a_read_only_sensor() {
+    let (k, ro) = classify(&shape("Tracker", Some("Alarm"), None));
+    assert_eq!(k, Kind::Sensor);
+    assert!(ro.is_some());
+}
+
+/// Room-controller schedules are not ours to edit (no tool changes heating schedules, UCA-T1).
+pub const DAYTIMER: KindRule = KindRule {
+    name: "daytimer",
+    types: &[
+        "IRCV2Daytimer",
+        "IRCDaytimer",
+        "Daytimer",
+        "PoolDaytimer",
+        "IRoomControllerV2Daytimer",
+    ],
+    parent: Parent::Any,
+    cat: None,
+    kind: Kind::Other,
+    read_only: Some("schedules are not controllable through loxwarden (UCA-T1)"),
+};
+#[test]
+fn a_room_controller_schedule_is_read_only() {
+    let (k, ro) = classify(&shape("IRCV2Daytimer", Some("IRoomControllerV2"), None));
+    assert_eq!(k, Kind::Other);
+    assert!(ro.is_some());
+}
+
+/// Light controllers switch moods over many circuits: a scene (R-18).
+pub const LIGHT_CONTROLLER: KindRule = KindRule {
+    name: "light-controller",
+    types: &["LightControllerV2", "LightController"],
+    parent: Parent::Any,
+    cat: None,
+    kind: Kind::Scene,
+    read_only: None,
+};
+#[test]
+fn a_light_controller_is_a_scene() {
+    assert_eq!(
+        classify(&shape("LightControllerV2", None, Some("lights"))).0,
+        Kind::Scene
+    );
+    assert_eq!(
+        classify(&shape("LightController", None, None)).0,
+        Kind::Scene
+    );
+}
+
+/// Central objects move many devices with one command: scenes (SC-7, UCA-SC1).
+pub const CENTRAL: KindRule = KindRule {
+    name: "central",
+    types: &[
+        "CentralJalousie",
+        "CentralLightController",
+        "CentralAudioZone",
+        "CentralGate",
+    ],
+    parent: Parent::Any,
+    cat: None,
+    kind: Kind::Scene,
+    read_only: None,
+};
+#[test]
+fn central_objects_are_scenes() {
+    for t in [
+        "CentralJalousie",
+        "CentralLightController",
+        "CentralAudioZone",
+        "CentralGate",
+    ] {
+        assert_eq!(classify(&shape(t, None, None)).0, Kind::Scene, "{t}");
+    }
+}
+
+/// A dimmer or colour picker on its own is a light whatever its category.
+pub const DIMMER: KindRule = KindRule {
+    name: "dimmer",
+    types: &["Dimmer", "EIBDimmer", "ColorPickerV2", "ColorPicker"],
+    parent: Parent::Any,
+    cat: None,
+    kind: Kind::Light,
+    read_only: None,
+};
+#[test]
+fn a_top_level_dimmer_is_a_light() {
+    assert_eq!(classify(&shape("Dimmer", None, None)).0, Kind::Light);
+    assert_eq!(
+        classify(&shape("EIBDimmer", None, Some("undefined"))).0,
+        Kind::Light
+    );
+}
+
+/// Blinds and motorised windows (SF "Jalousie", "Window"). A window is treated like a blind:
+/// `control_blind` moves it (0 = open), emergency stop stops it, and closing it is refused
+/// in the emergency posture like closing a blind (UCA-B1, UCA-B2).
+pub const BLIND: KindRule = KindRule {
+    name: "blind",
+    types: &["Jalousie", "Window"],
+    parent: Parent::Any,
+    cat: None,
+    kind: Kind::Blind,
+    read_only: None,
+};
+#[test]
+fn jalousies_and_windows_are_blinds() {
+    assert_eq!(
+        classify(&shape("Jalousie", None, Some("shading"))).0,
+        Kind::Blind
+    );
+    assert_eq!(classify(&shape("Window", None, None)).0, Kind::Blind);
+}
+
+/// Gates and garage doors let people in: access (SF "Gate"; `details.animation` 0 = garage).
+pub const GATE: KindRule = KindRule {
+    name: "gate",
+    types: &["Gate"],
+    parent: Parent::Any,
+    cat: None,
+    kind: Kind::Access,
+    read_only: None,
+};
+#[test]
+fn a_gate_is_an_access_device() {
+    assert_eq!(classify(&shape("Gate", None, None)), (Kind::Access, None));
+}
+
+/// NFC Code Touch outputs open doors, but the structure file does not say which output drives
+/// which door, so loxwarden only reads them (and never manages codes).
+pub const NFC_CODE_TOUCH: KindRule = KindRule {
+    name: "nfc-code-touch",
+    types: &["NfcCodeTouch"],
+    parent: Parent::Any,
+    cat: None,
+    kind: Kind::Access,
+    read_only: Some(
+        "which NFC Code Touch output opens which door is not in the structure file; \
+         loxwarden never actuates it or manages its codes",
+    ),
+};
+#[test]
+fn an_nfc_code_touch_is_a_read_only_access_device() {
+    let (k, ro) = classify(&shape("NfcCodeTouch", None, None));
+    assert_eq!(k, Kind::Access);
+    assert!(ro.is_some());
+}
+
+/// Room climate (SF "Intelligent Room Controller v2" and v1, Climate/AC controllers).
+pub const CLIMATE: KindRule = KindRule {
+    name: "climate",
+    types: &[
+        "IRoomControllerV2",
+        "IRoomController",
+        "ClimateController",
+        "ClimateControllerUS",
+        "ACControl",
+    ],
+    parent: Parent::Any,
+    cat: None,
+    kind: Kind::Climate,
+    read_only: None,
+};
+#[test]
+fn room_controllers_are_climate() {
+    assert_eq!(
+        classify(&shape("IRoomControllerV2", None, None)).0,
+        Kind::Climate
+    );
+    assert_eq!(
+        classify(&shape("IRoomController", None, None)).0,
+        Kind::Climate
+    );
+}
+
+/// Music Server zones (SF "AudioZone", "AudioZoneV2").
+pub const AUDIO: KindRule = KindRule {
+    name: "audio",
+    types: &["AudioZone", "AudioZoneV2"],
+    parent: Parent::Any,
+    cat: None,
+    kind: Kind::Audio,
+    read_only: None,
+};
+#[test]
+fn audio_zones_are_audio() {
+    assert_eq!(classify(&shape("AudioZoneV2", None, None)).0, Kind::Audio);
+    assert_eq!(classify(&shape("AudioZone", None, None)).0, Kind::Audio);
+}
+
+/// Smoke, fire and water alarms are life safety: never muted, confirmed or put in service mode
+/// by an AI (issue 6 "Posture"; SF suggestion in loxone-api §5.4).
+pub const SMOKE_ALARM: KindRule = KindRule {
+    name: "smoke-alarm",
+    types: &["SmokeAlarm"],
+    parent: Parent::Any,
+    cat: None,
+    kind: Kind::Alarm,
+    read_only: Some("smoke alarms are never muted, confirmed or serviced by the AI"),
+};
+#[test]
+fn a_smoke_alarm_is_an_alarm_the_ai_can_never_actuate() {
+    let (k, ro) = classify(&shape("SmokeAlarm", None, None));
+    assert_eq!(k, Kind::Alarm);
+    assert!(ro.is_some());
+}
+
+/// Burglar alarms (SC-5, UCA-S1/S2).
+pub const ALARM: KindRule = KindRule {
+    name: "alarm",
+    types: &["Alarm", "CentralAlarm"],
+    parent: Parent::Any,
+    cat: None,
+    kind: Kind::Alarm,
+    read_only: None,
+};
+#[test]
+fn burglar_alarms_are_alarms() {
+    assert_eq!(classify(&shape("Alarm", None, None)), (Kind::Alarm, None));
+    assert_eq!(classify(&shape("CentralAlarm", None, None)).0, Kind::Alarm);
+}
+
+/// Door stations (SF "Intercom", "IntercomV2").
+pub const INTERCOM: KindRule = KindRule {
+    name: "intercom",
+    types: &["Intercom", "IntercomV2"],
+    parent: Parent::Any,
+    cat: None,
+    kind: Kind::Intercom,
+    read_only: None,
+};
+#[test]
+fn door_stations_are_intercoms() {
+    assert_eq!(classify(&shape("Intercom", None, None)).0, Kind::Intercom);
+    assert_eq!(classify(&shape("IntercomV2", None, None)).0, Kind::Intercom);
+}
+
+/// EV chargers (SF "CarCharger", "Wallbox2").
+pub const CHARGER: KindRule = KindRule {
+    name: "charger",
+    types: &["CarCharger", "Wallbox2"],
+    parent: Parent::Any,
+    cat: None,
+    kind: Kind::Charger,
+    read_only: None,
+};
+#[test]
+fn wallboxes_are_chargers() {
+    assert_eq!(classify(&shape("Wallbox2", None, None)).0, Kind::Charger);
+    assert_eq!(classify(&shape("CarCharger", None, None)).0, Kind::Charger);
+}
+
+/// A switch or push button in a category of type `lights` is a light.
+pub const SWITCH_IN_LIGHTING: KindRule = KindRule {
+    name: "switch-in-lighting",
+    types: &["Switch", "Pushbutton"],
+    parent: Parent::None,
+    cat: Some("lights"),
+    kind: Kind::Light,
+    read_only: None,
+};
+#[test]
+fn a_switch_in_the_lighting_category_is_a_light() {
+    assert_eq!(
+        classify(&shape("Switch", None, Some("lights"))),
+        (Kind::Light, None)
+    );
+    assert_eq!(
+        classify(&shape("Pushbutton", None, Some("lights"))).0,
+        Kind::Light
+    );
+}
+
+/// Any other switch or push button: purpose unknown, read-only until classified (H-1).
+pub const SWITCH_UNKNOWN: KindRule = KindRule {
+    name: "switch-unknown",
+    types: &["Switch", "Pushbutton"],
+    parent: Parent::Any,
+    cat: None,
+    kind: Kind::Other,
+    read_only: Some(UNCLASSIFIED),
+};
+#[test]
+fn a_switch_elsewhere_is_read_only_until_classified() {
+    assert_eq!(
+        classify(&shape("Switch", None, Some("undefined"))),
+        (Kind::Other, Some(UNCLASSIFIED))
+    );
+    assert_eq!(
+        classify(&shape("Pushbutton", None, None)),
+        (Kind::Other, Some(UNCLASSIFIED))
+    );
+    // Not under a light controller: a sub-control switch of some other block.
+    assert_eq!(
+        classify(&shape("Switch", Some("Sauna"), Some("lights"))).1,
+        Some(UNCLASSIFIED)
+    );
+}
+
+/// Things that only report.
+pub const SENSOR: KindRule = KindRule {
+    name: "sensor",
+    types: &[
+        "InfoOnlyAnalog",
+        "InfoOnlyDigital",
+        "InfoOnlyText",
+        "TextState",
+        "PresenceDetector",
+        "Presence",
+        "WindowMonitor",
+        "Meter",
+        "Fronius",
+        "EnergyManager",
+        "EnergyManager2",
+        "EnergyFlowMonitor",
+        "Hourcounter",
+        "PowerUnit",
+        "Webpage",
+    ],
+    parent: Parent::Any,
+    cat: None,
+    kind: Kind::Sensor,
+    read_only: Some("it only reports"),
+};
+#[test]
+fn reporting_blocks_are_read_only_sensors() {
+    for t in [
+        "InfoOnlyAnalog",
+        "PresenceDetector",
+        "WindowMonitor",
+        "Fronius",
+    ] {
+        let (k, ro) = classify(&shape(t, None, None));
+        assert_eq!(k, Kind::Sensor, "{t}");
+        assert!(ro.is_some());
+    }
+}
+
+/// Everything else (saunas, ventilation, irrigation, …): visible, never actuated.
+pub const FALLBACK: KindRule = KindRule {
+    name: "fallback",
+    types: &[],
+    parent: Parent::Any,
+    cat: None,
+    kind: Kind::Other,
+    read_only: Some("loxwarden has no safe command set for this type"),
+};
+#[test]
+fn an_unknown_type_is_other_and_read_only() {
+    let (k, ro) = classify(&shape("Sauna", None, None));
+    assert_eq!(k, Kind::Other);
+    assert!(ro.is_some());
+}
+
+/// The table, first match wins. Order matters: parent-specific rules come before type rules,
+/// and the lighting-category switch rule before the catch-all switch rule.
+pub const RULES: &[KindRule] = &[
+    INTERCOM_OUTPUT,
+    LIGHT_CIRCUIT,
+    TRACKER,
+    DAYTIMER,
+    LIGHT_CONTROLLER,
+    CENTRAL,
+    DIMMER,
+    BLIND,
+    GATE,
+    NFC_CODE_TOUCH,
+    CLIMATE,
+    AUDIO,
+    SMOKE_ALARM,
+    ALARM,
+    INTERCOM,
+    CHARGER,
+    SWITCH_IN_LIGHTING,
+    SWITCH_UNKNOWN,
+    SENSOR,
+    FALLBACK,
+];
+
+/// The kind of a control and, if it may never be actuated, why.
+pub fn classify(s: &Shape<'_>) -> (Kind, Option<&'static str>) {
+    RULES
+        .iter()
+        .find(|r| r.matches(s))
+        .map(|r| (r.kind, r.read_only))
+        .unwrap_or((Kind::Other, FALLBACK.read_only))
+}
+
+/// Whether `[[classify]]` may turn a device of derived kind `from` (Loxone type `ty`, read-only
+/// reason `ro`, `parent` type for sub-controls) into `to`. The config may resolve what the
+/// structure file cannot tell — an unclassified switch, or an intercom output (SF: outputs are
+/// "door openers / lights"; by default loxwarden treats them all as door openers) — make a device
+/// stricter (alarm, access, intercom: hidden unless opted in, consent for the risky direction),
+/// or make it read-only (sensor, other). It may never turn any other known device into a more
+/// permissive kind: not a gate, a smoke alarm or a blind into a light.
+pub fn may_reclassify(
+    ty: &str,
+    parent: Option<&str>,
+    from: Kind,
+    ro: Option<&str>,
+    to: Kind,
+) -> bool {
+    if to.needs_opt_in() || matches!(to, Kind::Sensor | Kind::Other) || from == to {
+        return true;
+    }
+    let switch = matches!(ty, "Switch" | "Pushbutton");
+    let intercom_output = INTERCOM_OUTPUT.matches(&Shape {
+        ty,
+        parent,
+        cat: None,
+    });
+    switch
+        && (intercom_output
+            || ((ro == Some(UNCLASSIFIED) || from == Kind::Light) && !from.needs_opt_in()))
+}
+
+#[cfg(test)]
+fn shape<'a>(ty: &'a str, parent: Option<&'a str>, cat: Option<&'a str>) -> Shape<'a> {
+    Shape { ty, parent, cat }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_rule_is_reachable_in_the_table_order() {
+        // A rule shadowed by an earlier one would be dead text pretending to be policy.
+        for (i, r) in RULES.iter().enumerate() {
+            let ty = r.types.first().copied().unwrap_or("SomethingNew");
+            let parent = match r.parent {
+                Parent::OneOf(p) => Some(p[0]),
+                _ => None,
+            };
+            let s = Shape {
+                ty,
+                parent,
+                cat: r.cat,
+            };
+            let first = RULES.iter().position(|x| x.matches(&s));
+            assert_eq!(first, Some(i), "rule {} is shadowed", r.name);
+        }
+    }
+
+    #[test]
+    fn kinds_round_trip_through_their_names() {
+        for k in Kind::ALL {
+            assert_eq!(Kind::parse(k.as_str()), Some(k));
+        }
+        assert_eq!(Kind::parse("Light"), None);
+    }
+
+    #[test]
+    fn reclassification_may_resolve_or_tighten_but_never_loosen() {
+        let unclassified = Some(UNCLASSIFIED);
+        assert!(may_reclassify(
+            "Switch",
+            None,
+            Kind::Other,
+            unclassified,
+            Kind::Light
+        ));
+        assert!(may_reclassify(
+            "Switch",
+            None,
+            Kind::Other,
+            unclassified,
+            Kind::Access
+        ));
+        assert!(may_reclassify(
+            "Switch",
+            None,
+            Kind::Light,
+            None,
+            Kind::Access
+        ));
+        assert!(may_reclassify(
+            "Jalousie",
+            None,
+            Kind::Blind,
+            None,
+            Kind::Other
+        ));
+        // An intercom output may be a porch light: the structure file cannot tell.
+        assert!(may_reclassify(
+            "Pushbutton",
+            Some("Intercom"),
+            Kind::Access,
+            None,
+            Kind::Light
+        ));
+        // Anything else that is access stays access: a gate or a classified lock.
+        assert!(!may_reclassify(
+            "Gate",
+            None,
+            Kind::Access,
+            None,
+            Kind::Light
+        ));
+        assert!(!may_reclassify(
+            "Pushbutton",
+            None,
+            Kind::Access,
+            None,
+            Kind::Light
+        ));
+        // A smoke alarm can never become anything actuable.
+        let smoke = SMOKE_ALARM.read_only;
+        assert!(!may_reclassify(
+            "SmokeAlarm",
+            None,
+            Kind::Alarm,
+            smoke,
+            Kind::Light
+        ));
+        assert!(!may_reclassify(
+            "Jalousie",
+            None,
+            Kind::Blind,
+            None,
+            Kind::Light
+        ));
+    }
+}

@@ -1,0 +1,402 @@
+//! The safety posture: what the present state of the house forbids, whoever asks (issue 6).
+//!
+//! Why computed on every decision: a posture cached at the start of a session would miss the
+//! smoke alarm that went off a minute ago. [`Posture::compute`] reads live states through
+//! [`LiveStates`], the link health and the emergency-stop latch, and explains itself so that
+//! `get_system_status` can say which posture holds and why.
+//!
+//! - **Emergency stop latched** (R-11): no actuation except `emergency_stop` itself.
+//! - **Degraded link** (SC-4, SC-8): no actuation.
+//! - **Emergency** (UCA-B2, UCA-A2, UCA-L1, UCA-D2): any smoke/fire/water alarm active, or its
+//!   state unknown. The guard then refuses closing blinds, windows and gates, locking access
+//!   devices, scenes that close or switch off anything, audio play and volume up, and lights off.
+//! - **Intrusion** (UCA-A2, R-16): the burglar alarm is sounding; audio may not start or get
+//!   louder (it could mask the alarm).
+//! - **Night** (UCA-L2): within the configured hours (or when local time is unknown), lights in
+//!   sleeping rooms go on at no more than 30 % unless a person consents.
+
+use std::fmt::Write as _;
+
+use crate::clock::Mono;
+use crate::health::{Health, LinkState};
+use crate::house::{DevId, House};
+use crate::loxone::state::LiveStates;
+use crate::safety::Refusal;
+use crate::safety::table::{Limits, NightHours};
+
+/// Why an emergency (or intrusion) posture holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cause {
+    pub device: DevId,
+    /// Canonical explanation, e.g. `smoke alarm 'Central/Fire alarm' level 2 (smoke)`.
+    pub text: String,
+    /// False when the state is unknown and the posture is assumed to be safe-side.
+    pub certain: bool,
+}
+
+/// The link's part of the posture.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LinkPosture {
+    pub state: LinkState,
+    pub since: Mono,
+    pub reason: String,
+}
+
+/// Night, when it holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NightNow {
+    pub hours: NightHours,
+    /// False when local time is unknown (night is then assumed).
+    pub certain: bool,
+}
+
+/// The posture of the house at one instant.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Posture {
+    pub link: LinkPosture,
+    /// The emergency stop is latched since this time.
+    pub estop_since: Option<Mono>,
+    pub emergency: Vec<Cause>,
+    pub intrusion: Vec<Cause>,
+    pub night: Option<NightNow>,
+    pub now: Mono,
+}
+
+/// What [`Posture::compute`] needs.
+pub struct Inputs<'a> {
+    pub house: &'a House,
+    pub states: &'a dyn LiveStates,
+    pub health: &'a Health,
+    /// Since when the emergency-stop latch is set, if it is.
+    pub estop_since: Option<Mono>,
+    pub limits: &'a Limits,
+    /// Minutes after local midnight, if the shell knows local time.
+    pub local_minute: Option<u16>,
+    pub now: Mono,
+}
+
+/// "smoke alarm 'Hall/Fire alarm'" when the AI may see the device, else "a smoke alarm": these
+/// texts reach refusals, and unexposed devices never appear in tool output.
+fn name(what: &str, d: &crate::house::Device) -> String {
+    if d.exposed {
+        format!("{what} '{}'", d.label())
+    } else {
+        format!("a {what}")
+    }
+}
+
+/// SmokeAlarm `alarmCause` bits (SF).
+const CAUSES: [(u32, &str); 4] = [
+    (1, "smoke"),
+    (2, "water"),
+    (4, "temperature"),
+    (8, "arc fault"),
+];
+
+impl Posture {
+    pub fn compute(i: &Inputs<'_>) -> Posture {
+        let mut emergency = Vec::new();
+        let mut intrusion = Vec::new();
+        for d in i.house.all() {
+            match d.loxone_type.as_str() {
+                "SmokeAlarm" => {
+                    let level = i.house.number(i.states, d.id, "level");
+                    let cause = i.house.number(i.states, d.id, "alarmCause");
+                    match (level, cause) {
+                        (None, None) => emergency.push(Cause {
+                            device: d.id,
+                            text: format!(
+                                "the state of {} is not known, so an emergency is assumed",
+                                name("smoke alarm", d)
+                            ),
+                            certain: false,
+                        }),
+                        (l, c) => {
+                            let l = l.unwrap_or(0.0);
+                            let c = c.unwrap_or(0.0);
+                            if l > 0.0 || c != 0.0 {
+                                let mut t = format!("{} is active", name("smoke alarm", d));
+                                if l > 0.0 {
+                                    let _ = write!(t, " (level {l})");
+                                }
+                                let bits: Vec<&str> = CAUSES
+                                    .iter()
+                                    .filter(|(b, _)| (c as u32) & b != 0)
+                                    .map(|(_, n)| *n)
+                                    .collect();
+                                if !bits.is_empty() {
+                                    let _ = write!(t, ": {}", bits.join(", "));
+                                }
+                                emergency.push(Cause {
+                                    device: d.id,
+                                    text: t,
+                                    certain: true,
+                                });
+                            }
+                        }
+                    }
+                }
+                "Alarm" | "CentralAlarm" => {
+                    if let Some(l) = i.house.number(i.states, d.id, "level")
+                        && l > 0.0
+                    {
+                        intrusion.push(Cause {
+                            device: d.id,
+                            text: format!("{} is sounding (level {l})", name("burglar alarm", d)),
+                            certain: true,
+                        });
+                    }
+                }
+                _ => {}
+            }
+        }
+        let night = i.limits.night.as_ref().and_then(|h| match i.local_minute {
+            Some(m) if h.contains(m) => Some(NightNow {
+                hours: h.clone(),
+                certain: true,
+            }),
+            Some(_) => None,
+            None => Some(NightNow {
+                hours: h.clone(),
+                certain: false,
+            }),
+        });
+        Posture {
+            link: LinkPosture {
+                state: i.health.state,
+                since: i.health.since,
+                reason: i.health.reason.clone(),
+            },
+            estop_since: i.estop_since,
+            emergency,
+            intrusion,
+            night,
+            now: i.now,
+        }
+    }
+
+    /// Refuses all actuation while the emergency stop is latched or the link is not live.
+    pub fn may_actuate(&self) -> Result<(), Refusal> {
+        if let Some(since) = self.estop_since {
+            return Err(Refusal::new(
+                "R-11",
+                format!(
+                    "the emergency stop is latched (for {} s); a person must clear it with \
+                     `loxwarden resume`",
+                    self.now.since(since).as_secs()
+                ),
+            ));
+        }
+        if self.link.state != LinkState::Live {
+            let mut r = format!(
+                "the link to the Miniserver is {} (for {} s)",
+                self.link.state.as_str(),
+                self.now.since(self.link.since).as_secs()
+            );
+            if !self.link.reason.is_empty() {
+                let _ = write!(r, ": {}", self.link.reason);
+            }
+            r.push_str("; no command is sent until it is live again");
+            return Err(Refusal::new("SC-8", r));
+        }
+        Ok(())
+    }
+
+    /// An emergency holds (or cannot be ruled out).
+    pub fn emergency(&self) -> bool {
+        !self.emergency.is_empty()
+    }
+
+    /// The burglar alarm is sounding.
+    pub fn intrusion(&self) -> bool {
+        !self.intrusion.is_empty()
+    }
+
+    /// Whether night rules apply to lights in `room`.
+    pub fn night_in(&self, room: &str) -> bool {
+        self.night
+            .as_ref()
+            .is_some_and(|n| n.hours.is_sleeping_room(room))
+    }
+
+    /// The most severe posture's name: `emergency-stop`, `degraded`, `emergency`, `intrusion`,
+    /// `night` or `normal`.
+    pub fn name(&self) -> &'static str {
+        if self.estop_since.is_some() {
+            "emergency-stop"
+        } else if self.link.state != LinkState::Live {
+            "degraded"
+        } else if self.emergency() {
+            "emergency"
+        } else if self.intrusion() {
+            "intrusion"
+        } else if self.night.is_some() {
+            "night"
+        } else {
+            "normal"
+        }
+    }
+
+    /// Every reason that holds, most severe first (canonical text only).
+    pub fn reasons(&self) -> Vec<String> {
+        let mut v = Vec::new();
+        if let Err(r) = self.may_actuate() {
+            v.push(r.reason);
+        }
+        if self.estop_since.is_some() && self.link.state != LinkState::Live {
+            v.push(format!(
+                "the link to the Miniserver is {}",
+                self.link.state.as_str()
+            ));
+        }
+        v.extend(self.emergency.iter().map(|c| c.text.clone()));
+        v.extend(self.intrusion.iter().map(|c| c.text.clone()));
+        if let Some(n) = &self.night {
+            let rooms = if n.hours.sleeping_rooms.is_empty() {
+                "no sleeping rooms configured".to_owned()
+            } else {
+                format!("sleeping rooms: {}", n.hours.sleeping_rooms.join(", "))
+            };
+            v.push(if n.certain {
+                format!("night hours ({rooms})")
+            } else {
+                format!("local time unknown, night assumed ({rooms})")
+            });
+        }
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::house::testhouse::*;
+    use crate::safety::testkit::*;
+
+    fn posture(states: &FakeStates, health: &Health, minute: Option<u16>) -> Posture {
+        let h = test_house();
+        let limits = test_limits();
+        Posture::compute(&Inputs {
+            house: &h,
+            states,
+            health,
+            estop_since: None,
+            limits: &limits,
+            local_minute: minute,
+            now: Mono(100_000),
+        })
+    }
+
+    #[test]
+    fn a_quiet_house_in_the_afternoon_is_normal() {
+        let s = quiet_states();
+        let p = posture(&s, &live(), Some(15 * 60));
+        assert_eq!(p.name(), "normal");
+        assert!(p.may_actuate().is_ok());
+        assert!(p.reasons().is_empty());
+    }
+
+    #[test]
+    fn an_active_smoke_alarm_is_an_emergency_with_its_cause() {
+        let h = test_house();
+        let mut s = quiet_states();
+        s.set(&h, a::SMOKE, "level", 2.0);
+        s.set(&h, a::SMOKE, "alarmCause", 3.0);
+        let p = posture(&s, &live(), Some(15 * 60));
+        assert_eq!(p.name(), "emergency");
+        assert_eq!(
+            p.reasons(),
+            vec!["a smoke alarm is active (level 2): smoke, water".to_owned()]
+        );
+    }
+
+    #[test]
+    fn an_exposed_smoke_alarm_is_named_in_the_explanation() {
+        let h = house_with(
+            TEST_HOUSE,
+            &TEST_CONFIG.replace("opt_in = [", "opt_in = [\"Fire alarm\", "),
+        );
+        let mut s = quiet_states();
+        s.set(&h, a::SMOKE, "level", 1.0);
+        let limits = test_limits();
+        let p = Posture::compute(&Inputs {
+            house: &h,
+            states: &s,
+            health: &live(),
+            estop_since: None,
+            limits: &limits,
+            local_minute: Some(600),
+            now: Mono(100_000),
+        });
+        assert_eq!(
+            p.reasons(),
+            vec!["smoke alarm 'Central/Fire alarm' is active (level 1)".to_owned()]
+        );
+    }
+
+    #[test]
+    fn a_water_alarm_alone_is_an_emergency() {
+        let h = test_house();
+        let mut s = quiet_states();
+        s.set(&h, a::SMOKE, "alarmCause", 2.0);
+        assert!(posture(&s, &live(), Some(600)).emergency());
+    }
+
+    #[test]
+    fn an_unknown_smoke_alarm_state_is_assumed_an_emergency() {
+        let s = FakeStates::default();
+        let p = posture(&s, &live(), Some(600));
+        assert!(p.emergency());
+        assert!(!p.emergency[0].certain);
+    }
+
+    #[test]
+    fn a_sounding_burglar_alarm_is_an_intrusion() {
+        let h = test_house();
+        let mut s = quiet_states();
+        s.set(&h, a::ALARM, "level", 2.0);
+        let p = posture(&s, &live(), Some(600));
+        assert_eq!(p.name(), "intrusion");
+    }
+
+    #[test]
+    fn a_link_that_is_not_live_refuses_actuation_saying_why_and_since_when() {
+        let s = quiet_states();
+        let h = Health {
+            state: LinkState::Degraded,
+            since: Mono(40_000),
+            since_wall: std::time::SystemTime::UNIX_EPOCH,
+            reason: "keepalive missed".into(),
+        };
+        let p = posture(&s, &h, Some(600));
+        assert_eq!(p.name(), "degraded");
+        let r = p.may_actuate().unwrap_err();
+        assert_eq!(r.rule, "SC-8");
+        assert!(
+            r.reason.contains("degraded (for 60 s): keepalive missed"),
+            "{r}"
+        );
+    }
+
+    #[test]
+    fn a_latched_emergency_stop_refuses_actuation() {
+        let s = quiet_states();
+        let mut p = posture(&s, &live(), Some(600));
+        p.estop_since = Some(Mono(90_000));
+        assert_eq!(p.name(), "emergency-stop");
+        assert_eq!(p.may_actuate().unwrap_err().rule, "R-11");
+    }
+
+    #[test]
+    fn night_holds_within_hours_only_for_sleeping_rooms_and_when_time_is_unknown() {
+        let s = quiet_states();
+        let p = posture(&s, &live(), Some(23 * 60));
+        assert_eq!(p.name(), "night");
+        assert!(p.night_in("bedroom") && p.night_in("Nursery"));
+        assert!(!p.night_in("Kitchen"));
+        assert!(posture(&s, &live(), Some(12 * 60)).night.is_none());
+        let unknown = posture(&s, &live(), None);
+        assert!(unknown.night_in("Bedroom"));
+        assert!(unknown.reasons()[0].contains("local time unknown"));
+    }
+}

@@ -1,0 +1,644 @@
+//! The compiled-in safety table (issue 5). Every limit is a `const` with the hazard it prevents
+//! and a test right under it; the config may tighten the table (a nursery's band), never loosen
+//! it ([`Limits::from_config`] rejects a config that tries).
+//!
+//! Why compiled in: a limit that lives only in a config file is one edit away from gone, and an
+//! AI that can talk a person into editing it has no limit at all. Units: °C throughout (the guard
+//! converts to and from the Miniserver's unit), percent for volume and brightness.
+
+use std::time::Duration;
+
+use crate::config::Config;
+use crate::house::eq_ci;
+use crate::safety::Refusal;
+
+/// A closed band `min..=max`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Band {
+    pub min: f64,
+    pub max: f64,
+}
+
+impl Band {
+    pub fn contains(self, v: f64) -> bool {
+        v >= self.min && v <= self.max
+    }
+    fn intersect(self, min: Option<f64>, max: Option<f64>) -> Band {
+        Band {
+            min: min.map_or(self.min, |m| m.max(self.min)),
+            max: max.map_or(self.max, |m| m.min(self.max)),
+        }
+    }
+}
+
+/// Prints `16–28` with at most one decimal.
+fn band_text(b: Band) -> String {
+    format!("{}–{}", num(b.min), num(b.max))
+}
+
+/// A number with at most one decimal, no trailing `.0`.
+pub fn num(v: f64) -> String {
+    let r = (v * 10.0).round() / 10.0;
+    if r.fract() == 0.0 {
+        format!("{r:.0}")
+    } else {
+        format!("{r:.1}")
+    }
+}
+
+// ------------------------------------------------------------------ temperature (SC-2)
+
+/// SC-2, R-5, UCA-T1/T2: setpoints in this band need no further question.
+pub const TEMP_FREE_C: Band = Band {
+    min: 16.0,
+    max: 28.0,
+};
+#[test]
+fn sc2_free_band_is_16_to_28_inclusive() {
+    let l = Limits::default();
+    for t in [16.0, 16.1, 22.0, 27.9, 28.0] {
+        assert_eq!(
+            l.temperature(t, Some(t), "").unwrap(),
+            TempClass::Free,
+            "{t}"
+        );
+    }
+}
+
+/// SC-2, UCA-T1/T2/T3: outside this band a setpoint is refused outright (35 °C heat stroke,
+/// 5 °C hypothermia, 70 "°C" typed for °F). Between it and the free band, consent.
+pub const TEMP_HARD_C: Band = Band {
+    min: 10.0,
+    max: 30.0,
+};
+#[test]
+fn sc2_outside_10_to_30_is_refused_and_between_needs_consent() {
+    let l = Limits::default();
+    for t in [10.0, 10.1, 15.9, 28.1, 29.9, 30.0] {
+        assert_eq!(
+            l.temperature(t, Some(t), "").unwrap(),
+            TempClass::NeedsConsent,
+            "{t}"
+        );
+    }
+    for t in [9.9, 30.1, 35.0, 5.0, 70.0, -3.0] {
+        let r = l.temperature(t, Some(t), "").unwrap_err();
+        assert_eq!(r.rule, "SC-2");
+    }
+    assert_eq!(
+        l.temperature(35.0, Some(22.0), "").unwrap_err().to_string(),
+        "SC-2: 35 °C is outside 10–30 °C (16–28 °C without consent)"
+    );
+}
+
+/// SC-2, UCA-T1/T3: one change may move the setpoint at most this far from the current target
+/// (a slip of units or digits does not become a 15 °C jump).
+pub const TEMP_MAX_STEP_C: f64 = 6.0;
+#[test]
+fn sc2_a_change_of_more_than_6_degrees_is_refused() {
+    let l = Limits::default();
+    assert!(l.temperature(26.0, Some(20.0), "").is_ok());
+    assert!(l.temperature(14.0, Some(20.0), "").is_ok());
+    let r = l.temperature(26.1, Some(20.0), "").unwrap_err();
+    assert_eq!(r.rule, "SC-2");
+    assert!(r.reason.contains("6.1 °C"), "{r}");
+    // The current target is unknown: the step cannot be checked, so nothing is sent.
+    assert!(l.temperature(22.0, None, "").is_err());
+}
+
+// ------------------------------------------------------------------ volume (UCA-A1)
+
+/// UCA-A1: the loudest an AI may set a zone without a person.
+pub const VOLUME_FREE_MAX: u8 = 60;
+/// UCA-A1: the absolute cap, even with consent.
+pub const VOLUME_HARD_MAX: u8 = 85;
+#[test]
+fn uca_a1_volume_60_is_free_61_to_85_needs_consent_above_refused() {
+    let l = Limits::default();
+    for v in [0, 59, 60] {
+        assert_eq!(l.volume(v, "").unwrap(), VolumeClass::Free, "{v}");
+    }
+    for v in [61, 84, 85] {
+        assert_eq!(l.volume(v, "").unwrap(), VolumeClass::NeedsConsent, "{v}");
+    }
+    for v in [86, 100] {
+        assert_eq!(l.volume(v, "").unwrap_err().rule, "UCA-A1");
+    }
+}
+
+/// R-15: a volume rise is carried out in steps of at most this many points …
+pub const VOLUME_RAMP_STEP: u8 = 10;
+/// R-15: … with this pause before each further step.
+pub const VOLUME_RAMP_PAUSE: Duration = Duration::from_millis(800);
+#[test]
+fn r15_volume_rises_in_steps_of_at_most_10() {
+    assert_eq!(volume_ramp(20, 55), vec![30, 40, 50, 55]);
+    assert_eq!(volume_ramp(20, 30), vec![30]);
+    assert_eq!(volume_ramp(20, 31), vec![30, 31]);
+    assert_eq!(volume_ramp(0, 60).len(), 6);
+    // Lowering is never ramped: quiet must be immediate (an alarm may need hearing, UCA-A2).
+    assert_eq!(volume_ramp(60, 5), vec![5]);
+}
+
+// ------------------------------------------------------------------ motors (R-13, UCA-B1)
+
+/// R-13, UCA-B1: at least this long between two commands to the same blind, window or gate
+/// (a stop is never delayed).
+pub const MOTOR_MIN_INTERVAL: Duration = Duration::from_secs(2);
+/// R-13, UCA-B1: at most this many commands per blind, window or gate per minute.
+pub const MOTOR_MAX_PER_MINUTE: usize = 10;
+#[test]
+fn r13_motor_limits_are_2s_and_10_per_minute() {
+    assert_eq!(MOTOR_MIN_INTERVAL, Duration::from_secs(2));
+    assert_eq!(MOTOR_MAX_PER_MINUTE, 10);
+    // The behaviour is tested with an injected clock in rate.rs.
+    assert!(crate::safety::rate::RateClass::Motor.min_interval() == MOTOR_MIN_INTERVAL);
+}
+
+// ------------------------------------------------------------------ lights (UCA-L1, UCA-L2)
+
+/// UCA-L1: at most one change per second per light (no strobe) …
+pub const LIGHT_MIN_INTERVAL: Duration = Duration::from_secs(1);
+/// UCA-L1: … and at most this many per minute.
+pub const LIGHT_MAX_PER_MINUTE: usize = 20;
+#[test]
+fn uca_l1_light_limits_are_1s_and_20_per_minute() {
+    assert_eq!(
+        crate::safety::rate::RateClass::Light.min_interval(),
+        LIGHT_MIN_INTERVAL
+    );
+    assert_eq!(
+        crate::safety::rate::RateClass::Light.max_per_minute(),
+        LIGHT_MAX_PER_MINUTE
+    );
+}
+
+/// UCA-L2: at night, lights in sleeping rooms go on at no more than this without consent.
+pub const NIGHT_LIGHT_MAX: u8 = 30;
+#[test]
+fn uca_l2_night_cap_is_30_percent() {
+    assert_eq!(NIGHT_LIGHT_MAX, 30);
+}
+
+// ------------------------------------------------------------------ consent (issue 6)
+
+/// SC-7, R-10: a scene that changes more devices than this needs consent.
+pub const SCENE_MAX_DEVICES_WITHOUT_CONSENT: usize = 5;
+#[test]
+fn sc7_more_than_5_devices_need_consent() {
+    assert_eq!(SCENE_MAX_DEVICES_WITHOUT_CONSENT, 5);
+}
+
+/// UCA-I1: the intercom door may be opened only this long after a bell ring (config may
+/// shorten it).
+pub const INTERCOM_WINDOW: Duration = Duration::from_secs(120);
+#[test]
+fn uca_i1_intercom_window_is_120s_and_config_may_only_shorten_it() {
+    let cfg = |s: u64| {
+        let mut c = Config::default();
+        c.consent.intercom_window_s = s;
+        Limits::from_config(&c)
+    };
+    assert_eq!(cfg(120).unwrap().intercom_window, INTERCOM_WINDOW);
+    assert_eq!(cfg(30).unwrap().intercom_window, Duration::from_secs(30));
+    assert!(cfg(121).is_err());
+    assert!(cfg(0).is_err());
+}
+
+/// SC-5: after this many declined or unanswered requests for one device within
+/// [`FATIGUE_WINDOW`], further requests are refused for [`FATIGUE_BLOCK`] without asking.
+pub const FATIGUE_MAX_MISSES: usize = 3;
+pub const FATIGUE_WINDOW: Duration = Duration::from_secs(600);
+pub const FATIGUE_BLOCK: Duration = Duration::from_secs(600);
+#[test]
+fn sc5_consent_fatigue_is_3_misses_in_10_minutes_blocking_10_minutes() {
+    assert_eq!(FATIGUE_MAX_MISSES, 3);
+    assert_eq!(FATIGUE_WINDOW.as_secs(), 600);
+    assert_eq!(FATIGUE_BLOCK.as_secs(), 600);
+}
+
+// ------------------------------------------------------------------ results
+
+/// Where a temperature falls.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TempClass {
+    Free,
+    NeedsConsent,
+}
+
+/// Where a volume falls.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VolumeClass {
+    Free,
+    NeedsConsent,
+}
+
+/// The volumes to set, in order, to go from `from` to `to` (R-15). Rises go in steps of at most
+/// [`VOLUME_RAMP_STEP`]; a decrease is one step.
+pub fn volume_ramp(from: u8, to: u8) -> Vec<u8> {
+    if to <= from {
+        return vec![to];
+    }
+    let mut v = Vec::new();
+    let mut cur = from;
+    while cur < to {
+        cur = cur.saturating_add(VOLUME_RAMP_STEP).min(to);
+        v.push(cur);
+    }
+    v
+}
+
+// ------------------------------------------------------------------ effective limits
+
+/// The table as tightened by one site's config. Built once at start; a config that would loosen
+/// the table is refused with the key at fault.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Limits {
+    pub temp_free: Band,
+    pub temp_hard: Band,
+    pub temp_max_step: f64,
+    pub volume_free_max: u8,
+    pub volume_hard_max: u8,
+    pub intercom_window: Duration,
+    pub rooms: Vec<RoomLimits>,
+    pub night: Option<NightHours>,
+}
+
+/// A room's tightening (`[[limits.room]]`, UCA-T3: a nursery's band).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RoomLimits {
+    pub room: String,
+    pub temp_free: Band,
+    pub temp_hard: Band,
+    pub volume_free_max: u8,
+    pub volume_hard_max: u8,
+}
+
+/// Night hours and sleeping rooms (`[night]`, UCA-L2), minutes after local midnight.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NightHours {
+    pub start: u16,
+    pub end: u16,
+    pub sleeping_rooms: Vec<String>,
+}
+
+impl NightHours {
+    /// Whether `minute` (after local midnight) is inside the night, which may wrap midnight.
+    pub fn contains(&self, minute: u16) -> bool {
+        if self.start <= self.end {
+            minute >= self.start && minute < self.end
+        } else {
+            minute >= self.start || minute < self.end
+        }
+    }
+
+    pub fn is_sleeping_room(&self, room: &str) -> bool {
+        self.sleeping_rooms.iter().any(|r| eq_ci(r, room))
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            temp_free: TEMP_FREE_C,
+            temp_hard: TEMP_HARD_C,
+            temp_max_step: TEMP_MAX_STEP_C,
+            volume_free_max: VOLUME_FREE_MAX,
+            volume_hard_max: VOLUME_HARD_MAX,
+            intercom_window: INTERCOM_WINDOW,
+            rooms: Vec::new(),
+            night: None,
+        }
+    }
+}
+
+impl Limits {
+    /// The compiled table tightened by `cfg`. `temperature_min_c`/`max_c` narrow the band a
+    /// setpoint may take at all (values outside are refused; inside it, 16–28 °C stays free and
+    /// the rest needs consent); `volume_max` lowers the absolute cap; the step and the intercom
+    /// window may only shrink. Anything that would widen the table is an error.
+    pub fn from_config(cfg: &Config) -> Result<Limits, String> {
+        let l = &cfg.limits;
+        let mut out = Limits::default();
+        let (min, max) = check_band("limits", l.temperature_min_c, l.temperature_max_c)?;
+        out.temp_hard = TEMP_HARD_C.intersect(min, max);
+        out.temp_free = TEMP_FREE_C.intersect(min, max);
+        if let Some(step) = l.temperature_max_step_c {
+            if !step.is_finite() || step <= 0.0 || step > TEMP_MAX_STEP_C {
+                return Err(format!(
+                    "limits.temperature_max_step_c = {step} would loosen the table: it must be \
+                     more than 0 and at most {TEMP_MAX_STEP_C} (SC-2)"
+                ));
+            }
+            out.temp_max_step = step;
+        }
+        if let Some(v) = l.volume_max {
+            out.volume_hard_max = check_volume("limits.volume_max", v)?;
+            out.volume_free_max = VOLUME_FREE_MAX.min(v);
+        }
+        for (n, r) in l.room.iter().enumerate() {
+            let key = format!("limits.room[{n}]");
+            if r.room.trim().is_empty() {
+                return Err(format!("{key}.room must name a room"));
+            }
+            let (min, max) = check_band(&key, r.temperature_min_c, r.temperature_max_c)?;
+            let mut rl = RoomLimits {
+                room: r.room.clone(),
+                temp_free: out.temp_free.intersect(min, max),
+                temp_hard: out.temp_hard.intersect(min, max),
+                volume_free_max: out.volume_free_max,
+                volume_hard_max: out.volume_hard_max,
+            };
+            if rl.temp_hard.min > rl.temp_hard.max {
+                return Err(format!(
+                    "{key}: the band {}–{} °C does not overlap the site band {} °C",
+                    num(rl.temp_hard.min),
+                    num(rl.temp_hard.max),
+                    band_text(out.temp_hard)
+                ));
+            }
+            if let Some(v) = r.volume_max {
+                let v = check_volume(&format!("{key}.volume_max"), v)?;
+                rl.volume_hard_max = rl.volume_hard_max.min(v);
+                rl.volume_free_max = rl.volume_free_max.min(v);
+            }
+            out.rooms.push(rl);
+        }
+        let w = cfg.consent.intercom_window_s;
+        if w == 0 || Duration::from_secs(w) > INTERCOM_WINDOW {
+            return Err(format!(
+                "consent.intercom_window_s = {w} would loosen the table: it must be 1–{} (UCA-I1)",
+                INTERCOM_WINDOW.as_secs()
+            ));
+        }
+        out.intercom_window = Duration::from_secs(w);
+        if let Some(n) = &cfg.night {
+            out.night = Some(NightHours {
+                start: parse_hhmm("night.start", &n.start)?,
+                end: parse_hhmm("night.end", &n.end)?,
+                sleeping_rooms: n.sleeping_rooms.clone(),
+            });
+        }
+        Ok(out)
+    }
+
+    fn room(&self, room: &str) -> Option<&RoomLimits> {
+        self.rooms.iter().find(|r| eq_ci(&r.room, room))
+    }
+
+    /// The bands that apply in `room`.
+    pub fn temp_bands(&self, room: &str) -> (Band, Band) {
+        match self.room(room) {
+            Some(r) => (r.temp_free, r.temp_hard),
+            None => (self.temp_free, self.temp_hard),
+        }
+    }
+
+    /// The volume caps that apply in `room` (free, hard).
+    pub fn volume_caps(&self, room: &str) -> (u8, u8) {
+        match self.room(room) {
+            Some(r) => (r.volume_free_max, r.volume_hard_max),
+            None => (self.volume_free_max, self.volume_hard_max),
+        }
+    }
+
+    /// Classifies a setpoint `target_c` for `room` given the current target (SC-2).
+    pub fn temperature(
+        &self,
+        target_c: f64,
+        current_c: Option<f64>,
+        room: &str,
+    ) -> Result<TempClass, Refusal> {
+        let (free, hard) = self.temp_bands(room);
+        let scope = if self.room(room).is_some() {
+            format!(" in {room}")
+        } else {
+            String::new()
+        };
+        if !target_c.is_finite() || !hard.contains(target_c) {
+            return Err(Refusal::new(
+                "SC-2",
+                format!(
+                    "{} °C is outside {} °C{scope} ({} °C without consent)",
+                    num(target_c),
+                    band_text(hard),
+                    band_text(free)
+                ),
+            ));
+        }
+        let Some(cur) = current_c else {
+            return Err(Refusal::new(
+                "SC-2",
+                "the current target temperature is not known, so the size of the change cannot \
+                 be checked; try again when the link reports it",
+            ));
+        };
+        let step = (target_c - cur).abs();
+        if step > self.temp_max_step + 1e-9 {
+            return Err(Refusal::new(
+                "SC-2",
+                format!(
+                    "{} °C is a change of {} °C from the current target {} °C; at most {} °C at once",
+                    num(target_c),
+                    num(step),
+                    num(cur),
+                    num(self.temp_max_step)
+                ),
+            ));
+        }
+        Ok(if free.contains(target_c) {
+            TempClass::Free
+        } else {
+            TempClass::NeedsConsent
+        })
+    }
+
+    /// Classifies a volume for `room` (UCA-A1).
+    pub fn volume(&self, v: u8, room: &str) -> Result<VolumeClass, Refusal> {
+        let (free, hard) = self.volume_caps(room);
+        if v > hard {
+            return Err(Refusal::new(
+                "UCA-A1",
+                format!("volume {v} % is above the absolute cap of {hard} %"),
+            ));
+        }
+        Ok(if v <= free {
+            VolumeClass::Free
+        } else {
+            VolumeClass::NeedsConsent
+        })
+    }
+}
+
+fn check_band(
+    key: &str,
+    min: Option<f64>,
+    max: Option<f64>,
+) -> Result<(Option<f64>, Option<f64>), String> {
+    for (v, name) in [(min, "temperature_min_c"), (max, "temperature_max_c")] {
+        if let Some(v) = v
+            && (!v.is_finite() || !TEMP_HARD_C.contains(v))
+        {
+            return Err(format!(
+                "{key}.{name} = {v} would loosen the table: it must lie within {} °C (SC-2)",
+                band_text(TEMP_HARD_C)
+            ));
+        }
+    }
+    if let (Some(a), Some(b)) = (min, max)
+        && a > b
+    {
+        return Err(format!(
+            "{key}.temperature_min_c ({a}) is above temperature_max_c ({b})"
+        ));
+    }
+    Ok((min, max))
+}
+
+fn check_volume(key: &str, v: u8) -> Result<u8, String> {
+    if v > VOLUME_HARD_MAX {
+        return Err(format!(
+            "{key} = {v} would loosen the table: it must be at most {VOLUME_HARD_MAX} (UCA-A1)"
+        ));
+    }
+    Ok(v)
+}
+
+fn parse_hhmm(key: &str, s: &str) -> Result<u16, String> {
+    let bad = || format!("{key} must be HH:MM (24 h), got {s:?}");
+    let (h, m) = s.split_once(':').ok_or_else(bad)?;
+    if h.len() != 2 || m.len() != 2 {
+        return Err(bad());
+    }
+    let h: u16 = h.parse().map_err(|_| bad())?;
+    let m: u16 = m.parse().map_err(|_| bad())?;
+    if h > 23 || m > 59 {
+        return Err(bad());
+    }
+    Ok(h * 60 + m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg(extra: &str) -> Result<Limits, String> {
+        let c = Config::parse(&format!(
+            "[miniserver]\nurl=\"http://x\"\nuser=\"u\"\n{extra}"
+        ))?;
+        Limits::from_config(&c)
+    }
+
+    #[test]
+    fn the_default_config_gives_the_compiled_table() {
+        assert_eq!(cfg("").unwrap(), Limits::default());
+    }
+
+    #[test]
+    fn config_may_narrow_the_temperature_band() {
+        let l = cfg("[limits]\ntemperature_min_c = 18\ntemperature_max_c = 25\n").unwrap();
+        assert_eq!(
+            l.temp_hard,
+            Band {
+                min: 18.0,
+                max: 25.0
+            }
+        );
+        assert_eq!(
+            l.temp_free,
+            Band {
+                min: 18.0,
+                max: 25.0
+            }
+        );
+        assert!(l.temperature(17.9, Some(20.0), "").is_err());
+        assert!(l.temperature(25.1, Some(24.0), "").is_err());
+        let l = cfg("[limits]\ntemperature_min_c = 12\n").unwrap();
+        assert_eq!(
+            l.temperature(13.0, Some(16.0), "").unwrap(),
+            TempClass::NeedsConsent
+        );
+        assert!(l.temperature(11.0, Some(16.0), "").is_err());
+    }
+
+    #[test]
+    fn config_values_that_would_loosen_the_table_are_rejected() {
+        for bad in [
+            "[limits]\ntemperature_min_c = 5\n",
+            "[limits]\ntemperature_max_c = 35\n",
+            "[limits]\ntemperature_max_step_c = 10\n",
+            "[limits]\ntemperature_max_step_c = 0\n",
+            "[limits]\nvolume_max = 90\n",
+            "[limits]\ntemperature_min_c = 25\ntemperature_max_c = 20\n",
+            "[[limits.room]]\nroom = \"Nursery\"\ntemperature_max_c = 31\n",
+            "[[limits.room]]\nroom = \"Nursery\"\nvolume_max = 100\n",
+            "[consent]\nintercom_window_s = 600\n",
+        ] {
+            let e = cfg(bad).unwrap_err();
+            assert!(!e.is_empty(), "{bad}");
+        }
+        let e = cfg("[limits]\ntemperature_max_c = 35\n").unwrap_err();
+        assert!(
+            e.contains("limits.temperature_max_c") && e.contains("loosen"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn uca_t3_a_nurserys_band_applies_only_in_the_nursery() {
+        let l = cfg(
+            "[[limits.room]]\nroom = \"Nursery\"\ntemperature_min_c = 18\ntemperature_max_c = 24\n",
+        )
+        .unwrap();
+        let r = l.temperature(26.0, Some(22.0), "nursery").unwrap_err();
+        assert_eq!(r.rule, "SC-2");
+        assert!(r.reason.contains("18–24 °C in nursery"), "{r}");
+        assert_eq!(
+            l.temperature(24.0, Some(22.0), "Nursery").unwrap(),
+            TempClass::Free
+        );
+        assert_eq!(
+            l.temperature(26.0, Some(22.0), "Kitchen").unwrap(),
+            TempClass::Free
+        );
+    }
+
+    #[test]
+    fn a_room_volume_cap_tightens_only_that_room() {
+        let l = cfg("[[limits.room]]\nroom = \"Nursery\"\nvolume_max = 40\n").unwrap();
+        assert!(l.volume(41, "Nursery").is_err());
+        assert_eq!(l.volume(40, "Nursery").unwrap(), VolumeClass::Free);
+        assert_eq!(l.volume(70, "Kitchen").unwrap(), VolumeClass::NeedsConsent);
+    }
+
+    #[test]
+    fn a_site_volume_cap_below_60_also_lowers_the_free_cap() {
+        let l = cfg("[limits]\nvolume_max = 50\n").unwrap();
+        assert_eq!(l.volume_caps(""), (50, 50));
+        assert!(l.volume(51, "").is_err());
+    }
+
+    #[test]
+    fn night_hours_parse_and_wrap_midnight() {
+        let l =
+            cfg("[night]\nstart = \"22:00\"\nend = \"06:30\"\nsleeping_rooms = [\"Bedroom\"]\n")
+                .unwrap();
+        let n = l.night.unwrap();
+        assert!(n.contains(22 * 60) && n.contains(0) && n.contains(6 * 60 + 29));
+        assert!(!n.contains(6 * 60 + 30) && !n.contains(12 * 60) && !n.contains(21 * 60 + 59));
+        assert!(n.is_sleeping_room("bedroom"));
+        for bad in ["24:00", "7:00", "07-00", "07:60", ""] {
+            assert!(
+                cfg(&format!("[night]\nstart = \"{bad}\"\nend = \"06:00\"\n")).is_err(),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn non_finite_targets_are_refused() {
+        let l = Limits::default();
+        assert!(l.temperature(f64::NAN, Some(20.0), "").is_err());
+        assert!(l.temperature(f64::INFINITY, Some(20.0), "").is_err());
+    }
+}

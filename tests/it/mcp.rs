@@ -1,0 +1,209 @@
+//! `loxwarden serve` as a client meets it: promptness, exit on EOF, concurrency, floods, and
+//! stdout hygiene. Bounds here are generous on purpose (rule 6: speed goals live in a
+//! benchmark, not in a test that flakes); the measured figures are printed for the record
+//! (`cargo test --test it mcp:: -- --nocapture`).
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::support::{Served, is_protocol_line};
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+#[test]
+fn an_unknown_method_is_answered_at_once_before_and_after_initialize() {
+    let mut s = Served::test_build();
+    let mut times = Vec::new();
+    for phase in ["before", "after"] {
+        if phase == "after" {
+            s.initialize(json!({}));
+        }
+        for i in 0..200 {
+            let id = format!("{phase}-{i}");
+            let started = Instant::now();
+            let r = s.request(&json!({"jsonrpc":"2.0","id":id,"method":"server/nonsense"}));
+            times.push(started.elapsed());
+            assert_eq!(r["error"]["code"], -32601, "{r}");
+        }
+    }
+    times.sort();
+    let (p50, p99, max) = (
+        percentile(&times, 0.5),
+        percentile(&times, 0.99),
+        times[times.len() - 1],
+    );
+    eprintln!("unknown method round trip over 400 requests: p50 {p50:?}, p99 {p99:?}, max {max:?}");
+    assert!(max < Duration::from_secs(2), "slowest answer took {max:?}");
+}
+
+#[test]
+fn the_process_exits_promptly_when_stdin_closes() {
+    // Idle.
+    let mut s = Served::test_build();
+    s.initialize(json!({}));
+    let (status, idle) = s.close(Duration::from_secs(5));
+    assert!(status.success());
+    // With a slow call running.
+    let mut s = Served::test_build();
+    s.initialize(json!({}));
+    s.send(&json!({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"test_sleep","arguments":{"ms":20000}}}));
+    std::thread::sleep(Duration::from_millis(100));
+    let (status, busy) = s.close(Duration::from_secs(5));
+    assert!(status.success());
+    // With a call waiting for the human.
+    let mut s = Served::start(&["serve", "--test-consent-timeout-ms", "30000"]);
+    s.initialize(json!({"elicitation": {}}));
+    s.send(&json!({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"test_confirm"}}));
+    assert_eq!(s.recv()["method"], "elicitation/create");
+    let (status, waiting) = s.close(Duration::from_secs(5));
+    assert!(status.success());
+    eprintln!(
+        "exit after stdin closed: idle {idle:?}, slow call running {busy:?}, consent pending {waiting:?}"
+    );
+    for took in [idle, busy, waiting] {
+        assert!(took < Duration::from_secs(2), "took {took:?}");
+    }
+}
+
+#[test]
+fn a_slow_call_does_not_block_ping() {
+    let mut s = Served::test_build();
+    s.initialize(json!({}));
+    s.send(&json!({"jsonrpc":"2.0","id":"slow","method":"tools/call","params":{"name":"test_sleep","arguments":{"ms":1500}}}));
+    let started = Instant::now();
+    let pong = s.request(&json!({"jsonrpc":"2.0","id":"p","method":"ping"}));
+    let ping = started.elapsed();
+    assert_eq!(pong["result"], json!({}));
+    let done = s.recv();
+    assert_eq!(done["id"], "slow", "the slow call answers after the ping");
+    eprintln!("ping during a 1500 ms call: {ping:?}");
+    assert!(ping < Duration::from_millis(1000), "ping waited {ping:?}");
+}
+
+#[test]
+fn a_flood_of_calls_is_bounded_runs_concurrently_and_the_session_recovers() {
+    let mut s = Served::test_build();
+    s.initialize(json!({}));
+    let started = Instant::now();
+    for i in 0..40 {
+        s.send(&json!({"jsonrpc":"2.0","id":i,"method":"tools/call","params":{"name":"test_sleep","arguments":{"ms":1000}}}));
+    }
+    let (mut busy, mut done) = (0, 0);
+    while busy + done < 40 {
+        let r = s.recv();
+        match r["error"]["code"].as_i64() {
+            Some(-31001) => busy += 1,
+            Some(other) => panic!("unexpected error {other}: {r}"),
+            None => {
+                assert_eq!(r["result"]["isError"], false, "{r}");
+                done += 1;
+            }
+        }
+    }
+    let took = started.elapsed();
+    eprintln!("flood of 40 one-second calls: {done} ran, {busy} refused with -31001, in {took:?}");
+    assert_eq!((done, busy), (16, 24), "16 in flight at most");
+    assert!(
+        took < Duration::from_secs(8),
+        "the 16 calls ran one after another? {took:?}"
+    );
+    let pong = s.request(&json!({"jsonrpc":"2.0","id":"after","method":"ping"}));
+    assert_eq!(pong["result"], json!({}));
+    let r = s.request(&json!({"jsonrpc":"2.0","id":"again","method":"tools/call","params":{"name":"get_system_status"}}));
+    assert_eq!(r["result"]["isError"], false);
+}
+
+#[test]
+fn stdout_carries_only_protocol_even_with_trace_logging() {
+    // At the default level (info) through a whole session ...
+    let mut s = Served::start(&["serve"]);
+    s.initialize(json!({}));
+    s.request(&json!({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_system_status"}}));
+    s.send_raw(b"{garbage");
+    s.recv();
+    s.close(Duration::from_secs(5));
+    assert!(s.rest().is_empty());
+    assert!(s.stdout.iter().all(|l| is_protocol_line(l)));
+    assert!(
+        s.stderr().contains("INFO"),
+        "logs go to stderr: {}",
+        s.stderr()
+    );
+    // ... and at the most verbose level.
+
+    let out = std::process::Command::new(crate::support::BIN)
+        .arg("serve")
+        .env("LOXWARDEN_LOG", "trace")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            let mut stdin = c.stdin.take().expect("stdin");
+            stdin.write_all(
+                b"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}\n{\"jsonrpc\":\"2.0\",\"method\":\"x\"}\n",
+            )?;
+            drop(stdin);
+            c.wait_with_output()
+        })
+        .expect("serve runs");
+    let stdout: Vec<&[u8]> = out
+        .stdout
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .collect();
+    assert_eq!(stdout.len(), 1, "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(is_protocol_line(stdout[0]));
+    assert!(!out.stderr.is_empty());
+}
+
+#[test]
+fn the_shipped_catalogue_is_listed_first_and_test_tools_only_in_test_builds() {
+    // This binary is the test build (cargo test turns on `test-tools`); the release catalogue
+    // must still come first and be complete without the test tools. That a plain `cargo build`
+    // has no test tools is checked by .ci/run on a build without the feature.
+    let mut s = Served::start(&["serve"]);
+    s.initialize(json!({}));
+    let r = s.request(&json!({"jsonrpc":"2.0","id":1,"method":"tools/list"}));
+    let names: Vec<&str> = r["result"]["tools"]
+        .as_array()
+        .expect("tools")
+        .iter()
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    assert_eq!(names, ["get_system_status", "test_confirm", "test_sleep"]);
+    assert!(r["result"].get("nextCursor").is_none_or(Value::is_null));
+}
+
+#[test]
+fn the_consent_timeout_comes_from_the_config_file() {
+    let dir = crate::support::target_dir().join(format!("it-config-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    let path = dir.join("config.toml");
+    std::fs::write(
+        &path,
+        "[miniserver]\nurl = \"http://192.168.1.47\"\nuser = \"ai\"\n\n[consent]\ntimeout_s = 1\n",
+    )
+    .expect("config written");
+    let mut s = Served::start(&["--config", path.to_str().expect("utf-8 path"), "serve"]);
+    s.initialize(json!({"elicitation": {}}));
+    let started = Instant::now();
+    s.send(&json!({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"test_confirm"}}));
+    let ask = s.recv();
+    assert_eq!(ask["method"], "elicitation/create");
+    let cancel = s.recv();
+    assert_eq!(cancel["method"], "notifications/cancelled");
+    assert_eq!(cancel["params"]["requestId"], ask["id"]);
+    let waited = started.elapsed();
+    let r = s.recv();
+    assert_eq!(r["result"]["structuredContent"]["outcome"], "timed_out");
+    assert!(
+        waited >= Duration::from_millis(900) && waited < Duration::from_secs(5),
+        "{waited:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
