@@ -461,7 +461,15 @@ impl Link {
             .token
             .clone();
         // The structure must still be the one the command was resolved against.
-        let version = client.structure_version(&token).map_err(SendError::Link)?;
+        let version = match client.structure_version(&token) {
+            Ok(v) => v,
+            Err(LinkError::Auth(a)) => {
+                // The token is refused before the command went out: the link is down now.
+                self.request_reconnect(Event::TokenRefused(a.to_string()));
+                return Err(SendError::NotLive(self.health()));
+            }
+            Err(e) => return Err(SendError::Link(e)),
+        };
         if version != snap.structure.last_modified {
             log::warn!(
                 "structure changed on the Miniserver ({} → {version}); reloading before any command",
@@ -759,7 +767,6 @@ impl Link {
         let mut next_keepalive = Instant::now() + interval;
         let mut outstanding: Option<Instant> = None;
         let mut next_check = Instant::now() + check_every;
-        let mut next_refresh_check = Instant::now() + Duration::from_secs(60);
         loop {
             if self.stopped() {
                 sock.close();
@@ -829,12 +836,12 @@ impl Link {
                     }
                 }
             }
-            if now >= next_refresh_check {
-                next_refresh_check = now + Duration::from_secs(60);
-                if let Err(ev) = self.refresh_if_due(client) {
-                    sock.close();
-                    return Outcome::Lost(ev);
-                }
+            // The refresh rule is a pure check; it costs a request only when due.
+            if outstanding.is_some_and(|sent| sent == now)
+                && let Err(ev) = self.refresh_if_due(client)
+            {
+                sock.close();
+                return Outcome::Lost(ev);
             }
         }
     }

@@ -4,6 +4,8 @@
 mod audit;
 mod cli;
 mod golden;
+mod link_auth;
+mod link_support;
 mod link_tls;
 mod mcp;
 mod mcp_fuzz;
