@@ -119,6 +119,8 @@ pub struct Facts {
     pub states_cached: usize,
     pub token_expires_unix: Option<u64>,
     pub token_rights: Option<u64>,
+    /// How many times the link has become live since it started (1 = never reconnected).
+    pub sessions: u64,
 }
 
 /// The name of a `miniserverType` value (SF `msInfo`).
@@ -215,6 +217,7 @@ pub struct Link {
     verifier: Option<Arc<Verifier>>,
     health: Mutex<Health>,
     last_alive: AtomicU64,
+    sessions: AtomicU64,
     structure: RwLock<Arc<LoadedStructure>>,
     states: StateCache,
     token: Mutex<StoredToken>,
@@ -307,6 +310,7 @@ impl Link {
             verifier,
             health: Mutex::new(Health::starting(now, wall)),
             last_alive: AtomicU64::new(now.0),
+            sessions: AtomicU64::new(0),
             structure: RwLock::new(Arc::new(loaded)),
             states: StateCache::new(),
             token: Mutex::new(stored),
@@ -425,6 +429,7 @@ impl Link {
             states_cached: self.states.len(),
             token_expires_unix: Some(token.token.expires_unix()),
             token_rights: Some(token.token.rights),
+            sessions: self.sessions.load(Ordering::SeqCst),
         }
     }
 
@@ -564,14 +569,13 @@ impl Link {
         let mut h = self.health.lock().unwrap_or_else(|e| e.into_inner());
         let next = health::next(&h, &event, self.clock.mono(), self.clock.wall());
         if next.state != h.state || next.reason != h.reason {
-            match next.state {
-                LinkState::Live => log::info!("link: {} → live", h.state.as_str()),
-                _ => log::warn!(
-                    "link: {} → {}: {}",
-                    h.state.as_str(),
-                    next.state.as_str(),
-                    next.reason
-                ),
+            let (from, to) = (h.state.as_str(), next.state.as_str());
+            match (&event, next.state) {
+                (_, LinkState::Live) => log::info!("link: {from} → live"),
+                (Event::Stopped, _) | (_, LinkState::Connecting) => {
+                    log::info!("link: {from} → {to}: {}", next.reason)
+                }
+                _ => log::warn!("link: {from} → {to}: {}", next.reason),
             }
         }
         *h = next;
@@ -727,6 +731,7 @@ impl Link {
             log::warn!("no initial event tables within {} s", timeout.as_secs());
         }
         self.alive();
+        self.sessions.fetch_add(1, Ordering::SeqCst);
         self.transition(Event::Up);
         *attempt = 0;
         self.live_loop(sock, &client)

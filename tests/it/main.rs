@@ -5,6 +5,8 @@ mod audit;
 mod cli;
 mod golden;
 mod link_auth;
+mod link_cli;
+mod link_live;
 mod link_support;
 mod link_tls;
 mod mcp;
