@@ -257,6 +257,17 @@ pub fn load_token(cfg: &Config) -> Result<StoredToken, LinkError> {
     Ok(stored)
 }
 
+/// A direct HTTP connection with the stored token, without the websocket or a [`Link`]:
+/// for the emergency stop when no link is running. Uses the same TLS pin and address.
+/// Commands sent this way skip the link-health gate on purpose; the caller must still send only
+/// validated [`Command`]s and report the Miniserver's real answer.
+pub fn direct(cfg: &Config) -> Result<(Client, Bootstrap, StoredToken), LinkError> {
+    let stored = load_token(cfg)?;
+    let verifier = client::verifier_for(cfg, stored.tls_pin)?;
+    let (c, boot) = Client::connect(cfg, verifier)?;
+    Ok((c, boot, stored))
+}
+
 /// Logs what a person must know about the TLS configuration at every start.
 pub fn warn_about_config(cfg: &Config) {
     if cfg.miniserver.url.starts_with("https://") && !cfg.miniserver.tls_verify {

@@ -347,3 +347,26 @@ fn injected_addresses_and_commands_never_produce_a_request() {
         "{seen:?}"
     );
 }
+
+#[test]
+fn the_direct_path_for_the_emergency_stop_sends_with_the_stored_token_without_a_link() {
+    let sim = sim_with(|_| {});
+    let dir = TempDir::new("direct");
+    let (_, cfg) = write_config(&sim, dir.path(), "");
+    login_ok(&sim, &cfg);
+    let (client, boot, stored) = loxwarden::loxone::link::direct(&cfg).unwrap();
+    assert_eq!(boot.api.version, sim.firmware());
+    let addr = named(&sim, "Garage Light");
+    let r = client
+        .send(
+            &stored.token,
+            &Command::new(addr.clone(), Op::Off),
+            false,
+            None,
+        )
+        .unwrap();
+    assert_eq!(r.code, 200);
+    let last = sim.device_commands().pop().unwrap();
+    assert_eq!(last.control.as_deref(), Some(addr.to_string().as_str()));
+    assert_eq!(last.op.as_deref(), Some("off"));
+}
