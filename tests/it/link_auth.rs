@@ -280,3 +280,64 @@ fn without_a_token_the_link_refuses_to_start_and_says_to_log_in() {
     assert!(e.to_string().contains("loxwarden login"), "{e}");
     assert!(sim.commands().is_empty());
 }
+
+#[test]
+fn a_wiretap_on_plain_http_sees_no_password_no_token_and_no_authorization_header() {
+    // Gen 1 has no TLS: everything loxwarden sends and receives is recorded on the wire, from
+    // login through a session with a secured command, a token refresh and logout.
+    let sim = sim_with(|o| {
+        o.password = "Zq7-wiretap-Pw".into();
+        o.visu_password = "5813".into();
+        o.token_lifetime = Duration::from_secs(8);
+    });
+    let tap = Tap::start(sim.addr());
+    let dir = TempDir::new("wiretap");
+    let text = config_text(&sim, dir.path(), "").replace(
+        &format!("url = \"{}\"", sim.url()),
+        &format!("url = \"http://{}\"", tap.addr),
+    );
+    let cfg = loxwarden::config::Config::parse(&text).unwrap();
+    login(&cfg, "Zq7-wiretap-Pw", None).unwrap();
+    let link = start_live(&cfg, Some("5813"));
+    let s = link.structure();
+    let alarm = sim.control_named("Burglar Alarm").unwrap();
+    let r = link
+        .send(
+            &Command::new(alarm, Op::Arm { movement: false }),
+            s.generation,
+        )
+        .unwrap();
+    assert_eq!(r.code, 200);
+    let refreshed = wait_until(Duration::from_secs(8), || {
+        sim.commands()
+            .iter()
+            .any(|e| e.command.contains("refreshjwt") && e.code == 200)
+    });
+    assert!(refreshed.is_some(), "no refresh happened");
+    link.stop();
+    let stored = StoredToken::load(&cfg.paths.state_dir).unwrap().unwrap();
+    let mut out = Vec::new();
+    setup::logout_with(&cfg, &mut out).unwrap();
+
+    assert!(!tap.up.lock().unwrap().is_empty(), "the tap saw nothing");
+    assert!(!tap.saw(b"Zq7-wiretap-Pw"), "the password crossed the wire");
+    assert!(
+        !tap.saw(b"5813"),
+        "the visualisation password crossed the wire"
+    );
+    for t in sim.tokens().iter().map(|t| t.token.clone()).chain([stored
+        .token
+        .token
+        .expose()
+        .to_owned()])
+    {
+        assert!(!tap.saw(t.as_bytes()), "a token crossed the wire in clear");
+    }
+    // The JWT header every token starts with never appears either.
+    assert!(!tap.saw(b"eyJ0eXAi"), "a JWT crossed the wire in clear");
+    assert!(
+        !tap.sent_ci("authorization:"),
+        "an Authorization header was sent"
+    );
+    assert!(!tap.sent_ci("autht=ey"), "a plain token in a query");
+}

@@ -139,3 +139,70 @@ pub fn wait_until(timeout: Duration, mut cond: impl FnMut() -> bool) -> Option<D
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// A TCP forwarder on loopback that records every byte in both directions: a wiretap for
+/// "nothing secret crosses the network in clear".
+pub struct Tap {
+    pub addr: std::net::SocketAddr,
+    pub up: Arc<std::sync::Mutex<Vec<u8>>>,
+    pub down: Arc<std::sync::Mutex<Vec<u8>>>,
+}
+
+impl Tap {
+    pub fn start(target: std::net::SocketAddr) -> Tap {
+        use std::io::{Read, Write};
+        use std::net::{TcpListener, TcpStream};
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let up = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let down = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (u, d) = (up.clone(), down.clone());
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(client) = client else { continue };
+                let Ok(server) = TcpStream::connect(target) else {
+                    continue;
+                };
+                let pipe = |mut from: TcpStream,
+                            mut to: TcpStream,
+                            log: Arc<std::sync::Mutex<Vec<u8>>>| {
+                    std::thread::spawn(move || {
+                        let mut buf = [0u8; 16 * 1024];
+                        loop {
+                            match from.read(&mut buf) {
+                                Ok(0) | Err(_) => break,
+                                Ok(n) => {
+                                    log.lock().unwrap().extend_from_slice(&buf[..n]);
+                                    if to.write_all(&buf[..n]).is_err() {
+                                        break;
+                                    }
+                                }
+                            }
+                        }
+                        let _ = to.shutdown(std::net::Shutdown::Both);
+                    });
+                };
+                pipe(
+                    client.try_clone().unwrap(),
+                    server.try_clone().unwrap(),
+                    u.clone(),
+                );
+                pipe(server, client, d.clone());
+            }
+        });
+        Tap { addr, up, down }
+    }
+
+    /// True if `needle` appears in what went to the server (`up`) or came back (`down`).
+    pub fn saw(&self, needle: &[u8]) -> bool {
+        let has = |v: &Vec<u8>| v.windows(needle.len()).any(|w| w == needle);
+        has(&self.up.lock().unwrap()) || has(&self.down.lock().unwrap())
+    }
+
+    /// Case-insensitive search in what went to the server.
+    pub fn sent_ci(&self, needle: &str) -> bool {
+        let up = self.up.lock().unwrap().to_ascii_lowercase();
+        let n = needle.to_ascii_lowercase().into_bytes();
+        up.windows(n.len()).any(|w| w == n.as_slice())
+    }
+}
