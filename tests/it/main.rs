@@ -2,3 +2,4 @@
 //! and against the Miniserver simulator on loopback.
 
 mod cli;
+mod packaging;
