@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034  # variables used by the scripts that source this
 # Shared by the scripts in cross/ (sourced, not run). Maps short target names to Rust triples,
 # Debian architectures and toolchain packages, and runs privileged steps as root or via sudo.
 
