@@ -6,6 +6,7 @@ mod cli;
 mod golden;
 mod mcp;
 mod mcp_fuzz;
+mod packaging;
 mod probe;
 mod sim_cli;
 mod sim_client;
