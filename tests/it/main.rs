@@ -11,6 +11,7 @@ mod link_support;
 mod link_tls;
 mod mcp;
 mod mcp_fuzz;
+mod packaging;
 mod probe;
 mod sim_cli;
 mod sim_client;
