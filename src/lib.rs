@@ -17,6 +17,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod error;
+pub mod estop;
 pub mod health;
 pub mod house;
 pub mod intent;
