@@ -37,7 +37,8 @@ impl Latched {
     }
 }
 
-/// The latch: a file (when a state directory is known) plus an in-memory copy.
+/// The latch: a file (when a state directory is known), and memory when there is no file or
+/// it could not be written.
 #[derive(Debug)]
 pub struct Latch {
     path: Option<PathBuf>,
@@ -114,6 +115,9 @@ impl Latch {
         *self.memory.lock().unwrap_or_else(|e| e.into_inner()) = Some(latched.clone());
         if let Some(path) = &self.path {
             write_atomically(path, &serde_json::to_vec(&latched).unwrap_or_default())?;
+            // The file holds it now; memory keeps a latch only when the file cannot, so a
+            // `resume` by another process (which removes the file) reaches this one too.
+            *self.memory.lock().unwrap_or_else(|e| e.into_inner()) = None;
         }
         Ok(latched)
     }
@@ -147,10 +151,8 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
         f.sync_all()?;
     }
     fs::rename(&tmp, path)?;
-    if let Some(dir) = path.parent() {
-        if let Ok(d) = fs::File::open(dir) {
-            let _ = d.sync_all();
-        }
+    if let Some(d) = path.parent().and_then(|dir| fs::File::open(dir).ok()) {
+        let _ = d.sync_all();
     }
     Ok(())
 }
@@ -207,9 +209,7 @@ mod tests {
     #[test]
     fn an_unwritable_directory_still_latches_this_process() {
         let d = tmpdir("unwritable");
-        let file = d.join("not-a-dir");
-        fs::write(&file, b"x").unwrap();
-        let l = Latch::in_dir(&file);
+        let l = Latch::in_dir(&d.join("missing"));
         assert!(l.engage("stop", "test", SystemTime::now()).is_err());
         assert!(l.is_latched());
     }
