@@ -252,6 +252,8 @@ fn python_sdk_elicitation_timeout_withdraws_the_question_and_fails_closed() {
     );
     assert!(run.ok, "{}", run.context());
     assert_eq!(run.outcome(), "timed_out");
+    // The probe prints each traced message with one write(2), so the server's log line about
+    // the timeout (written at the same instant to the same stderr) cannot split it.
     let withdrawn = run.stderr.lines().any(|l| {
         l.starts_with("<< ") && l.contains("notifications/cancelled") && l.contains("srv-1")
     });
