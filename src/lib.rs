@@ -24,6 +24,7 @@ pub mod intent;
 pub mod logger;
 pub mod loxone;
 pub mod mcp;
+pub mod peer;
 pub mod run;
 pub mod safety;
 pub mod sim;
