@@ -13,9 +13,13 @@
 //! Nothing on that path is optional: a module that is not called on it does not exist here.
 
 pub mod audit;
+pub mod bridge;
+pub mod call;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod control;
+pub mod daemon;
 pub mod error;
 pub mod estop;
 pub mod health;

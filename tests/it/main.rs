@@ -3,6 +3,9 @@
 
 mod audit;
 mod cli;
+mod daemon;
+mod daemon_support;
+mod estop;
 mod golden;
 mod link_auth;
 mod link_cli;

@@ -54,7 +54,12 @@ fn the_process_exits_promptly_when_stdin_closes() {
     let (status, busy) = s.close(Duration::from_secs(5));
     assert!(status.success());
     // With a call waiting for the human.
-    let mut s = Served::start(&["serve", "--test-consent-timeout-ms", "30000"]);
+    let mut s = Served::start(&[
+        "serve",
+        "--standalone",
+        "--test-consent-timeout-ms",
+        "30000",
+    ]);
     s.initialize(json!({"elicitation": {}}));
     s.send(&json!({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"test_confirm"}}));
     assert_eq!(s.recv()["method"], "elicitation/create");
@@ -119,7 +124,7 @@ fn a_flood_of_calls_is_bounded_runs_concurrently_and_the_session_recovers() {
 #[test]
 fn stdout_carries_only_protocol_even_with_trace_logging() {
     // At the default level (info) through a whole session ...
-    let mut s = Served::start(&["serve"]);
+    let mut s = Served::start(&["serve", "--standalone"]);
     s.initialize(json!({}));
     s.request(&json!({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_system_status"}}));
     s.send_raw(b"{garbage");
@@ -135,7 +140,7 @@ fn stdout_carries_only_protocol_even_with_trace_logging() {
     // ... and at the most verbose level.
 
     let out = std::process::Command::new(crate::support::BIN)
-        .arg("serve")
+        .args(["serve", "--standalone"])
         .env("LOXWARDEN_LOG", "trace")
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
@@ -166,7 +171,7 @@ fn the_shipped_catalogue_is_listed_first_and_test_tools_only_in_test_builds() {
     // This binary is the test build (cargo test turns on `test-tools`); the release catalogue
     // must still come first and be complete without the test tools. That a plain `cargo build`
     // has no test tools is checked by .ci/run on a build without the feature.
-    let mut s = Served::start(&["serve"]);
+    let mut s = Served::start(&["serve", "--standalone"]);
     s.initialize(json!({}));
     let r = s.request(&json!({"jsonrpc":"2.0","id":1,"method":"tools/list"}));
     let names: Vec<&str> = r["result"]["tools"]
@@ -189,7 +194,12 @@ fn the_consent_timeout_comes_from_the_config_file() {
         "[miniserver]\nurl = \"http://192.168.1.47\"\nuser = \"ai\"\n\n[consent]\ntimeout_s = 1\n",
     )
     .expect("config written");
-    let mut s = Served::start(&["--config", path.to_str().expect("utf-8 path"), "serve"]);
+    let mut s = Served::start(&[
+        "--config",
+        path.to_str().expect("utf-8 path"),
+        "serve",
+        "--standalone",
+    ]);
     s.initialize(json!({"elicitation": {}}));
     let started = Instant::now();
     s.send(&json!({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"test_confirm"}}));

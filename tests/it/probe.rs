@@ -88,15 +88,22 @@ fn python() -> &'static Path {
     }
 }
 
-struct Run {
-    stdout: String,
-    stderr: String,
-    ok: bool,
-    took: Duration,
+pub struct Run {
+    pub stdout: String,
+    pub stderr: String,
+    pub ok: bool,
+    pub took: Duration,
 }
 
 /// Runs the probe with `args`, then `--`, then `loxwarden serve` with `serve_args`.
 fn probe(args: &[&str], serve_args: &[&str]) -> Run {
+    let mut server = vec![BIN, "serve", "--standalone"];
+    server.extend_from_slice(serve_args);
+    probe_server(args, &server)
+}
+
+/// Runs the probe with `args` against the server command `server` (program and arguments).
+pub fn probe_server(args: &[&str], server: &[&str]) -> Run {
     let python = python(); // may create the venv first: not part of the timing
     let started = Instant::now();
     let out: Output = Command::new(python)
@@ -104,9 +111,7 @@ fn probe(args: &[&str], serve_args: &[&str]) -> Run {
         .args(["--timeout", "60"])
         .args(args)
         .arg("--")
-        .arg(BIN)
-        .arg("serve")
-        .args(serve_args)
+        .args(server)
         .output()
         .expect("the probe runs");
     let run = Run {
@@ -120,11 +125,11 @@ fn probe(args: &[&str], serve_args: &[&str]) -> Run {
 }
 
 impl Run {
-    fn context(&self) -> String {
+    pub fn context(&self) -> String {
         format!("--- stdout\n{}\n--- stderr\n{}", self.stdout, self.stderr)
     }
 
-    fn protocol_version(&self) -> &str {
+    pub fn protocol_version(&self) -> &str {
         self.stdout
             .lines()
             .find_map(|l| l.strip_prefix("protocolVersion: "))
@@ -150,7 +155,7 @@ impl Run {
         }
     }
 
-    fn outcome(&self) -> String {
+    pub fn outcome(&self) -> String {
         let r = self.call_result("test_confirm");
         r["structuredContent"]["outcome"]
             .as_str()
@@ -158,7 +163,7 @@ impl Run {
             .to_owned()
     }
 
-    fn assert_checks_pass(&self) {
+    pub fn assert_checks_pass(&self) {
         assert!(self.ok, "probe failed\n{}", self.context());
         assert!(!self.stdout.contains("FAIL"), "{}", self.context());
         for check in [

@@ -16,6 +16,7 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_loxwarden");
 /// Options of the test build that shorten waits and force pagination.
 pub const TEST_ARGS: &[&str] = &[
     "serve",
+    "--standalone",
     "--test-consent-timeout-ms",
     "1000",
     "--test-page-size",
