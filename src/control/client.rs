@@ -343,17 +343,39 @@ fn render(status: &Value, out: &mut dyn Write) -> Result<()> {
     )?;
     if let Some(g) = status["gateway"].as_object() {
         for (k, v) in g {
-            let text = match (k.as_str(), v) {
-                ("estop" | "latch" | "estop_latch", Value::Null) => "not latched".to_owned(),
-                ("estop" | "latch" | "estop_latch", l @ Value::Object(_))
-                    if l.get("reason").is_some() =>
-                {
-                    describe_latch(l)
+            let key = k.replace('_', " ");
+            match v {
+                Value::Object(o) if matches!(k.as_str(), "emergency_stop" | "estop") => {
+                    let latched = o.get("latched").and_then(Value::as_bool).unwrap_or(true)
+                        && (o.contains_key("reason") || o.contains_key("latched"));
+                    let text = if latched && o.get("reason").is_some_and(|r| !r.is_null()) {
+                        format!(
+                            "LATCHED since {} by {}: {}",
+                            o.get("since")
+                                .and_then(Value::as_str)
+                                .map(str::to_owned)
+                                .unwrap_or_else(|| when(
+                                    o.get("since_unix").and_then(Value::as_u64).unwrap_or(0)
+                                )),
+                            o.get("by").and_then(Value::as_str).unwrap_or("?"),
+                            quote(o.get("reason").and_then(Value::as_str).unwrap_or(""))
+                        )
+                    } else {
+                        "not latched".to_owned()
+                    };
+                    w(out, &format!("{key}: {text}"))?;
                 }
-                (_, Value::String(s)) => s.clone(),
-                (_, other) => other.to_string(),
-            };
-            w(out, &format!("{}: {text}", k.replace('_', " ")))?;
+                Value::Null if matches!(k.as_str(), "emergency_stop" | "estop") => {
+                    w(out, &format!("{key}: not latched"))?;
+                }
+                Value::Object(o) => {
+                    w(out, &format!("{key}:"))?;
+                    for (k2, v2) in o {
+                        w(out, &format!("  {}: {}", k2.replace('_', " "), plain(v2)))?;
+                    }
+                }
+                other => w(out, &format!("{key}: {}", plain(other)))?,
+            }
         }
     }
     let sessions = daemon["sessions"].as_array().cloned().unwrap_or_default();
@@ -379,6 +401,18 @@ fn render(status: &Value, out: &mut dyn Write) -> Result<()> {
         )?;
     }
     Ok(())
+}
+
+/// A JSON value as a person reads it: strings bare, lists comma-separated, nothing as "-".
+fn plain(v: &Value) -> String {
+    match v {
+        Value::Null => "-".into(),
+        Value::String(s) if s.is_empty() => "-".into(),
+        Value::String(s) => s.clone(),
+        Value::Array(a) if a.is_empty() => "none".into(),
+        Value::Array(a) => a.iter().map(plain).collect::<Vec<_>>().join(", "),
+        other => other.to_string(),
+    }
 }
 
 fn describe_latch(l: &Value) -> String {
@@ -508,5 +542,39 @@ mod tests {
         assert!(text.contains("Stopping the house directly"), "{text}");
         assert!(text.contains("PROBLEM"), "{text}");
         std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn status_reads_as_lines_for_a_person() {
+        let status = serde_json::json!({
+            "daemon": {"pid": 7, "version": "0.1.0", "sessions": [
+                {"connection": 3, "uid": 1001, "user": "ai", "read_only": true, "since_unix": 0}
+            ]},
+            "gateway": {
+                "link": {"state": "live", "reason": ""},
+                "emergency_stop": {"latched": true, "since": "2026-01-01T00:00:00Z", "reason": "smoke", "by": "uid 0 (root)"},
+                "alarms": [],
+            }
+        });
+        let mut out = Vec::new();
+        render(&status, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        for line in [
+            "daemon: running (pid 7, version 0.1.0)",
+            "link:\n  reason: -\n  state: live",
+            "emergency stop: LATCHED since 2026-01-01T00:00:00Z by uid 0 (root): \"smoke\"",
+            "alarms: none",
+            "sessions: 1\n  #3 uid 1001 (ai) since 1970-01-01T00:00:00.000Z, read-only",
+        ] {
+            assert!(text.contains(line), "{line:?} in\n{text}");
+        }
+        let mut out = Vec::new();
+        let off = serde_json::json!({"gateway": {"emergency_stop": {"latched": false, "since": null, "reason": null, "by": null}}, "daemon": {"pid": 1}});
+        render(&off, &mut out).unwrap();
+        assert!(
+            String::from_utf8(out)
+                .unwrap()
+                .contains("emergency stop: not latched")
+        );
     }
 }

@@ -334,3 +334,19 @@ fn the_python_sdk_passes_its_checks_through_serve_and_the_daemon() {
         daemon.log()
     );
 }
+
+#[test]
+fn the_unit_lets_anyone_reach_the_control_socket_but_nobody_list_the_runtime_directory() {
+    let unit = include_str!("../../systemd/loxwarden.service");
+    let mode = unit
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("RuntimeDirectoryMode="))
+        .expect("RuntimeDirectoryMode=");
+    let mode = u32::from_str_radix(mode, 8).unwrap();
+    assert_eq!(
+        mode & 0o007,
+        0o001,
+        "others: search (x) only, to reach control.sock"
+    );
+    assert_eq!(mode & 0o070, 0o050, "group loxwarden: list and search");
+}

@@ -72,6 +72,7 @@ fn every_commented_out_setting_in_the_example_config_is_a_valid_key() {
     assert_eq!(cfg.limits.room.len(), 1);
     assert_eq!(cfg.profiles.len(), 1);
     assert!(!cfg.exposure.opt_in.is_empty());
+    assert!(!cfg.control.resume_users.is_empty());
 }
 
 #[test]
