@@ -7,10 +7,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::cli::{Command, Global, TestKnobs, help_text};
+use crate::clock::SystemClock;
 use crate::config::{self, Config};
 use crate::error::{Error, Result};
+use crate::gateway::Gateway;
+use crate::loxone::link::Secrets;
 use crate::mcp::{Peer, Server, ServerConfig};
-use crate::tools::Catalogue;
 
 #[allow(clippy::print_stdout)] // --help and --version answer on stdout, as a person expects.
 pub fn run(global: &Global, command: Command) -> Result<ExitCode> {
@@ -30,12 +32,15 @@ pub fn run(global: &Global, command: Command) -> Result<ExitCode> {
             println!("loxwarden {}", env!("CARGO_PKG_VERSION"));
             Ok(ExitCode::SUCCESS)
         }
-        // Until the daemon exists, `serve` and `serve --standalone` both run in-process.
+        // Until the daemon exists, `serve` and `serve --standalone` both run the standalone
+        // gateway in-process from the config file.
         Command::Serve {
             standalone: _,
             knobs,
-        } => serve(global, &knobs),
-        Command::Demo { .. } => Err(Error::Unfinished("demo")),
+        } => serve(&config_path, &knobs),
+        Command::Demo { tour, knobs } => {
+            crate::demo::run(tour, engine_config(&config::Consent::default(), &knobs))
+        }
         Command::Sim(args) => crate::sim::run(&args),
         Command::Login => {
             // The CLI answer goes to stdout (a person reads it); prompts go to stderr.
@@ -71,16 +76,9 @@ pub fn run(global: &Global, command: Command) -> Result<ExitCode> {
     }
 }
 
-/// `loxwarden serve`: the MCP engine on stdin/stdout with the tool catalogue. Returns when
-/// stdin closes.
-fn serve(global: &Global, knobs: &TestKnobs) -> Result<ExitCode> {
-    let consent = match &global.config {
-        Some(path) => Config::load(path)?.consent,
-        None if Path::new(config::DEFAULT_PATH).exists() => {
-            Config::load(Path::new(config::DEFAULT_PATH))?.consent
-        }
-        None => config::Consent::default(),
-    };
+/// The MCP engine's settings: the consent timeout from the config, and in test builds the
+/// hidden knobs that shorten it and force pagination.
+pub fn engine_config(consent: &config::Consent, knobs: &TestKnobs) -> ServerConfig {
     #[allow(unused_mut)] // only test builds have knobs to apply
     let mut engine = ServerConfig {
         consent_timeout: Duration::from_secs(consent.timeout_s),
@@ -96,7 +94,17 @@ fn serve(global: &Global, knobs: &TestKnobs) -> Result<ExitCode> {
         }
     }
     let _ = knobs;
-    let server = Server::new(Arc::new(Catalogue::new()), engine)
+    engine
+}
+
+/// `loxwarden serve` (standalone): the gateway from the config file, the MCP engine on
+/// stdin/stdout. Returns when stdin closes.
+fn serve(config_path: &Path, knobs: &TestKnobs) -> Result<ExitCode> {
+    let cfg = Config::load(config_path)?;
+    let secrets = Secrets::from_config(&cfg)?;
+    let engine = engine_config(&cfg.consent, knobs);
+    let gw = Gateway::start(cfg, Arc::new(SystemClock::new()), secrets)?;
+    let server = Server::new(gw.host(), engine)
         .map_err(|e| Error::Failed(format!("cannot start the MCP engine: {e}")))?;
     log::info!(
         "serving MCP on stdin/stdout (consent timeout {} ms)",
@@ -104,5 +112,6 @@ fn serve(global: &Global, knobs: &TestKnobs) -> Result<ExitCode> {
     );
     server.serve(std::io::stdin(), std::io::stdout(), Peer::default());
     log::info!("stdin closed; exiting");
+    gw.stop();
     Ok(ExitCode::SUCCESS)
 }

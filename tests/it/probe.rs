@@ -95,7 +95,7 @@ struct Run {
     took: Duration,
 }
 
-/// Runs the probe with `args`, then `--`, then `loxwarden serve` with `serve_args`.
+/// Runs the probe with `args`, then `--`, then `loxwarden demo` with `serve_args`.
 fn probe(args: &[&str], serve_args: &[&str]) -> Run {
     let python = python(); // may create the venv first: not part of the timing
     let started = Instant::now();
@@ -105,7 +105,7 @@ fn probe(args: &[&str], serve_args: &[&str]) -> Run {
         .args(args)
         .arg("--")
         .arg(BIN)
-        .arg("serve")
+        .arg("demo")
         .args(serve_args)
         .output()
         .expect("the probe runs");
@@ -162,7 +162,7 @@ impl Run {
         assert!(self.ok, "probe failed\n{}", self.context());
         assert!(!self.stdout.contains("FAIL"), "{}", self.context());
         for check in [
-            "PASS tools/list: 3 tool(s)",
+            "PASS tools/list: 17 tool(s)",
             "PASS unknown-method: error -32601",
             "PASS unknown-tool: protocol error -32602",
         ] {
