@@ -81,6 +81,7 @@ pub enum Command {
     },
     Demo {
         tour: bool,
+        knobs: TestKnobs,
     },
     Sim(SimArgs),
     Login {
@@ -127,7 +128,7 @@ USAGE:
 
 COMMANDS:
     serve          Speak MCP on stdin/stdout through the daemon: what an MCP client launches
-    demo           Run the simulator and the gateway together for a local tour [later]
+    demo           Try it: a simulated house and the gateway on stdio (--tour: a scripted walk)
     sim            Run the Miniserver simulator (real Loxone protocol, simulated house)
     login          Log in to the Miniserver once and keep the token
     logout         Revoke and delete the stored token
@@ -193,13 +194,19 @@ OPTIONS:
 ";
 
 const DEMO_HELP: &str = "\
-loxwarden demo - the simulator and the gateway together, for a local tour [not in this build]
+loxwarden demo - the simulator and the gateway together, for a local tour
 
 USAGE:
     loxwarden demo [--tour]
 
+Starts a simulated Miniserver with a built-in demo house (real Loxone protocol on 127.0.0.1),
+logs in to it, and serves the full loxwarden gateway over MCP on stdin/stdout, so any MCP
+client can be pointed at `loxwarden demo`. The state directory and audit log are temporary
+(their paths are printed to stderr, with what to try). Nothing outside this process is touched.
+
 OPTIONS:
-    --tour      Walk through a scripted session
+    --tour      Walk through a scripted MCP session instead (reads, a light, a refusal, a
+                declined and a confirmed door, an emergency stop) and exit
     -h, --help  Print this help
 ";
 
@@ -415,11 +422,11 @@ fn subcommand(sub: &str, p: &mut lexopt::Parser, global: &mut Global) -> Result<
             ("help", Value(v)) => positional.push(string(v)?),
             ("serve" | "call", Long("standalone")) => standalone = true,
             #[cfg(feature = "test-tools")]
-            ("serve" | "daemon", Long("test-consent-timeout-ms")) => {
+            ("serve" | "daemon" | "demo", Long("test-consent-timeout-ms")) => {
                 knobs.consent_timeout_ms = Some(number(p, "--test-consent-timeout-ms")?)
             }
             #[cfg(feature = "test-tools")]
-            ("serve" | "daemon", Long("test-page-size")) => {
+            ("serve" | "daemon" | "demo", Long("test-page-size")) => {
                 knobs.page_size = Some(number(p, "--test-page-size")?)
             }
             ("login", Long("accept-fingerprint")) => accept = Some(string(value(p)?)?),
@@ -451,7 +458,7 @@ fn subcommand(sub: &str, p: &mut lexopt::Parser, global: &mut Global) -> Result<
             _ => Err("give at most one command".into()),
         },
         "serve" => Ok(Command::Serve { standalone, knobs }),
-        "demo" => Ok(Command::Demo { tour }),
+        "demo" => Ok(Command::Demo { tour, knobs }),
         "sim" => {
             if sim.structure.is_some() && sim.generate.is_some() {
                 return Err("--structure and --generate exclude each other".into());

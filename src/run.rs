@@ -8,10 +8,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::cli::{Command, Global, TestKnobs, help_text};
+use crate::clock::SystemClock;
 use crate::config::{self, Config};
 use crate::error::{Error, Result};
+use crate::gateway::Gateway;
+use crate::loxone::link::Secrets;
 use crate::mcp::{Peer, Server, ServerConfig};
-use crate::tools::Catalogue;
 
 #[allow(clippy::print_stdout)] // --help and --version answer on stdout, as a person expects.
 pub fn run(global: &Global, command: Command) -> Result<ExitCode> {
@@ -31,16 +33,18 @@ pub fn run(global: &Global, command: Command) -> Result<ExitCode> {
             println!("loxwarden {}", env!("CARGO_PKG_VERSION"));
             Ok(ExitCode::SUCCESS)
         }
-        // `serve` bridges stdio to the daemon; `serve --standalone` runs everything here.
+        // `serve` bridges stdio to the daemon; `serve --standalone` runs the gateway here.
         Command::Serve {
             standalone: true,
             knobs,
-        } => serve(global, &knobs),
+        } => serve(&config_path, &knobs),
         Command::Serve {
             standalone: false,
             knobs: _,
         } => bridge(global),
-        Command::Demo { .. } => Err(Error::Unfinished("demo")),
+        Command::Demo { tour, knobs } => {
+            crate::demo::run(tour, engine_config(&config::Consent::default(), &knobs))
+        }
         Command::Sim(args) => crate::sim::run(&args),
         Command::Login { accept_fingerprint } => {
             // The CLI answer goes to stdout (a person reads it); prompts go to stderr.
@@ -79,7 +83,9 @@ pub fn run(global: &Global, command: Command) -> Result<ExitCode> {
         Command::Daemon { knobs } => {
             let cfg = Config::load(&config_path)?;
             let engine = engine_config(&cfg.consent, &knobs);
-            let core = crate::daemon::interim::Interim::start(&cfg)?;
+            let secrets = Secrets::from_config(&cfg)?;
+            let gw = Gateway::start(cfg.clone(), Arc::new(SystemClock::new()), secrets)?;
+            let core = crate::daemon::core::GatewayCore::new(gw);
             crate::daemon::run(&cfg, Arc::new(core), engine)?;
             Ok(ExitCode::SUCCESS)
         }
@@ -98,8 +104,9 @@ pub fn run(global: &Global, command: Command) -> Result<ExitCode> {
     }
 }
 
-/// The MCP engine's settings from the config (and, in test builds, the knobs).
-fn engine_config(consent: &config::Consent, knobs: &TestKnobs) -> ServerConfig {
+/// The MCP engine's settings: the consent timeout from the config, and in test builds the
+/// hidden knobs that shorten it and force pagination.
+pub fn engine_config(consent: &config::Consent, knobs: &TestKnobs) -> ServerConfig {
     #[allow(unused_mut)] // only test builds have knobs to apply
     let mut engine = ServerConfig {
         consent_timeout: Duration::from_secs(consent.timeout_s),
@@ -118,28 +125,29 @@ fn engine_config(consent: &config::Consent, knobs: &TestKnobs) -> ServerConfig {
     engine
 }
 
-/// The in-process MCP engine (`serve --standalone`, `call --standalone`).
-fn standalone_server(global: &Global, knobs: &TestKnobs) -> Result<Server> {
-    let consent = match &global.config {
-        Some(path) => Config::load(path)?.consent,
-        None if Path::new(config::DEFAULT_PATH).exists() => {
-            Config::load(Path::new(config::DEFAULT_PATH))?.consent
-        }
-        None => config::Consent::default(),
-    };
-    Server::new(Arc::new(Catalogue::new()), engine_config(&consent, knobs))
-        .map_err(|e| Error::Failed(format!("cannot start the MCP engine: {e}")))
+/// The gateway from the config file and an MCP engine in front of it, in this process
+/// (`serve --standalone`, `call --standalone`).
+fn standalone_gateway(config_path: &Path, knobs: &TestKnobs) -> Result<(Arc<Gateway>, Server)> {
+    let cfg = Config::load(config_path)?;
+    let secrets = Secrets::from_config(&cfg)?;
+    let engine = engine_config(&cfg.consent, knobs);
+    let gw = Gateway::start(cfg, Arc::new(SystemClock::new()), secrets)?;
+    let server = Server::new(gw.host(), engine)
+        .map_err(|e| Error::Failed(format!("cannot start the MCP engine: {e}")))?;
+    Ok((gw, server))
 }
 
-/// `loxwarden serve --standalone`: the MCP engine on stdin/stdout. Returns when stdin closes.
-fn serve(global: &Global, knobs: &TestKnobs) -> Result<ExitCode> {
-    let server = standalone_server(global, knobs)?;
+/// `loxwarden serve --standalone`: the gateway from the config file, the MCP engine on
+/// stdin/stdout. Returns when stdin closes.
+fn serve(config_path: &Path, knobs: &TestKnobs) -> Result<ExitCode> {
+    let (gw, server) = standalone_gateway(config_path, knobs)?;
     log::info!(
         "serving MCP on stdin/stdout (consent timeout {} ms)",
         server.config().consent_timeout.as_millis()
     );
     server.serve(std::io::stdin(), std::io::stdout(), Peer::default());
     log::info!("stdin closed; exiting");
+    gw.stop();
     Ok(ExitCode::SUCCESS)
 }
 
@@ -184,11 +192,22 @@ fn bridge(global: &Global) -> Result<ExitCode> {
 /// `loxwarden call TOOL [JSON]`: one call through the daemon, or in-process.
 fn call(global: &Global, tool: &str, arguments: &str, standalone: bool) -> Result<ExitCode> {
     let arguments = crate::call::parse_arguments(arguments)?;
+    let mut gateway = None;
     let ours = if standalone {
-        let server = standalone_server(global, &TestKnobs::default())?;
+        let config_path = global
+            .config
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(config::DEFAULT_PATH));
+        let (gw, server) = standalone_gateway(&config_path, &TestKnobs::default())?;
+        // A fresh link: give it the time to come up, or the call is refused (SC-4).
+        let h = gw.link().wait_live(STANDALONE_LINK_WAIT);
+        if !h.is_live() {
+            log::warn!("the Miniserver link is {} ({})", h.state.as_str(), h.reason);
+        }
         let (ours, theirs) = UnixStream::pair().map_err(|e| Error::io("socketpair", e))?;
         let reader = theirs.try_clone().map_err(|e| Error::io("socketpair", e))?;
         std::thread::spawn(move || server.serve(reader, &theirs, Peer::default()));
+        gateway = Some(gw);
         ours
     } else {
         crate::bridge::connect(&socket_path(global)?)?
@@ -196,5 +215,12 @@ fn call(global: &Global, tool: &str, arguments: &str, standalone: bool) -> Resul
     ours.set_read_timeout(Some(crate::call::CALL_WITHIN))
         .map_err(|e| Error::io("socket", e))?;
     let reader = ours.try_clone().map_err(|e| Error::io("socket", e))?;
-    crate::call::run(reader, &ours, tool, arguments, &mut std::io::stdout())
+    let code = crate::call::run(reader, &ours, tool, arguments, &mut std::io::stdout());
+    if let Some(gw) = gateway {
+        gw.stop();
+    }
+    code
 }
+
+/// How long `call --standalone` waits for its own link to come up.
+const STANDALONE_LINK_WAIT: Duration = Duration::from_secs(15);

@@ -32,7 +32,7 @@ use crate::mcp::tool::ToolHost;
 use crate::mcp::{Peer, Server, ServerConfig};
 use crate::peer::{self, Policy, Users};
 
-pub mod interim;
+pub mod core;
 pub mod listen;
 pub mod notify;
 pub mod sessions;

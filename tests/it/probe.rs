@@ -95,9 +95,9 @@ pub struct Run {
     pub took: Duration,
 }
 
-/// Runs the probe with `args`, then `--`, then `loxwarden serve` with `serve_args`.
+/// Runs the probe with `args`, then `--`, then `loxwarden demo` with `serve_args`.
 fn probe(args: &[&str], serve_args: &[&str]) -> Run {
-    let mut server = vec![BIN, "serve", "--standalone"];
+    let mut server = vec![BIN, "demo"];
     server.extend_from_slice(serve_args);
     probe_server(args, &server)
 }
@@ -167,7 +167,7 @@ impl Run {
         assert!(self.ok, "probe failed\n{}", self.context());
         assert!(!self.stdout.contains("FAIL"), "{}", self.context());
         for check in [
-            "PASS tools/list: 3 tool(s)",
+            "PASS tools/list: 17 tool(s)",
             "PASS unknown-method: error -32601",
             "PASS unknown-tool: protocol error -32602",
         ] {
