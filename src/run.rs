@@ -58,11 +58,14 @@ pub fn run(global: &Global, command: Command) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         // The answers of estop, resume, status and call are for a person: stdout.
-        Command::Estop { reason } => crate::control::client::estop(
-            &Config::load(&config_path)?,
-            reason.as_deref(),
-            &mut std::io::stdout(),
-        ),
+        Command::Estop { reason } => {
+            let cfg = Config::load(&config_path).map_err(|e| e.to_string());
+            crate::control::client::estop(
+                cfg.as_ref().map_err(Clone::clone),
+                reason.as_deref(),
+                &mut std::io::stdout(),
+            )
+        }
         Command::Resume => {
             crate::control::client::resume(&Config::load(&config_path)?, &mut std::io::stdout())
         }

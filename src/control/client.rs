@@ -82,11 +82,25 @@ fn read_reply(reader: &mut BufReader<UnixStream>) -> io::Result<Reply> {
     serde_json::from_str(line.trim_end()).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
 }
 
-/// `loxwarden estop [--reason TEXT]`.
-pub fn estop(cfg: &Config, reason: Option<&str>, out: &mut dyn Write) -> Result<ExitCode> {
+/// `loxwarden estop [--reason TEXT]`. A config that cannot be read does not stop the stop:
+/// the daemon is asked at the default socket, and only the direct path needs the config.
+pub fn estop(
+    cfg: std::result::Result<&Config, String>,
+    reason: Option<&str>,
+    out: &mut dyn Write,
+) -> Result<ExitCode> {
     let started = Instant::now();
     let reason = reason.unwrap_or("loxwarden estop").to_owned();
-    let socket = super::socket_path(cfg);
+    let socket = match &cfg {
+        Ok(c) => super::socket_path(c),
+        Err(e) => {
+            w(
+                out,
+                &format!("WARNING: {e}; asking the daemon at the default socket"),
+            )?;
+            super::socket_beside(&crate::config::Paths::default().socket)
+        }
+    };
     let request = Request::Estop {
         reason: reason.clone(),
     };
@@ -127,6 +141,13 @@ pub fn estop(cfg: &Config, reason: Option<&str>, out: &mut dyn Write) -> Result<
             "{why_direct}.\nStopping the house directly with the stored token and writing the latch file myself."
         ),
     )?;
+    let cfg = match cfg {
+        Ok(c) => c,
+        Err(e) => {
+            w(out, &format!("CANNOT STOP DIRECTLY: {e}"))?;
+            return Ok(ExitCode::from(1));
+        }
+    };
     let by = format!("{} via loxwarden estop (daemon not answering)", whoami());
     let latch = direct::latch(cfg, &reason, &by);
     match &latch {
@@ -504,7 +525,7 @@ mod tests {
             ],
         );
         let mut out = Vec::new();
-        let code = estop(&config(&d), Some("r"), &mut out).unwrap();
+        let code = estop(Ok(&config(&d)), Some("r"), &mut out).unwrap();
         let text = String::from_utf8(out).unwrap();
         assert_eq!(code, ExitCode::SUCCESS, "{text}");
         assert!(
@@ -535,7 +556,7 @@ mod tests {
         );
         let mut out = Vec::new();
         // The direct path then fails too (no token, nothing listens on port 1): exit 1.
-        let code = estop(&config(&d), None, &mut out).unwrap();
+        let code = estop(Ok(&config(&d)), None, &mut out).unwrap();
         let text = String::from_utf8(out).unwrap();
         assert_eq!(code, ExitCode::from(1), "{text}");
         assert!(text.contains("could not stop anything"), "{text}");

@@ -350,3 +350,68 @@ fn the_unit_lets_anyone_reach_the_control_socket_but_nobody_list_the_runtime_dir
     );
     assert_eq!(mode & 0o070, 0o050, "group loxwarden: list and search");
 }
+
+#[test]
+fn a_blind_command_in_one_session_rate_limits_the_same_blind_in_another() {
+    let site = Site::new("daemon-shared-limits", "");
+    let daemon = Daemon::start(&site);
+    wait_link_live(&site, &daemon);
+    let mut a = Mcp::connect(&site.socket());
+    let mut b = Mcp::connect(&site.socket());
+    a.initialize();
+    b.initialize();
+    let blind = json!({"device": "Kitchen/Kitchen Blind", "action": "down"});
+    let mark = site.sim.log_mark();
+    let (err, text) = Mcp::outcome(&a.call("a1", "control_blind", blind.clone()));
+    assert!(!err, "session A may move the blind: {text}");
+    // Session B, a moment later, on the same blind: one set of limits for every session.
+    let (err, text) = Mcp::outcome(&b.call("b1", "control_blind", blind));
+    assert!(err, "session B was not rate-limited: {text}");
+    assert!(text.contains("R-13"), "{text}");
+    let downs = site.ops_since(mark, "FullDown").len() + site.ops_since(mark, "down").len();
+    assert_eq!(downs, 1, "exactly one command reached the Miniserver");
+    // Both sessions' records carry the peer's uid from SO_PEERCRED.
+    let audit = std::fs::read_to_string(&site.cfg.paths.audit_log).unwrap();
+    let uid = std::fs::metadata("/proc/self").unwrap().uid();
+    let records: Vec<serde_json::Value> = audit
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .filter(|r: &serde_json::Value| r["tool"] == "control_blind")
+        .collect();
+    assert_eq!(records.len(), 2, "{audit}");
+    for r in &records {
+        assert_eq!(r["peer_uid"], json!(uid), "{r}");
+    }
+    assert_ne!(records[0]["session"], records[1]["session"]);
+}
+
+#[test]
+fn a_read_only_profile_may_read_and_stop_but_not_actuate() {
+    // This test's own user gets the read-only profile.
+    let me = std::fs::metadata("/proc/self").unwrap().uid();
+    let Some(name) = loxwarden::peer::Users::load().name(me).map(str::to_owned) else {
+        eprintln!("SKIPPED: uid {me} has no name in /etc/passwd");
+        return;
+    };
+    let site = Site::new(
+        "daemon-readonly",
+        &format!("\n[[profiles]]\nuser = \"{name}\"\nread_only = true\n"),
+    );
+    let daemon = Daemon::start(&site);
+    wait_link_live(&site, &daemon);
+    let mut s = Mcp::connect(&site.socket());
+    s.initialize();
+    let mark = site.sim.log_mark();
+    let (err, text) = Mcp::outcome(&s.call(
+        "1",
+        "control_light",
+        json!({"device": "Kitchen/Kitchen Ceiling", "action": "on"}),
+    ));
+    assert!(err, "{text}");
+    assert!(text.contains("read-only"), "{text}");
+    assert!(site.sim.commands_since(mark).iter().all(|e| !e.device));
+    let (err, text) = Mcp::outcome(&s.call("2", "list_devices", json!({})));
+    assert!(!err, "{text}");
+    let status = site.cli(&["status"]);
+    assert!(status.stdout.contains("read-only"), "{}", status.context());
+}

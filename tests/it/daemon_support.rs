@@ -29,7 +29,12 @@ pub struct Site {
 impl Site {
     /// The demo house, logged in. `extra` is appended to the config file (e.g. `[control]`).
     pub fn new(tag: &str, extra: &str) -> Site {
-        let sim = sim_with(|o| o.time_scale = 60.0);
+        Site::with_time_scale(tag, extra, 60.0)
+    }
+
+    /// With simulated seconds per real second `scale` (1: a blind takes its real 60 s).
+    pub fn with_time_scale(tag: &str, extra: &str, scale: f64) -> Site {
+        let sim = sim_with(|o| o.time_scale = scale);
         let dir = TempDir::new(tag);
         let (config, _) = write_config(&sim, dir.path(), "");
         if !extra.is_empty() {
@@ -102,6 +107,21 @@ impl Site {
             .filter(|e| e.device && e.op.as_deref() == Some(op))
             .filter_map(|e| e.control)
             .collect()
+    }
+
+    /// The control named `name` (`Room/Name` is not needed: names are unique in the demo).
+    pub fn addr(&self, name: &str) -> loxwarden::loxone::uuid::ControlAddr {
+        self.sim
+            .control_named(name)
+            .unwrap_or_else(|| panic!("no {name}"))
+    }
+
+    /// A numeric state of a simulated control.
+    pub fn state(&self, name: &str, state: &str) -> f64 {
+        match self.sim.control_state(&self.addr(name), state) {
+            Some(loxwarden::loxone::state::StateValue::Number(n)) => n,
+            other => panic!("{name}.{state} is {other:?}"),
+        }
     }
 
     /// Every blind, window and gate (what an emergency stop must stop), and every audio zone.
@@ -227,9 +247,11 @@ impl Daemon {
 
 impl Drop for Daemon {
     fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-CONT", &self.child.id().to_string()])
-            .status();
+        if self.alive() {
+            let _ = Command::new("kill")
+                .args(["-CONT", &self.child.id().to_string()])
+                .status();
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -285,6 +307,15 @@ impl Mcp {
                 return m;
             }
         }
+    }
+
+    /// The text of a tool result and whether it is an error.
+    pub fn outcome(r: &Value) -> (bool, String) {
+        let text = r["result"]["content"][0]["text"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        (r["result"]["isError"] == json!(true), text)
     }
 
     pub fn initialize(&mut self) -> Value {

@@ -4,7 +4,10 @@
 
 use std::time::Duration;
 
-use crate::daemon_support::{Daemon, Ran, Site, wait_link_live};
+use serde_json::json;
+
+use crate::daemon_support::{Daemon, Mcp, Ran, Site, wait_link_live};
+use crate::link_support::wait_until;
 use crate::require_root;
 
 /// Every motor got `stop` and every zone a pause after `mark`; the CLI listed each one OK.
@@ -48,9 +51,22 @@ fn latched_reason(site: &Site) -> String {
 
 #[test]
 fn estop_with_the_daemon_alive_latches_at_once_and_stops_every_motor_and_zone() {
-    let site = Site::new("estop-alive", "");
+    // Real time: a blind takes 60 s, so it is still moving when the stop comes.
+    let site = Site::with_time_scale("estop-alive", "", 1.0);
     let daemon = Daemon::start(&site);
     wait_link_live(&site, &daemon);
+    let mut ai = Mcp::connect(&site.socket());
+    ai.initialize();
+    let (err, text) = Mcp::outcome(&ai.call(
+        "1",
+        "control_blind",
+        json!({"device": "Kitchen/Kitchen Blind", "action": "down"}),
+    ));
+    assert!(!err, "{text}");
+    let moving = wait_until(Duration::from_secs(5), || {
+        site.state("Kitchen Blind", "down") == 1.0
+    });
+    assert!(moving.is_some(), "the simulated blind never started moving");
     let mark = site.sim.log_mark();
     let run = site.cli(&["estop", "--reason", "kids in the garage"]);
     assert_eq!(run.code, 0, "{}", run.context());
@@ -62,6 +78,21 @@ fn estop_with_the_daemon_alive_latches_at_once_and_stops_every_motor_and_zone() 
     );
     assert_house_stopped(&site, mark, &run);
     assert_eq!(latched_reason(&site), "kids in the garage");
+    // The simulated blind stands still where it was stopped, short of closed.
+    assert_eq!(site.state("Kitchen Blind", "down"), 0.0);
+    let at = site.state("Kitchen Blind", "position");
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(site.state("Kitchen Blind", "position"), at);
+    assert!(at < 1.0, "{at}");
+    // While latched, the AI's next move is refused and nothing reaches the Miniserver.
+    let mark = site.sim.log_mark();
+    let (err, text) = Mcp::outcome(&ai.call(
+        "2",
+        "control_blind",
+        json!({"device": "Kitchen/Kitchen Blind", "action": "up"}),
+    ));
+    assert!(err && text.contains("R-11"), "{text}");
+    assert!(site.sim.commands_since(mark).iter().all(|e| !e.device));
     eprintln!(
         "estop through the daemon: {:?} from start to exit",
         run.took
@@ -201,6 +232,7 @@ fn the_latch_survives_a_daemon_restart_until_resume() {
     daemon.kill();
     // The new daemon replaces the stale socket and finds the latch in the state directory.
     let daemon = Daemon::start(&site);
+    wait_link_live(&site, &daemon);
     let status = site.cli(&["status", "--json"]);
     assert_eq!(status.code, 0, "{}", status.context());
     assert!(
@@ -208,6 +240,20 @@ fn the_latch_survives_a_daemon_restart_until_resume() {
         "{}",
         status.context()
     );
+    // Actuation is refused after the restart, and nothing reaches the Miniserver.
+    let light = json!({"device": "Kitchen/Kitchen Ceiling", "action": "on"});
+    let mut ai = Mcp::connect(&site.socket());
+    ai.initialize();
+    let mark = site.sim.log_mark();
+    let (err, text) = Mcp::outcome(&ai.call("1", "control_light", light.clone()));
+    assert!(
+        err && text.contains("R-11"),
+        "refused after the restart: {text}"
+    );
+    assert!(site.sim.commands_since(mark).iter().all(|e| !e.device));
+    // No MCP tool can lift it.
+    let tools = ai.request("t", "tools/list", json!({}));
+    assert!(!tools.to_string().contains("resume"), "{tools}");
     let r = site.cli(&["resume"]);
     assert_eq!(r.code, 0, "{}", r.context());
     assert!(
@@ -222,7 +268,32 @@ fn the_latch_survives_a_daemon_restart_until_resume() {
         "{}",
         status.context()
     );
+    let (err, text) = Mcp::outcome(&ai.call("2", "control_light", light));
+    assert!(!err, "allowed after resume: {text}");
     drop(daemon);
+}
+
+#[test]
+fn the_mcp_emergency_stop_tool_takes_the_same_path_and_latches_the_same_file() {
+    let site = Site::new("estop-mcp", "");
+    let daemon = Daemon::start(&site);
+    wait_link_live(&site, &daemon);
+    let mut ai = Mcp::connect(&site.socket());
+    ai.initialize();
+    let mark = site.sim.log_mark();
+    let (err, text) =
+        Mcp::outcome(&ai.call("1", "emergency_stop", json!({"reason": "the AI saw smoke"})));
+    assert!(!err, "{text}");
+    let (motors, _) = site.motors_and_zones();
+    let stopped = site.ops_since(mark, "stop");
+    assert!(motors.iter().all(|m| stopped.contains(m)), "{stopped:?}");
+    assert_eq!(latched_reason(&site), "the AI saw smoke");
+    let status = site.cli(&["status"]);
+    assert!(
+        status.stdout.contains("the AI saw smoke"),
+        "{}",
+        status.context()
+    );
 }
 
 #[test]
