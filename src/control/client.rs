@@ -363,7 +363,15 @@ fn render(status: &Value, out: &mut dyn Write) -> Result<()> {
         ),
     )?;
     if let Some(g) = status["gateway"].as_object() {
-        for (k, v) in g {
+        // What a person checks first, first; then the rest as the gateway gave it.
+        const FIRST: &[&str] = &["link", "emergency_stop", "estop", "posture", "alarms"];
+        let mut keys: Vec<&String> = FIRST
+            .iter()
+            .filter_map(|k| g.get_key_value(*k).map(|(k, _)| k))
+            .collect();
+        keys.extend(g.keys().filter(|k| !FIRST.contains(&k.as_str())));
+        for k in keys {
+            let v = &g[k];
             let key = k.replace('_', " ");
             match v {
                 Value::Object(o) if matches!(k.as_str(), "emergency_stop" | "estop") => {

@@ -77,32 +77,57 @@ pub fn stop(cfg: &Config, reason: &str, by: &str) -> (StopReport, Result<(), Str
         }
     };
     let visu = Secrets::from_config(cfg).ok().and_then(|s| s.visu_password);
-    for step in &stop::plan(&house).plan {
-        let device = house.device(step.device).label();
-        let command = step.command.io_path();
-        let answer = client.send(&stored.token, &step.command, step.secured, visu.as_ref());
-        report.devices.push(match answer {
-            Ok(r) => DeviceStop {
-                device,
-                command,
-                code: Some(r.code),
-                value: Some(r.value),
-                error: None,
-            },
-            Err(e) => DeviceStop {
-                device,
-                command,
-                code: None,
-                value: None,
-                error: Some(match e {
-                    SendFailure::NoVisuPassword => {
-                        "secured control and no visualisation password configured".into()
+    let plan = stop::plan(&house);
+    // Every device at once, as the daemon does: one slow or dead device must not hold up the
+    // others.
+    report.devices = std::thread::scope(|scope| {
+        let handles: Vec<_> = plan
+            .plan
+            .iter()
+            .map(|step| {
+                let (client, token, visu, house) = (&client, &stored.token, visu.as_ref(), &house);
+                scope.spawn(move || {
+                    let device = house.device(step.device).label();
+                    let command = step.command.io_path();
+                    match client.send(token, &step.command, step.secured, visu) {
+                        Ok(r) => DeviceStop {
+                            device,
+                            command,
+                            code: Some(r.code),
+                            value: Some(r.value),
+                            error: None,
+                        },
+                        Err(e) => DeviceStop {
+                            device,
+                            command,
+                            code: None,
+                            value: None,
+                            error: Some(match e {
+                                SendFailure::NoVisuPassword => {
+                                    "secured control and no visualisation password configured"
+                                        .into()
+                                }
+                                SendFailure::Link(l) => l.to_string(),
+                            }),
+                        },
                     }
-                    SendFailure::Link(l) => l.to_string(),
-                }),
-            },
-        });
-    }
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .zip(&plan.plan)
+            .map(|(h, step)| {
+                h.join().unwrap_or_else(|_| DeviceStop {
+                    device: house.device(step.device).label(),
+                    command: step.command.io_path(),
+                    code: None,
+                    value: None,
+                    error: Some("the sending thread failed".into()),
+                })
+            })
+            .collect()
+    });
     report.elapsed_ms = started.elapsed().as_millis() as u64;
     let audit = write_audit(cfg, by, reason, &report);
     (report, audit)
