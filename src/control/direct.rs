@@ -33,14 +33,20 @@ use super::{DeviceStop, StopReport};
 /// Latches the stop in the state directory (before any network: a daemon that comes back
 /// refuses actuation at once). An error says which file could not be written.
 pub fn latch(cfg: &Config, reason: &str, by: &str) -> Result<Latched, String> {
-    Latch::in_dir(&cfg.paths.state_dir)
+    let path = cfg.paths.state_dir.join(crate::estop::LATCH_FILE);
+    let cannot = |e: std::io::Error| format!("cannot write the latch file {}: {e}", path.display());
+    // `Latch` treats a file it cannot read as latched (safe for a reader); a writer must not
+    // take that for its own success, so this user's access is checked first and after.
+    match std::fs::read(&path) {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(cannot(e)),
+    }
+    let latched = Latch::in_dir(&cfg.paths.state_dir)
         .engage(reason, by, SystemTime::now())
-        .map_err(|e| {
-            format!(
-                "cannot write the latch file {}: {e}",
-                cfg.paths.state_dir.join(crate::estop::LATCH_FILE).display()
-            )
-        })
+        .map_err(cannot)?;
+    std::fs::metadata(&path).map_err(cannot)?;
+    Ok(latched)
 }
 
 /// Stops every motor and pauses every audio zone through the Miniserver with the stored

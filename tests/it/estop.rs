@@ -332,3 +332,31 @@ fn anyone_may_stop_but_only_root_the_service_user_and_resume_users_may_resume() 
     assert_eq!(r.code, 0, "{}", r.context());
     assert!(r.stdout.contains("not latched"), "{}", r.context());
 }
+
+#[test]
+fn a_direct_estop_by_a_user_without_the_token_says_plainly_that_nothing_was_done() {
+    require_root!();
+    let site = Site::new("estop-nobody", "");
+    // No daemon, and nobody can read neither the token nor the latch in the 0700 state dir.
+    let mark = site.sim.log_mark();
+    let run = site.cli_as(65534, 65534, &["estop", "--reason", "nobody"]);
+    assert_eq!(run.code, 1, "{}", run.context());
+    assert!(
+        run.stdout.contains("LATCH NOT WRITTEN"),
+        "{}",
+        run.context()
+    );
+    assert!(
+        run.stdout.contains("sudo -u loxwarden loxwarden estop"),
+        "{}",
+        run.context()
+    );
+    assert!(
+        !run.stdout.contains("LATCHED"),
+        "no latch may be claimed\n{}",
+        run.context()
+    );
+    assert!(run.stdout.contains("PROBLEM"), "{}", run.context());
+    assert!(!site.latch_file().exists());
+    assert!(site.ops_since(mark, "stop").is_empty());
+}
