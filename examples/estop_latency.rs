@@ -2,7 +2,7 @@
 //! last stop the Miniserver received, through the daemon and through the direct path the CLI
 //! takes when no daemon answers.
 //!
-//! Run: `cargo run --release --example estop_latency [RUNS]`
+//! Run: `cargo run --release --example estop_latency [RUNS]` (figures on stderr)
 //!
 //! Everything runs in this process on loopback: the simulator (demo house: 6 motors, 1 audio
 //! zone, plain HTTP with Loxone command encryption as on a Gen 1), the gateway and the daemon's
@@ -51,10 +51,10 @@ fn to_last_stop(sim: &Sim, sim_started: Instant, called: Instant, mark: u64) -> 
 fn summary(name: &str, mut v: Vec<f64>) {
     v.sort_by(f64::total_cmp);
     if v.is_empty() {
-        println!("{name}: no samples");
+        eprintln!("{name}: no samples");
         return;
     }
-    println!(
+    eprintln!(
         "{name}: median {:.1} ms, min {:.1} ms, max {:.1} ms ({} runs)",
         v[v.len() / 2],
         v[0],
@@ -114,9 +114,9 @@ fn main() {
         direct.extend(to_last_stop(&sim, sim_started, called, mark));
         let _ = std::fs::remove_file(dir.join("state").join(loxwarden::estop::LATCH_FILE));
     }
-    println!("command → last stop received by the Miniserver (demo house, 7 devices):");
+    eprintln!("command → last stop received by the Miniserver (demo house, 7 devices):");
     summary("  through the daemon      ", via_daemon);
     summary("  direct (daemon absent)  ", direct);
-    println!("  (a hung daemon adds the 1000 ms wait to the direct path)");
+    eprintln!("  (a hung daemon adds the 1000 ms wait to the direct path)");
     let _ = std::fs::remove_dir_all(&dir);
 }
