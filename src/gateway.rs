@@ -30,7 +30,7 @@ use crate::loxone::link::{Link, Secrets, StructureSource, miniserver_type_name};
 use crate::mcp::tool::ToolHost;
 use crate::safety::consent::Fatigue;
 use crate::safety::posture::{Inputs, Posture};
-use crate::safety::{Limits, RateBook, stop};
+use crate::safety::{Limits, RateBook, Refusal, stop};
 
 /// The shared core. Build it once per process with [`Gateway::start`].
 pub struct Gateway {
@@ -301,8 +301,26 @@ impl Gateway {
     }
 
     /// The house for the structure loaded now, rebuilt when the link's generation changed.
-    pub fn house(&self) -> Result<Snapshot, String> {
+    /// Refused (SC-8) before any structure is loaded, and (SC-1) when the config cannot be
+    /// applied to it.
+    pub fn house(&self) -> Result<Snapshot, Refusal> {
         let loaded = self.link.structure();
+        if loaded.source == StructureSource::None {
+            let h = self.link.health();
+            return Err(Refusal::new(
+                "SC-8",
+                format!(
+                    "the Miniserver's structure file is not loaded yet (the link is {}{}); \
+                     get_system_status shows when it is live",
+                    h.state.as_str(),
+                    if h.reason.is_empty() {
+                        String::new()
+                    } else {
+                        format!(": {}", h.reason)
+                    }
+                ),
+            ));
+        }
         let mut cache = lock(&self.houses);
         let fresh = cache
             .as_ref()
@@ -324,11 +342,17 @@ impl Gateway {
                 house,
             });
         }
-        let built = cache.as_ref().ok_or("no house")?;
-        built.house.clone().map(|house| Snapshot {
-            generation: built.generation,
-            house,
-        })
+        let Some(built) = cache.as_ref() else {
+            return Err(Refusal::new("SC-1", "no device model"));
+        };
+        built
+            .house
+            .clone()
+            .map(|house| Snapshot {
+                generation: built.generation,
+                house,
+            })
+            .map_err(|e| Refusal::new("SC-1", e))
     }
 
     /// Minutes after local midnight, if local time is known.
@@ -577,10 +601,10 @@ impl Gateway {
             Err(e) => (
                 PostureStatus {
                     name: "degraded".into(),
-                    reasons: vec![e.clone()],
+                    reasons: vec![e.reason.clone()],
                 },
                 Vec::new(),
-                Some(e.clone()),
+                Some(e.reason.clone()),
             ),
         };
         let latched = self.latch.current();

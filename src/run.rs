@@ -38,9 +38,11 @@ pub fn run(global: &Global, command: Command) -> Result<ExitCode> {
             standalone: _,
             knobs,
         } => serve(&config_path, &knobs),
-        Command::Demo { tour, knobs } => {
-            crate::demo::run(tour, engine_config(&config::Consent::default(), &knobs))
-        }
+        Command::Demo { tour, knobs } => crate::demo::run(
+            tour,
+            engine_config(&config::Consent::default(), &knobs),
+            &knobs,
+        ),
         Command::Sim(args) => crate::sim::run(&args),
         Command::Login => {
             // The CLI answer goes to stdout (a person reads it); prompts go to stderr.
@@ -103,7 +105,18 @@ fn serve(config_path: &Path, knobs: &TestKnobs) -> Result<ExitCode> {
     let cfg = Config::load(config_path)?;
     let secrets = Secrets::from_config(&cfg)?;
     let engine = engine_config(&cfg.consent, knobs);
+    let patience = Duration::from_secs(cfg.link.command_timeout_s);
     let gw = Gateway::start(cfg, Arc::new(SystemClock::new()), secrets)?;
+    // A client's first call should find the house; a Miniserver that is down only delays the
+    // start by the command timeout (every command is refused until the link is live anyway).
+    let h = gw.link().wait_live(patience);
+    if !h.is_live() {
+        log::warn!(
+            "serving while the link is {} ({}); commands are refused until it is live",
+            h.state.as_str(),
+            h.reason
+        );
+    }
     let server = Server::new(gw.host(), engine)
         .map_err(|e| Error::Failed(format!("cannot start the MCP engine: {e}")))?;
     log::info!(

@@ -111,7 +111,7 @@ pub fn error_output(tool: &str, message: &str, audit_id: &str) -> ToolOutput {
     ToolOutput::error(v, message)
 }
 
-fn status(gw: &Gateway, era: &Era) -> ToolOutput {
+pub fn status(gw: &Gateway, era: &Era) -> ToolOutput {
     let s = gw.status();
     let this_call = match era {
         Era::Handshake(v) => v.clone(),

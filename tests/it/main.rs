@@ -3,6 +3,7 @@
 
 mod audit;
 mod cli;
+mod demo;
 mod golden;
 mod link_auth;
 mod link_cli;
@@ -18,3 +19,7 @@ mod sim_client;
 mod sim_faults;
 mod sim_support;
 mod support;
+mod tools;
+mod tools_consent;
+mod tools_limits;
+mod tools_support;

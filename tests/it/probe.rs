@@ -88,15 +88,23 @@ fn python() -> &'static Path {
     }
 }
 
-struct Run {
-    stdout: String,
-    stderr: String,
-    ok: bool,
-    took: Duration,
+pub(crate) struct Run {
+    pub stdout: String,
+    pub stderr: String,
+    pub ok: bool,
+    pub took: Duration,
 }
 
 /// Runs the probe with `args`, then `--`, then `loxwarden demo` with `serve_args`.
 fn probe(args: &[&str], serve_args: &[&str]) -> Run {
+    let mut server = vec!["demo"];
+    server.extend_from_slice(serve_args);
+    probe_with(args, &server)
+}
+
+/// Runs the probe with `args`, then `--`, then `loxwarden` with `server` (e.g. `["demo"]` or
+/// `["--config", path, "serve"]`).
+pub(crate) fn probe_with(args: &[&str], server: &[&str]) -> Run {
     let python = python(); // may create the venv first: not part of the timing
     let started = Instant::now();
     let out: Output = Command::new(python)
@@ -105,8 +113,7 @@ fn probe(args: &[&str], serve_args: &[&str]) -> Run {
         .args(args)
         .arg("--")
         .arg(BIN)
-        .arg("demo")
-        .args(serve_args)
+        .args(server)
         .output()
         .expect("the probe runs");
     let run = Run {
@@ -120,7 +127,7 @@ fn probe(args: &[&str], serve_args: &[&str]) -> Run {
 }
 
 impl Run {
-    fn context(&self) -> String {
+    pub(crate) fn context(&self) -> String {
         format!("--- stdout\n{}\n--- stderr\n{}", self.stdout, self.stderr)
     }
 
@@ -132,7 +139,7 @@ impl Run {
     }
 
     /// The `CallToolResult` the probe printed after `--- tools/call NAME`.
-    fn call_result(&self, tool: &str) -> Value {
+    pub(crate) fn call_result(&self, tool: &str) -> Value {
         let marker = format!("--- tools/call {tool} ");
         let at = self
             .stdout
