@@ -507,3 +507,23 @@ fn bad_arguments_are_refused_before_the_network_naming_the_argument() {
         assert_conforms(tool, &r);
     }
 }
+
+#[test]
+fn a_ramp_stops_at_the_first_answer_that_is_not_200_and_lists_the_steps_not_sent() {
+    let rig = Rig::start();
+    let zone = rig.addr("Living Room Music");
+    rig.sim.answer_with(&zone, Some(500));
+    let mark = rig.sim.log_mark();
+    let r = rig.call(
+        "control_audio",
+        json!({"device": "Living Room Music", "action": "volume", "volume": 50}),
+    );
+    rig.sim.answer_with(&zone, None);
+    assert_eq!(r["isError"], true, "{r}");
+    let c = r["structuredContent"]["commands"].as_array().unwrap();
+    assert_eq!(c.len(), 3, "{r}");
+    assert_eq!(c[0]["code"], 500);
+    assert!(c[1..].iter().all(|s| s["sent"] == false), "{r}");
+    assert_eq!(rig.received(mark).len(), 1);
+    assert_eq!(r["structuredContent"]["read_back"], json!([]));
+}
