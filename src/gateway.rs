@@ -104,6 +104,8 @@ pub struct EstopReport {
     pub latch_persisted: bool,
     pub latch_error: Option<String>,
     pub results: Vec<DeviceStop>,
+    /// Why no device could be addressed at all (no structure loaded yet), if so.
+    pub unavailable: Option<String>,
     pub audit_id: String,
     /// Set when an audit record could not be written (the stop was sent anyway: stopping is
     /// never refused).
@@ -111,9 +113,10 @@ pub struct EstopReport {
 }
 
 impl EstopReport {
-    /// Every device answered LL 200 (vacuously true for a house without motors or zones).
+    /// Every device answered LL 200 (true for a house without motors or zones; false when
+    /// the house could not be read at all).
     pub fn all_ok(&self) -> bool {
-        self.results.iter().all(DeviceStop::ok)
+        self.unavailable.is_none() && self.results.iter().all(DeviceStop::ok)
     }
 }
 
@@ -422,7 +425,13 @@ impl Gateway {
             }
         };
         log::warn!("EMERGENCY STOP by {by}: {reason}");
-        let house = self.house().ok();
+        let (house, unavailable) = match self.house() {
+            Ok(h) => (Some(h), None),
+            Err(r) => {
+                log::error!("emergency stop: no device can be addressed: {}", r.reason);
+                (None, Some(r.reason))
+            }
+        };
         let plan = house
             .as_ref()
             .map(|s| stop::plan(&s.house))
@@ -505,7 +514,7 @@ impl Gateway {
         let outcome = Record::Outcome(Outcome {
             time: audit::rfc3339(self.clock.wall()),
             audit_id: audit_id.clone(),
-            ok: results.iter().all(DeviceStop::ok),
+            ok: unavailable.is_none() && results.iter().all(DeviceStop::ok),
             results: results
                 .iter()
                 .map(|r| StepResult {
@@ -534,6 +543,7 @@ impl Gateway {
             latched,
             latch_error,
             results,
+            unavailable,
             audit_id,
             audit_error: (!audit_errors.is_empty()).then(|| audit_errors.join("; ")),
         }

@@ -422,3 +422,59 @@ fn a_read_only_session_may_read_and_stop_but_not_actuate() {
         "{r}"
     );
 }
+
+#[test]
+fn before_the_structure_is_loaded_only_the_status_answers_and_nothing_is_sent() {
+    use loxwarden::clock::SystemClock;
+    use loxwarden::gateway::Gateway;
+    use loxwarden::loxone::link::Secrets;
+    let sim = crate::link_support::sim_with(|_| {});
+    let dir = crate::link_support::TempDir::new("unloaded");
+    let config = loxwarden::demo::config_text(&sim.url(), sim.user(), dir.path())
+        .replace("command_timeout_s = 5", "command_timeout_s = 1");
+    let cfg = loxwarden::config::Config::parse(&config).unwrap();
+    crate::link_support::login_ok(&sim, &cfg);
+    sim.hang(true);
+    let gw = Gateway::start(cfg, Arc::new(SystemClock::new()), Secrets::default()).unwrap();
+    let server = loxwarden::mcp::Server::new(gw.host(), Default::default()).unwrap();
+    let mut c = loxwarden::demo::client::Client::start(&server, Peer::default()).unwrap();
+    c.initialize("t", json!({})).unwrap();
+    let s = c.call("get_system_status", json!({})).unwrap();
+    assert_eq!(s["isError"], false, "{s}");
+    assert_ne!(s["structuredContent"]["link"]["state"], "live");
+    assert!(
+        s["structuredContent"]["house_error"]
+            .as_str()
+            .unwrap()
+            .contains("not loaded")
+    );
+    let mark = sim.log_mark();
+    let r = c
+        .call(
+            "control_light",
+            json!({"device": "Hall Light", "action": "on"}),
+        )
+        .unwrap();
+    assert_eq!(r["isError"], true, "{r}");
+    assert!(
+        text(&r).contains("SC-8") && text(&r).contains("not loaded yet"),
+        "{}",
+        text(&r)
+    );
+    let stop = c.call("emergency_stop", json!({})).unwrap();
+    assert_eq!(stop["isError"], true, "no device could be stopped: {stop}");
+    assert!(
+        text(&stop).contains("NO device could be stopped"),
+        "{}",
+        text(&stop)
+    );
+    let device_commands = sim
+        .commands_since(mark)
+        .into_iter()
+        .filter(|e| e.device)
+        .count();
+    assert_eq!(device_commands, 0);
+    c.close();
+    gw.stop();
+    sim.hang(false);
+}
