@@ -10,8 +10,7 @@
 //! Only `loxwarden resume` (a local command) releases the latch; no MCP tool can.
 
 use std::fs;
-use std::io::{self, Write};
-use std::os::unix::fs::OpenOptionsExt;
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -137,24 +136,16 @@ impl Latch {
     }
 }
 
-/// Writes `bytes` to `path` through a temporary file, fsynced, then renamed (mode 0600).
+/// Writes the latch file atomically, owner-only, through the state store's writer.
 fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let tmp = path.with_extension("tmp");
-    {
-        let mut f = fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-    }
-    fs::rename(&tmp, path)?;
-    if let Some(d) = path.parent().and_then(|dir| fs::File::open(dir).ok()) {
-        let _ = d.sync_all();
-    }
-    Ok(())
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name().and_then(|n| n.to_str())) else {
+        return Err(io::Error::other(
+            "the latch path has no directory or file name",
+        ));
+    };
+    crate::loxone::store::write_private(dir, name, bytes)
+        .map(|_| ())
+        .map_err(|e| io::Error::other(e.to_string()))
 }
 
 #[cfg(test)]
@@ -208,8 +199,8 @@ mod tests {
 
     #[test]
     fn an_unwritable_directory_still_latches_this_process() {
-        let d = tmpdir("unwritable");
-        let l = Latch::in_dir(&d.join("missing"));
+        // Nobody, not even root, can create a directory in /proc.
+        let l = Latch::in_dir(Path::new("/proc/loxwarden-no-such-state-dir"));
         assert!(l.engage("stop", "test", SystemTime::now()).is_err());
         assert!(l.is_latched());
     }
