@@ -68,6 +68,10 @@ pub struct TestKnobs {
     /// `--test-page-size N`: tools per `tools/list` page.
     #[cfg(feature = "test-tools")]
     pub page_size: Option<usize>,
+    /// `demo --test-ring-bell`: the simulated doorbell rings once the link is live (the bell
+    /// state stays 1 for 30 s), so a client can open the door without an admin call.
+    #[cfg(feature = "test-tools")]
+    pub ring_bell: bool,
 }
 
 /// Everything loxwarden can do: one variant per mode.
@@ -431,6 +435,8 @@ fn subcommand(sub: &str, p: &mut lexopt::Parser, global: &mut Global) -> Result<
             }
             ("login", Long("accept-fingerprint")) => accept = Some(string(value(p)?)?),
             ("status", Long("json")) => json = true,
+            #[cfg(feature = "test-tools")]
+            ("demo", Long("test-ring-bell")) => knobs.ring_bell = true,
             ("demo", Long("tour")) => tour = true,
             ("sim", Long("structure")) => sim.structure = Some(value(p)?.into()),
             ("sim", Long("generate")) => sim.generate = Some(number(p, "--generate")?),

@@ -20,6 +20,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::cli::TestKnobs;
 use crate::clock::SystemClock;
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -41,18 +42,21 @@ pub struct Demo {
     pub dir: PathBuf,
 }
 
-/// The demo config for a simulator at `url` with the state under `dir`.
-pub fn config_for(url: &str, user: &str, dir: &Path) -> Result<Config> {
-    let text = DEMO_CONFIG
+/// The demo config's text for a simulator at `url` with the state under `dir`.
+pub fn config_text(url: &str, user: &str, dir: &Path) -> String {
+    let path = |name: &str| dir.join(name).display().to_string();
+    DEMO_CONFIG
         .replace("{url}", url)
         .replace("{user}", user)
-        .replace("{state_dir}", &dir.join("state").display().to_string())
-        .replace(
-            "{audit_log}",
-            &dir.join("audit.jsonl").display().to_string(),
-        )
-        .replace("{socket}", &dir.join("mcp.sock").display().to_string());
-    Config::parse(&text).map_err(|e| Error::Config(format!("the embedded demo config: {e}")))
+        .replace("{state_dir}", &path("state"))
+        .replace("{audit_log}", &path("audit.jsonl"))
+        .replace("{socket}", &path("mcp.sock"))
+}
+
+/// The demo config for a simulator at `url` with the state under `dir`.
+pub fn config_for(url: &str, user: &str, dir: &Path) -> Result<Config> {
+    Config::parse(&config_text(url, user, dir))
+        .map_err(|e| Error::Config(format!("the embedded demo config: {e}")))
 }
 
 impl Demo {
@@ -121,8 +125,18 @@ fn temp_dir() -> Result<PathBuf> {
 }
 
 /// `loxwarden demo [--tour]`.
-pub fn run(tour: bool, engine: ServerConfig) -> Result<ExitCode> {
+pub fn run(tour: bool, engine: ServerConfig, knobs: &TestKnobs) -> Result<ExitCode> {
     let demo = Demo::start()?;
+    #[cfg(feature = "test-tools")]
+    if knobs.ring_bell {
+        // Serve only once the ring is in the gateway's state cache (a client may call at once).
+        let states = demo.gateway.link().states();
+        let seen = states.generation();
+        let rang = demo.sim.ring_bell();
+        states.wait_newer(seen, Duration::from_secs(2));
+        log::info!("test knob: the doorbell rang: {rang}");
+    }
+    let _ = knobs;
     let result = if tour {
         tour::run(&demo, engine)
     } else {

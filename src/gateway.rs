@@ -30,7 +30,7 @@ use crate::loxone::link::{Link, Secrets, StructureSource, miniserver_type_name};
 use crate::mcp::tool::ToolHost;
 use crate::safety::consent::Fatigue;
 use crate::safety::posture::{Inputs, Posture};
-use crate::safety::{Limits, RateBook, stop};
+use crate::safety::{Limits, RateBook, Refusal, stop};
 
 /// The shared core. Build it once per process with [`Gateway::start`].
 pub struct Gateway {
@@ -104,6 +104,8 @@ pub struct EstopReport {
     pub latch_persisted: bool,
     pub latch_error: Option<String>,
     pub results: Vec<DeviceStop>,
+    /// Why no device could be addressed at all (no structure loaded yet), if so.
+    pub unavailable: Option<String>,
     pub audit_id: String,
     /// Set when an audit record could not be written (the stop was sent anyway: stopping is
     /// never refused).
@@ -111,9 +113,10 @@ pub struct EstopReport {
 }
 
 impl EstopReport {
-    /// Every device answered LL 200 (vacuously true for a house without motors or zones).
+    /// Every device answered LL 200 (true for a house without motors or zones; false when
+    /// the house could not be read at all).
     pub fn all_ok(&self) -> bool {
-        self.results.iter().all(DeviceStop::ok)
+        self.unavailable.is_none() && self.results.iter().all(DeviceStop::ok)
     }
 }
 
@@ -301,8 +304,26 @@ impl Gateway {
     }
 
     /// The house for the structure loaded now, rebuilt when the link's generation changed.
-    pub fn house(&self) -> Result<Snapshot, String> {
+    /// Refused (SC-8) before any structure is loaded, and (SC-1) when the config cannot be
+    /// applied to it.
+    pub fn house(&self) -> Result<Snapshot, Refusal> {
         let loaded = self.link.structure();
+        if loaded.source == StructureSource::None {
+            let h = self.link.health();
+            return Err(Refusal::new(
+                "SC-8",
+                format!(
+                    "the Miniserver's structure file is not loaded yet (the link is {}{}); \
+                     get_system_status shows when it is live",
+                    h.state.as_str(),
+                    if h.reason.is_empty() {
+                        String::new()
+                    } else {
+                        format!(": {}", h.reason)
+                    }
+                ),
+            ));
+        }
         let mut cache = lock(&self.houses);
         let fresh = cache
             .as_ref()
@@ -324,11 +345,17 @@ impl Gateway {
                 house,
             });
         }
-        let built = cache.as_ref().ok_or("no house")?;
-        built.house.clone().map(|house| Snapshot {
-            generation: built.generation,
-            house,
-        })
+        let Some(built) = cache.as_ref() else {
+            return Err(Refusal::new("SC-1", "no device model"));
+        };
+        built
+            .house
+            .clone()
+            .map(|house| Snapshot {
+                generation: built.generation,
+                house,
+            })
+            .map_err(|e| Refusal::new("SC-1", e))
     }
 
     /// Minutes after local midnight, if local time is known.
@@ -398,7 +425,13 @@ impl Gateway {
             }
         };
         log::warn!("EMERGENCY STOP by {by}: {reason}");
-        let house = self.house().ok();
+        let (house, unavailable) = match self.house() {
+            Ok(h) => (Some(h), None),
+            Err(r) => {
+                log::error!("emergency stop: no device can be addressed: {}", r.reason);
+                (None, Some(r.reason))
+            }
+        };
         let plan = house
             .as_ref()
             .map(|s| stop::plan(&s.house))
@@ -481,7 +514,7 @@ impl Gateway {
         let outcome = Record::Outcome(Outcome {
             time: audit::rfc3339(self.clock.wall()),
             audit_id: audit_id.clone(),
-            ok: results.iter().all(DeviceStop::ok),
+            ok: unavailable.is_none() && results.iter().all(DeviceStop::ok),
             results: results
                 .iter()
                 .map(|r| StepResult {
@@ -510,6 +543,7 @@ impl Gateway {
             latched,
             latch_error,
             results,
+            unavailable,
             audit_id,
             audit_error: (!audit_errors.is_empty()).then(|| audit_errors.join("; ")),
         }
@@ -577,10 +611,10 @@ impl Gateway {
             Err(e) => (
                 PostureStatus {
                     name: "degraded".into(),
-                    reasons: vec![e.clone()],
+                    reasons: vec![e.reason.clone()],
                 },
                 Vec::new(),
-                Some(e.clone()),
+                Some(e.reason.clone()),
             ),
         };
         let latched = self.latch.current();

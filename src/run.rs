@@ -42,9 +42,11 @@ pub fn run(global: &Global, command: Command) -> Result<ExitCode> {
             standalone: false,
             knobs: _,
         } => bridge(global),
-        Command::Demo { tour, knobs } => {
-            crate::demo::run(tour, engine_config(&config::Consent::default(), &knobs))
-        }
+        Command::Demo { tour, knobs } => crate::demo::run(
+            tour,
+            engine_config(&config::Consent::default(), &knobs),
+            &knobs,
+        ),
         Command::Sim(args) => crate::sim::run(&args),
         Command::Login { accept_fingerprint } => {
             // The CLI answer goes to stdout (a person reads it); prompts go to stderr.
@@ -134,7 +136,18 @@ fn standalone_gateway(config_path: &Path, knobs: &TestKnobs) -> Result<(Arc<Gate
     let cfg = Config::load(config_path)?;
     let secrets = Secrets::from_config(&cfg)?;
     let engine = engine_config(&cfg.consent, knobs);
+    let patience = Duration::from_secs(cfg.link.command_timeout_s);
     let gw = Gateway::start(cfg, Arc::new(SystemClock::new()), secrets)?;
+    // A client's first call should find the house; a Miniserver that is down only delays the
+    // start by the command timeout (every command is refused until the link is live anyway).
+    let h = gw.link().wait_live(patience);
+    if !h.is_live() {
+        log::warn!(
+            "serving while the link is {} ({}); commands are refused until it is live",
+            h.state.as_str(),
+            h.reason
+        );
+    }
     let server = Server::new(gw.host(), engine)
         .map_err(|e| Error::Failed(format!("cannot start the MCP engine: {e}")))?;
     Ok((gw, server))
@@ -201,12 +214,8 @@ fn call(global: &Global, tool: &str, arguments: &str, standalone: bool) -> Resul
             .config
             .clone()
             .unwrap_or_else(|| PathBuf::from(config::DEFAULT_PATH));
+        // standalone_gateway waits (a bounded time) for the fresh link to come up.
         let (gw, server) = standalone_gateway(&config_path, &TestKnobs::default())?;
-        // A fresh link: give it the time to come up, or the call is refused (SC-4).
-        let h = gw.link().wait_live(STANDALONE_LINK_WAIT);
-        if !h.is_live() {
-            log::warn!("the Miniserver link is {} ({})", h.state.as_str(), h.reason);
-        }
         let (ours, theirs) = UnixStream::pair().map_err(|e| Error::io("socketpair", e))?;
         let reader = theirs.try_clone().map_err(|e| Error::io("socketpair", e))?;
         std::thread::spawn(move || server.serve(reader, &theirs, Peer::default()));
@@ -224,6 +233,3 @@ fn call(global: &Global, tool: &str, arguments: &str, standalone: bool) -> Resul
     }
     code
 }
-
-/// How long `call --standalone` waits for its own link to come up.
-const STANDALONE_LINK_WAIT: Duration = Duration::from_secs(15);

@@ -10,7 +10,6 @@ use super::Core;
 use crate::control::{DeviceStop, StopReport};
 use crate::estop::Latched;
 use crate::gateway::Gateway;
-use crate::loxone::link::StructureSource;
 use crate::mcp::tool::ToolHost;
 
 /// The gateway as the daemon serves it.
@@ -53,15 +52,9 @@ impl Core for GatewayCore {
             problems: Vec::new(),
             elapsed_ms: started.elapsed().as_millis() as u64,
         };
-        if report.devices.is_empty() {
-            // "Nothing failed" is not "everything stopped" when the house is not known yet.
-            if self.gw.link().structure().source == StructureSource::None {
-                report
-                    .problems
-                    .push("no structure loaded yet: the devices to stop are not known".into());
-            } else if let Err(e) = self.gw.house() {
-                report.problems.push(e);
-            }
+        // "Nothing failed" is not "everything stopped" when the house is not known yet.
+        if let Some(why) = r.unavailable {
+            report.problems.push(why);
         }
         if let Some(e) = r.latch_error {
             report

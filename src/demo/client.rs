@@ -30,6 +30,9 @@ pub enum Answer {
     Silent,
 }
 
+/// What runs when a question arrives.
+type Hook = Box<dyn FnMut(&Value)>;
+
 /// How long one message may take before the client calls the session stuck.
 const WAIT: Duration = Duration::from_secs(60);
 
@@ -39,6 +42,8 @@ pub struct Client {
     server: Option<JoinHandle<()>>,
     next_id: i64,
     answers: VecDeque<Answer>,
+    /// Runs when a question arrives, before it is answered (tests change the house there).
+    on_question: Option<Hook>,
     /// Every `elicitation/create` params the session sent, in order.
     pub asked: Vec<Value>,
     /// Every `notifications/progress` params received.
@@ -73,6 +78,7 @@ impl Client {
             server: Some(handle),
             next_id: 0,
             answers: VecDeque::new(),
+            on_question: None,
             asked: Vec::new(),
             progress: Vec::new(),
         })
@@ -93,6 +99,11 @@ impl Client {
         r.get("result")
             .cloned()
             .ok_or_else(|| format!("initialize failed: {r}"))
+    }
+
+    /// Runs `f` with each question before the scripted answer is sent.
+    pub fn on_question(&mut self, f: impl FnMut(&Value) + 'static) {
+        self.on_question = Some(Box::new(f));
     }
 
     /// The next consent question gets `a` (unscripted questions are declined).
@@ -131,6 +142,9 @@ impl Client {
 
     fn elicit(&mut self, msg: &Value) -> Result<(), String> {
         self.asked.push(msg["params"].clone());
+        if let Some(f) = self.on_question.as_mut() {
+            f(&msg["params"]);
+        }
         let id = msg["id"].clone();
         let reply = match self.answers.pop_front().unwrap_or(Answer::Decline) {
             Answer::Accept => {

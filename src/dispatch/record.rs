@@ -101,7 +101,13 @@ impl<'a> Rec<'a> {
     /// Writes a record that decides nothing is sent; an audit failure is logged (nothing was
     /// going to be sent anyway) and noted in the result.
     fn write_refusal(&mut self, rule: &str, reason: &str) {
-        let rec = self.decided_record("refuse", Some(rule), Some(reason.to_owned()), Vec::new());
+        let pending = self
+            .consent
+            .as_ref()
+            .is_some_and(|(c, _)| c.outcome == "pending");
+        // An MRTR first round: the question goes to the client; nothing is decided yet.
+        let verdict = if pending { "pending" } else { "refuse" };
+        let rec = self.decided_record(verdict, Some(rule), Some(reason.to_owned()), Vec::new());
         if let Err(e) = self.gw.audit().write(&rec) {
             log::error!("{e}");
             self.notes
@@ -374,7 +380,7 @@ fn summary(
         .take(6)
         .map(|r| {
             let v = match &r.value {
-                Value::Number(n) => n.to_string(),
+                Value::Number(n) => short_number(n.as_f64().unwrap_or(f64::NAN)),
                 Value::String(t) => format!("{:?}", t.chars().take(40).collect::<String>()),
                 _ => "unknown".into(),
             };
@@ -394,6 +400,13 @@ fn summary(
     }
     s.push('.');
     s
+}
+
+/// At most three decimals, no trailing zeros: `0.000542…` → `0.001`, `1.0` → `1`.
+fn short_number(v: f64) -> String {
+    let t = format!("{v:.3}");
+    let t = t.trim_end_matches('0').trim_end_matches('.');
+    if t == "-0" { "0".into() } else { t.to_owned() }
 }
 
 fn dedup(v: &[String]) -> String {

@@ -111,7 +111,7 @@ pub fn error_output(tool: &str, message: &str, audit_id: &str) -> ToolOutput {
     ToolOutput::error(v, message)
 }
 
-fn status(gw: &Gateway, era: &Era) -> ToolOutput {
+pub fn status(gw: &Gateway, era: &Era) -> ToolOutput {
     let s = gw.status();
     let this_call = match era {
         Era::Handshake(v) => v.clone(),
@@ -381,7 +381,13 @@ pub fn estop_output(r: &EstopReport) -> ToolOutput {
     if let Some(e) = &r.audit_error {
         notes.push(format!("R-14: {e}"));
     }
-    let message = if all {
+    let message = if let Some(why) = &r.unavailable {
+        format!(
+            "Emergency stop latched, but NO device could be stopped: {why}. Stop the house \
+             locally (the Loxone app or the devices themselves). Every other command is \
+             refused until a person runs `loxwarden resume`."
+        )
+    } else if all {
         format!(
             "Emergency stop latched; {ok} device(s) stopped or paused, each confirmed by the \
              Miniserver (LL 200). Every other command is refused until a person runs \

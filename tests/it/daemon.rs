@@ -312,9 +312,9 @@ fn the_python_sdk_passes_its_checks_through_serve_and_the_daemon() {
     // One tool per page, so the client follows cursors through the bridge.
     let daemon = Daemon::start_with(&site, &["--test-page-size", "1"], &[]);
     let config = site.config.to_string_lossy().into_owned();
-    let server = [BIN, "--config", config.as_str(), "serve"];
+    let server = ["--config", config.as_str(), "serve"];
     for mode in ["legacy", "auto"] {
-        let run = crate::probe::probe_server(&["--checks", "--mode", mode], &server);
+        let run = crate::probe::probe_with(&["--checks", "--mode", mode], &server);
         run.assert_checks_pass();
         eprintln!(
             "probe --checks --mode {mode} through serve → daemon: {:?}",
@@ -322,7 +322,7 @@ fn the_python_sdk_passes_its_checks_through_serve_and_the_daemon() {
         );
     }
     // Consent through the bridge: the elicitation round trip crosses both copies.
-    let run = crate::probe::probe_server(
+    let run = crate::probe::probe_with(
         &["--call", "test_confirm={}", "--elicit", "accept"],
         &server,
     );

@@ -88,7 +88,7 @@ fn python() -> &'static Path {
     }
 }
 
-pub struct Run {
+pub(crate) struct Run {
     pub stdout: String,
     pub stderr: String,
     pub ok: bool,
@@ -97,13 +97,14 @@ pub struct Run {
 
 /// Runs the probe with `args`, then `--`, then `loxwarden demo` with `serve_args`.
 fn probe(args: &[&str], serve_args: &[&str]) -> Run {
-    let mut server = vec![BIN, "demo"];
+    let mut server = vec!["demo"];
     server.extend_from_slice(serve_args);
-    probe_server(args, &server)
+    probe_with(args, &server)
 }
 
-/// Runs the probe with `args` against the server command `server` (program and arguments).
-pub fn probe_server(args: &[&str], server: &[&str]) -> Run {
+/// Runs the probe with `args`, then `--`, then `loxwarden` with `server` (e.g. `["demo"]` or
+/// `["--config", path, "serve"]`).
+pub(crate) fn probe_with(args: &[&str], server: &[&str]) -> Run {
     let python = python(); // may create the venv first: not part of the timing
     let started = Instant::now();
     let out: Output = Command::new(python)
@@ -111,6 +112,7 @@ pub fn probe_server(args: &[&str], server: &[&str]) -> Run {
         .args(["--timeout", "60"])
         .args(args)
         .arg("--")
+        .arg(BIN)
         .args(server)
         .output()
         .expect("the probe runs");
@@ -125,7 +127,7 @@ pub fn probe_server(args: &[&str], server: &[&str]) -> Run {
 }
 
 impl Run {
-    pub fn context(&self) -> String {
+    pub(crate) fn context(&self) -> String {
         format!("--- stdout\n{}\n--- stderr\n{}", self.stdout, self.stderr)
     }
 
@@ -137,7 +139,7 @@ impl Run {
     }
 
     /// The `CallToolResult` the probe printed after `--- tools/call NAME`.
-    fn call_result(&self, tool: &str) -> Value {
+    pub(crate) fn call_result(&self, tool: &str) -> Value {
         let marker = format!("--- tools/call {tool} ");
         let at = self
             .stdout
