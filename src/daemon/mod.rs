@@ -20,6 +20,7 @@ use std::io::{self, Write};
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -173,15 +174,30 @@ fn accept_mcp(daemon: &Arc<Daemon>, listener: UnixListener) {
     }
 }
 
+/// Control connections served at once. Anyone may connect to `control.sock`; a flood of idle
+/// connections must not cost unbounded threads. Over the cap a connection is closed at once,
+/// and `loxwarden estop` then stops the house directly.
+const MAX_CONTROL: usize = 64;
+
 fn accept_control(daemon: &Arc<Daemon>, listener: UnixListener) {
+    let busy = Arc::new(AtomicUsize::new(0));
     loop {
         match listener.accept() {
             Ok((stream, _)) => {
-                let d = daemon.clone();
+                if busy.fetch_add(1, Ordering::SeqCst) >= MAX_CONTROL {
+                    busy.fetch_sub(1, Ordering::SeqCst);
+                    log::warn!("control socket: {MAX_CONTROL} connections open; one refused");
+                    continue;
+                }
+                let (d, b) = (daemon.clone(), busy.clone());
                 if let Err(e) = std::thread::Builder::new()
                     .name("loxwarden-ctl".into())
-                    .spawn(move || control::server::handle(&d, stream))
+                    .spawn(move || {
+                        control::server::handle(&d, stream);
+                        b.fetch_sub(1, Ordering::SeqCst);
+                    })
                 {
+                    busy.fetch_sub(1, Ordering::SeqCst);
                     log::error!("cannot start a control thread: {e}");
                 }
             }

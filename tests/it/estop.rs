@@ -360,3 +360,23 @@ fn a_direct_estop_by_a_user_without_the_token_says_plainly_that_nothing_was_done
     assert!(!site.latch_file().exists());
     assert!(site.ops_since(mark, "stop").is_empty());
 }
+
+#[test]
+fn a_flood_of_idle_control_connections_does_not_hold_up_a_stop() {
+    let site = Site::new("estop-flood", "");
+    let daemon = Daemon::start(&site);
+    wait_link_live(&site, &daemon);
+    // Anyone may connect to control.sock; 100 connections that never say anything.
+    let idle: Vec<std::os::unix::net::UnixStream> = (0..100)
+        .map(|_| std::os::unix::net::UnixStream::connect(site.control_socket()).unwrap())
+        .collect();
+    let mark = site.sim.log_mark();
+    let run = site.cli(&["estop", "--reason", "flooded"]);
+    assert_eq!(run.code, 0, "{}", run.context());
+    assert_house_stopped(&site, mark, &run);
+    assert!(run.took < Duration::from_secs(5), "{}", run.context());
+    drop(idle);
+    // The daemon recovers: idle connections time out and status answers again.
+    let back = wait_until(Duration::from_secs(10), || site.cli(&["status"]).code == 0);
+    assert!(back.is_some(), "{}", daemon.log());
+}
