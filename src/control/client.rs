@@ -230,7 +230,11 @@ fn print_report(out: &mut dyn Write, r: &StopReport, total: Duration) -> Result<
 }
 
 fn w(out: &mut dyn Write, line: &str) -> Result<()> {
-    writeln!(out, "{line}").map_err(|e| Error::io("cannot write the answer", e))
+    match writeln!(out, "{line}") {
+        // `loxwarden status | head`: the reader has what it wanted; the exit code still tells.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        r => r.map_err(|e| Error::io("cannot write the answer", e)),
+    }
 }
 
 /// `loxwarden resume`.
