@@ -31,7 +31,7 @@ pub fn call(gw: &Gateway, call: ToolCall<'_>, ctx: &mut dyn CallContext) -> Tool
     let session = ctx.session().clone();
     let mut rec = Rec::new(gw, &session, call.name);
     // 1. The device model of the structure loaded now, and the intent resolved against it.
-    let snap = match gw.house() {
+    let snap = match gw.snapshot() {
         Ok(s) => s,
         // The status needs no house: it says why there is none.
         Err(_) if call.name == "get_system_status" && call.arguments.is_empty() => {

@@ -303,10 +303,16 @@ impl Gateway {
         self.clock.mono().since(self.started)
     }
 
+    /// The house for the structure loaded now, or why there is none (as [`Gateway::snapshot`],
+    /// the reason as text).
+    pub fn house(&self) -> Result<Snapshot, String> {
+        self.snapshot().map_err(|r| r.reason)
+    }
+
     /// The house for the structure loaded now, rebuilt when the link's generation changed.
     /// Refused (SC-8) before any structure is loaded, and (SC-1) when the config cannot be
     /// applied to it.
-    pub fn house(&self) -> Result<Snapshot, Refusal> {
+    pub fn snapshot(&self) -> Result<Snapshot, Refusal> {
         let loaded = self.link.structure();
         if loaded.source == StructureSource::None {
             let h = self.link.health();
@@ -427,9 +433,9 @@ impl Gateway {
         log::warn!("EMERGENCY STOP by {by}: {reason}");
         let (house, unavailable) = match self.house() {
             Ok(h) => (Some(h), None),
-            Err(r) => {
-                log::error!("emergency stop: no device can be addressed: {}", r.reason);
-                (None, Some(r.reason))
+            Err(why) => {
+                log::error!("emergency stop: no device can be addressed: {why}");
+                (None, Some(why))
             }
         };
         let plan = house
@@ -589,7 +595,7 @@ impl Gateway {
         let wall = self.clock.wall();
         let health = self.link.health();
         let facts = self.link.facts();
-        let snapshot = self.house();
+        let snapshot = self.snapshot();
         let (posture, alarms, house_error) = match &snapshot {
             Ok(s) => {
                 let p = self.posture(&s.house, now);

@@ -384,10 +384,15 @@ fn summary(
                 Value::String(t) => format!("{:?}", t.chars().take(40).collect::<String>()),
                 _ => "unknown".into(),
             };
-            if r.device == who || read_back.len() == 1 {
-                format!("{} = {v} ({})", r.state, r.status)
+            let status = if r.status == "pending" {
+                format!("pending, {}", r.expected)
             } else {
-                format!("{} {} = {v} ({})", r.device, r.state, r.status)
+                r.status.to_owned()
+            };
+            if r.device == who || read_back.len() == 1 {
+                format!("{} = {v} ({status})", r.state)
+            } else {
+                format!("{} {} = {v} ({status})", r.device, r.state)
             }
         })
         .collect();

@@ -147,7 +147,10 @@ fn control_light_switches_and_dims_and_reads_back_what_the_miniserver_reports() 
 
 #[test]
 fn control_blind_moves_and_reports_pending_with_its_direction_and_stop_is_confirmed() {
-    let rig = Rig::start();
+    let rig = Rig::with(Options {
+        manual: true,
+        ..Options::default()
+    });
     let blind = rig.addr("Kitchen Blind");
     let mark = rig.sim.log_mark();
     let r = rig.call(
@@ -165,7 +168,7 @@ fn control_blind_moves_and_reports_pending_with_its_direction_and_stop_is_confir
         format!("jdev/sps/io/{blind}/FullDown")
     );
     assert!(rig.wait_state(&blind, "down", |v| v == 1.0));
-    std::thread::sleep(Duration::from_millis(2100)); // 2 s between commands
+    rig.advance(Duration::from_secs(2)); // 2 s between commands
     let r = rig.call(
         "control_blind",
         json!({"device": "Kitchen Blind", "action": "stop"}),
