@@ -414,4 +414,8 @@ fn a_read_only_profile_may_read_and_stop_but_not_actuate() {
     assert!(!err, "{text}");
     let status = site.cli(&["status"]);
     assert!(status.stdout.contains("read-only"), "{}", status.context());
+    // Stopping is never refused, not even to a read-only session.
+    let (err, text) = Mcp::outcome(&s.call("3", "emergency_stop", json!({"reason": "ro"})));
+    assert!(!err, "{text}");
+    assert!(site.latch_file().exists());
 }
