@@ -17,6 +17,7 @@ mod mcp;
 mod mcp_fuzz;
 mod packaging;
 mod probe;
+mod secrets;
 mod sim_cli;
 mod sim_client;
 mod sim_faults;
