@@ -950,6 +950,91 @@ mod tests {
     }
 
     #[test]
+    fn audit_records_and_results_name_the_action_canonically() {
+        // `action_text` is what the audit log and the tool result say was asked: it must name
+        // each action exactly, with its value, whatever the AI typed.
+        let d = DevId(0);
+        let pct = |n| Percent::new(n).unwrap();
+        let temp = |celsius, given, unit| Intent::Temperature {
+            device: d,
+            target: Temp {
+                celsius,
+                given,
+                unit,
+            },
+        };
+        let light = |action| Intent::Light { device: d, action };
+        let blind = |action| Intent::Blind { device: d, action };
+        let audio = |action| Intent::Audio { device: d, action };
+        let charger = |action| Intent::Charger { device: d, action };
+        let alarm = |action| Intent::Alarm { device: d, action };
+        let access = |action| Intent::Access { device: d, action };
+        let intercom = |action| Intent::Intercom { device: d, action };
+        let cases = [
+            (light(LightAction::On), "on"),
+            (light(LightAction::Off), "off"),
+            (light(LightAction::Dim(pct(40))), "dim 40"),
+            (blind(BlindAction::Up), "up"),
+            (blind(BlindAction::Down), "down"),
+            (blind(BlindAction::Stop), "stop"),
+            (blind(BlindAction::Shade), "shade"),
+            (blind(BlindAction::Position(pct(30))), "position 30"),
+            (
+                temp(21.5, 21.5, TempUnit::Celsius),
+                "21.5 °C (asked 21.5 °C)",
+            ),
+            (
+                temp(22.0, 71.6, TempUnit::Fahrenheit),
+                "22.0 °C (asked 71.6 °F)",
+            ),
+            (audio(AudioAction::Play), "play"),
+            (audio(AudioAction::Pause), "pause"),
+            (audio(AudioAction::Next), "next"),
+            (audio(AudioAction::Previous), "previous"),
+            (audio(AudioAction::Volume(45)), "volume 45"),
+            (charger(ChargerAction::Start), "start"),
+            (charger(ChargerAction::Stop), "stop"),
+            (charger(ChargerAction::Limit(7.4)), "limit 7.4 kW"),
+            (alarm(AlarmAction::Arm), "arm"),
+            (alarm(AlarmAction::ArmDelayed), "arm_delayed"),
+            (alarm(AlarmAction::Disarm), "disarm"),
+            (alarm(AlarmAction::Acknowledge), "acknowledge"),
+            (access(AccessAction::Open), "open"),
+            (access(AccessAction::Close), "close"),
+            (access(AccessAction::Stop), "stop"),
+            (access(AccessAction::Lock), "lock"),
+            (access(AccessAction::Unlock), "unlock"),
+            (intercom(IntercomAction::Answer), "answer"),
+            (intercom(IntercomAction::OpenDoor), "open_door"),
+            (
+                Intent::ListDevices {
+                    room: Some("Kitchen".into()),
+                    kind: Some(Kind::Light),
+                },
+                "room=Kitchen kind=light",
+            ),
+            (
+                Intent::ListDevices {
+                    room: None,
+                    kind: None,
+                },
+                "room=* kind=*",
+            ),
+            (Intent::GetSystemStatus, ""),
+        ];
+        for (intent, text) in cases {
+            assert_eq!(intent.action_text(), text, "{intent:?}");
+        }
+        let scene = call(
+            "activate_scene",
+            json!({"device": "Living Room/Lights", "scene": "COSY"}),
+        )
+        .unwrap();
+        assert!(scene.action_text().starts_with("scene "), "{scene:?}");
+        assert!(scene.action_text().len() > "scene ".len(), "{scene:?}");
+    }
+
+    #[test]
     fn unknown_tools_are_refused() {
         assert!(call("unlock_everything", json!({})).is_err());
     }
