@@ -404,6 +404,30 @@ mod tests {
     }
 
     #[test]
+    fn a_ticket_longer_than_the_cap_is_refused_even_when_validly_signed() {
+        // The cap bounds the work an attacker-controlled `requestState` can cause; it must hold
+        // before anything else, so even a ticket signed with our own key is refused when the
+        // payload was padded past it.
+        let f = Fixture::new();
+        let state = f.state();
+        let payload_b64 = state.split('.').nth(1).unwrap();
+        let mut payload: Value =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload_b64).unwrap()).unwrap();
+        payload["pad"] = json!("A".repeat(MAX_STATE_LEN));
+        let padded_b64 = URL_SAFE_NO_PAD.encode(payload.to_string());
+        let mut mac = f.key.mac();
+        mac.update(padded_b64.as_bytes());
+        let tag = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
+        let padded = format!("{VERSION}.{padded_b64}.{tag}");
+        assert!(padded.len() > MAX_STATE_LEN);
+        assert_eq!(
+            verify(&f.key, &padded, &f.binding(), f.now),
+            Err(StateError::Malformed)
+        );
+        assert!(verify(&f.key, &state, &f.binding(), f.now).is_ok());
+    }
+
+    #[test]
     fn any_tampering_breaks_the_signature() {
         let f = Fixture::new();
         let state = f.state();
