@@ -428,6 +428,22 @@ mod tests {
     }
 
     #[test]
+    fn a_nonce_of_the_wrong_length_or_not_ascii_is_malformed_not_a_panic() {
+        let ok = "00112233445566778899aabbccddeeff";
+        assert_eq!(unhex16(ok).map(|n| n[15]), Some(0xff));
+        for bad in [
+            "",
+            "0011",
+            &ok[..31],
+            &format!("{ok}0"),
+            &"é".repeat(16), // 32 bytes, not ASCII
+            "0011223344556677889900aabbccddzz",
+        ] {
+            assert_eq!(unhex16(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
     fn any_tampering_breaks_the_signature() {
         let f = Fixture::new();
         let state = f.state();
