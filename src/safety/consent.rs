@@ -545,6 +545,33 @@ mod tests {
     }
 
     #[test]
+    fn a_consent_message_stays_within_1000_characters_however_much_it_lists() {
+        // A client shows the question in a dialog; an endless list of rooms must not push the
+        // question itself out of sight. Multi-byte names must not split a character.
+        let h = test_house();
+        let blinds = vec![
+            dev(&h, a::BLIND_LIVING),
+            dev(&h, a::BLIND_BED),
+            dev(&h, a::PATIO),
+        ];
+        let night_rooms: Vec<String> = (0..40)
+            .map(|i| format!("Schlafzimmer im Obergeschoss Nummer {i} – äöü ÄÖÜ ß"))
+            .collect();
+        let r = msg(&Subject::Scene {
+            device: dev(&h, a::ALL_BLINDS),
+            scene: "down".into(),
+            affected: blinds.clone(),
+            critical: blinds,
+            night_rooms,
+        });
+        assert_eq!(r.message.chars().count(), 1000, "{}", r.message);
+        assert!(
+            r.message
+                .starts_with("Activate 'down' on 'Central/All blinds'?")
+        );
+    }
+
+    #[test]
     fn no_message_ever_asks_for_a_pin_or_password() {
         let h = test_house();
         let d = dev(&h, a::ALARM);
