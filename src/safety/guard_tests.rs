@@ -1437,3 +1437,110 @@ fn sc1_open_door_does_not_guess_between_two_outputs_until_the_config_says_which_
     );
     assert_eq!(paths(&a), [path(a::DOOR_OPENER, "pulse")]);
 }
+
+// ------------------------------------------------------------------ mutation-testing gaps
+
+#[test]
+fn the_read_back_expects_each_commands_own_state_and_value() {
+    // SC-9: the result reads back the state the command should change, with the value in the
+    // Miniserver's own terms.
+    let w = World::new();
+    for (action, v) in [("on", 1.0), ("off", 0.0)] {
+        let a = w.allowed(
+            "control_light",
+            json!({"device": "Kitchen/Light", "action": action}),
+        );
+        assert_eq!(a.expect.len(), 1, "{action}");
+        assert_eq!(a.expect[0].state, "active", "{action}");
+        assert_eq!(a.expect[0].change, Change::To(v), "{action}");
+    }
+    // A window's position is 1 = open: 30 % closed reads back 0.7.
+    let a = w.allowed(
+        "control_blind",
+        json!({"device": "Skylight", "action": "position", "position": 30}),
+    );
+    assert_eq!(a.expect[0].change, Change::To(0.7));
+}
+
+#[test]
+fn a_blind_or_window_sent_where_it_already_is_counts_as_a_stop_even_in_an_emergency() {
+    let mut w = World::new();
+    w.set(a::BLIND_BED, "position", 0.3);
+    // Loxone's window position is 1 = open: 0.7 is 30 % closed in the tool's terms.
+    w.set(a::SKYLIGHT, "position", 0.7);
+    w.smoke();
+    for dev in ["Bedroom/Blind", "Skylight"] {
+        let a = w.allowed(
+            "control_blind",
+            json!({"device": dev, "action": "position", "position": 30}),
+        );
+        assert_eq!(a.rate_marks[0].motion, Motion::Stop, "{dev}");
+        let a = w.allowed(
+            "control_blind",
+            json!({"device": dev, "action": "position", "position": 29}),
+        );
+        assert_eq!(a.rate_marks[0].motion, Motion::Raise, "{dev}");
+        let r = w.refused(
+            "control_blind",
+            json!({"device": dev, "action": "position", "position": 31}),
+        );
+        assert_eq!(r.rule, "UCA-B2", "{dev}");
+    }
+}
+
+#[test]
+fn a_window_at_rest_may_reverse_without_a_stop_but_not_while_it_moves() {
+    let mut w = World::new();
+    let a = w.allowed(
+        "control_blind",
+        json!({"device": "Skylight", "action": "down"}),
+    );
+    w.record(&a);
+    w.advance(3_000);
+    w.set(a::SKYLIGHT, "direction", -1.0);
+    let r = w.refused(
+        "control_blind",
+        json!({"device": "Skylight", "action": "up"}),
+    );
+    assert_eq!(r.rule, "UCA-B1");
+    w.set(a::SKYLIGHT, "direction", 0.0);
+    assert!(
+        !w.call(
+            "control_blind",
+            json!({"device": "Skylight", "action": "up"})
+        )
+        .is_refused()
+    );
+}
+
+#[test]
+fn setting_the_volume_it_already_has_is_not_a_rise_and_needs_no_ramp() {
+    let mut w = World::new();
+    w.set(a::SPEAKER_KITCHEN, "volume", 30.0);
+    let a = w.allowed(
+        "control_audio",
+        json!({"device": "Kitchen speaker", "action": "volume", "volume": 30}),
+    );
+    assert_eq!(a.plan.len(), 1);
+    assert!(a.notes.is_empty(), "{:?}", a.notes);
+    let a = w.allowed(
+        "control_audio",
+        json!({"device": "Kitchen speaker", "action": "volume", "volume": 40}),
+    );
+    assert_eq!(a.plan.len(), 1);
+    assert!(a.notes.is_empty(), "{:?}", a.notes);
+    // In an emergency the same volume is not "louder"; one point more is.
+    w.smoke();
+    assert!(
+        !w.call(
+            "control_audio",
+            json!({"device": "Kitchen speaker", "action": "volume", "volume": 30})
+        )
+        .is_refused()
+    );
+    let r = w.refused(
+        "control_audio",
+        json!({"device": "Kitchen speaker", "action": "volume", "volume": 31}),
+    );
+    assert_eq!(r.rule, "UCA-A2");
+}
