@@ -1544,3 +1544,27 @@ fn setting_the_volume_it_already_has_is_not_a_rise_and_needs_no_ramp() {
     );
     assert_eq!(r.rule, "UCA-A2");
 }
+
+#[test]
+fn a_push_button_door_opener_asked_to_unlock_asks_about_unlocking() {
+    // The person must be asked about what the AI asked for: `unlock` is not worded as `open`.
+    let cfg = TEST_CONFIG
+        .replace("opt_in = [", "opt_in = [\"Garden pump\", ")
+        .replace(
+            "[[classify]]\n",
+            "[[classify]]\ndevice = \"Garden pump\"\nkind = \"access\"\n\n[[classify]]\n",
+        );
+    let w = World::with_house(house_with(TEST_HOUSE, &cfg));
+    for (action, asks) in [
+        ("unlock", "Unlock 'Garage/Garden pump'?"),
+        ("open", "Open 'Garage/Garden pump'?"),
+    ] {
+        let a = w.allowed(
+            "control_access",
+            json!({"device": "Garden pump", "action": action}),
+        );
+        let c = a.consent.expect("opening and unlocking always ask");
+        assert_eq!(c.rule, "UCA-D1");
+        assert!(c.request.message.starts_with(asks), "{}", c.request.message);
+    }
+}
