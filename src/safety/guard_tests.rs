@@ -1568,3 +1568,31 @@ fn a_push_button_door_opener_asked_to_unlock_asks_about_unlocking() {
         assert!(c.request.message.starts_with(asks), "{}", c.request.message);
     }
 }
+
+#[test]
+fn uca_i1_a_bell_update_counts_as_a_ring_only_after_the_grace_period() {
+    // The tables sent at connect arrive within RING_GRACE of the link going live; an update
+    // at exactly its end is still one of them, a millisecond later it is a ring.
+    let since = live().since;
+    for (at, rings) in [(0, false), (1, true)] {
+        let mut w = World::new();
+        let h = w.h.clone();
+        w.s.set_at(
+            &h,
+            a::INTERCOM,
+            "lastBellEvents",
+            StateValue::Text("20260301100000".into()),
+            since.plus(RING_GRACE).plus(Duration::from_millis(at)),
+        );
+        w.now = since.plus(Duration::from_secs(60));
+        let v = w.call(
+            "control_intercom",
+            json!({"device": "Front door", "action": "open_door"}),
+        );
+        assert_eq!(
+            !v.is_refused(),
+            rings,
+            "update {at} ms after the grace: {v:?}"
+        );
+    }
+}
