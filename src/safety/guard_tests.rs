@@ -1596,3 +1596,53 @@ fn uca_i1_a_bell_update_counts_as_a_ring_only_after_the_grace_period() {
         );
     }
 }
+
+#[test]
+fn a_scene_rate_limits_and_reads_back_what_it_really_moves() {
+    let mut w = World::new();
+    // A central "down" lowers every member blind: a member may not reverse before a stop
+    // (UCA-B1), exactly as if it had been told "down" itself.
+    let a = w.allowed(
+        "activate_scene",
+        json!({"device": "All blinds", "scene": "down"}),
+    );
+    let blind_bed = crate::loxone::uuid::ControlAddr::parse(a::BLIND_BED).unwrap();
+    let mark = a
+        .rate_marks
+        .iter()
+        .find(|m| m.addr == blind_bed)
+        .expect("the bedroom blind is rate-limited by the scene");
+    assert_eq!(mark.motion, Motion::Lower);
+    assert!(!a.expect.iter().any(|e| e.state == "activeMoods"));
+    w.record(&a);
+    w.set(a::BLIND_BED, "down", 1.0);
+    w.advance(3_000);
+    let r = w.refused(
+        "control_blind",
+        json!({"device": "Bedroom/Blind", "action": "up"}),
+    );
+    assert_eq!(r.rule, "UCA-B1");
+
+    // A light mood changes its lights: each is rate-limited like a light (UCA-L1), and the
+    // read-back watches the controller's active moods.
+    let a = w.allowed(
+        "activate_scene",
+        json!({"device": "Living Room/Lights", "scene": "Cosy"}),
+    );
+    let ceiling = crate::loxone::uuid::ControlAddr::parse(a::LC_LIVING_CEILING).unwrap();
+    assert!(
+        a.rate_marks
+            .iter()
+            .any(|m| m.addr == ceiling && m.class == RateClass::Light),
+        "{:?}",
+        a.rate_marks
+    );
+    assert!(a.expect.iter().any(|e| e.state == "activeMoods"));
+    w.record(&a);
+    w.advance(500);
+    let r = w.refused(
+        "control_light",
+        json!({"device": "Living Room/Ceiling", "action": "off"}),
+    );
+    assert_eq!(r.rule, "UCA-L1");
+}
