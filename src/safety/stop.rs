@@ -77,6 +77,11 @@ mod tests {
         assert!(!ops.iter().any(|(t, _)| t == a::SKYLIGHT_BLIND));
         assert_eq!(p.plan.len(), 7);
         assert!(p.consent.is_none());
+        // The result counts what was stopped and paused.
+        assert_eq!(
+            p.notes,
+            ["emergency stop: 5 blind(s), window(s) and gate(s) stopped, 2 audio zone(s) paused"]
+        );
     }
 
     #[test]

@@ -636,6 +636,29 @@ mod tests {
     }
 
     #[test]
+    fn config_values_at_the_table_bounds_are_accepted_and_apply() {
+        // Tightening up to the table itself is allowed: the bound is not a loosening.
+        let l = cfg("[limits]\ntemperature_max_step_c = 6\nvolume_max = 85\n").unwrap();
+        assert_eq!(l.volume_caps(""), (VOLUME_FREE_MAX, VOLUME_HARD_MAX));
+        let l = cfg("[limits]\ntemperature_max_step_c = 3\n").unwrap();
+        assert!(l.temperature(23.0, Some(20.0), "").is_ok());
+        let r = l.temperature(23.5, Some(20.0), "").unwrap_err();
+        assert_eq!(r.rule, "SC-2");
+        assert!(cfg("[limits]\ntemperature_max_step_c = inf\n").is_err());
+    }
+
+    #[test]
+    fn night_hours_that_do_not_wrap_midnight_and_the_last_minute_of_the_day() {
+        let l = cfg("[night]\nstart = \"01:00\"\nend = \"23:59\"\n").unwrap();
+        let n = l.night.unwrap();
+        assert!(!n.contains(59) && n.contains(60) && n.contains(23 * 60 + 58));
+        assert!(!n.contains(23 * 60 + 59));
+        let l = cfg("[night]\nstart = \"23:00\"\nend = \"05:00\"\n").unwrap();
+        let n = l.night.unwrap();
+        assert!(n.contains(23 * 60) && n.contains(4 * 60 + 59) && !n.contains(5 * 60));
+    }
+
+    #[test]
     fn non_finite_targets_are_refused() {
         let l = Limits::default();
         assert!(l.temperature(f64::NAN, Some(20.0), "").is_err());
