@@ -1048,7 +1048,14 @@ mod tests {
             )
             .is_ok()
         );
-        for kw in [json!(0), json!(-3), json!("7")] {
+        assert!(
+            call(
+                "control_charger",
+                json!({"device": "Car charger", "action": "limit", "kw": 1000})
+            )
+            .is_ok()
+        );
+        for kw in [json!(0), json!(-3), json!("7"), json!(1000.5), json!(1e9)] {
             assert!(
                 call(
                     "control_charger",

@@ -507,6 +507,17 @@ mod tests {
             )
             .unwrap();
         assert_eq!(store.len(), 1, "the expired entry was pruned");
+        store
+            .consume(
+                Ticket {
+                    nonce: [3; 16],
+                    expires: Mono(5000),
+                },
+                Mono(2001),
+            )
+            .unwrap();
+        assert_eq!(store.len(), 2, "both live tickets are remembered");
+        assert!(!store.is_empty());
     }
 
     #[test]
