@@ -465,6 +465,53 @@ mod tests {
     }
 
     #[test]
+    fn an_alarm_message_says_whether_it_is_armed_sounding_or_unknown() {
+        let h = test_house();
+        let disarm = |s: &FakeStates| {
+            request(
+                &Subject::Disarm {
+                    device: dev(&h, a::ALARM),
+                    presence: Presence::of(&h, s),
+                },
+                &h,
+                s,
+            )
+            .message
+        };
+        let mut s = quiet_states();
+        s.set(&h, a::ALARM, "armed", 0.0);
+        s.set(&h, a::ALARM, "level", 0.0);
+        assert!(disarm(&s).contains(" It is not armed."), "{}", disarm(&s));
+        s.set(&h, a::ALARM, "armed", 1.0);
+        s.set(&h, a::ALARM, "level", 2.0);
+        assert!(
+            disarm(&s).contains(" It is armed and sounding (level 2)."),
+            "{}",
+            disarm(&s)
+        );
+        s.unset(&h, a::ALARM, "armed");
+        s.unset(&h, a::ALARM, "level");
+        assert!(
+            disarm(&s).contains(" Its state is not known."),
+            "{}",
+            disarm(&s)
+        );
+    }
+
+    #[test]
+    fn a_long_list_names_eight_devices_and_counts_the_rest() {
+        let h = test_house();
+        let many: Vec<DevId> = (0..10).map(DevId).collect();
+        let list = name_list(&h, &many);
+        assert!(list.ends_with(", and 2 more"), "{list}");
+        assert_eq!(list.matches(", ").count(), MAX_NAMED, "{list}");
+        let nine: Vec<DevId> = (0..9).map(DevId).collect();
+        assert!(name_list(&h, &nine).ends_with(", and 1 more"));
+        let eight: Vec<DevId> = (0..8).map(DevId).collect();
+        assert!(!name_list(&h, &eight).contains("more"));
+    }
+
+    #[test]
     fn presence_is_read_from_every_detector() {
         let h = test_house();
         let mut s = quiet_states();

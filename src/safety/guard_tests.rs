@@ -1646,3 +1646,19 @@ fn a_scene_rate_limits_and_reads_back_what_it_really_moves() {
     );
     assert_eq!(r.rule, "UCA-L1");
 }
+
+#[test]
+fn a_gate_at_rest_may_reverse_without_a_stop_but_not_while_it_moves() {
+    let mut w = World::new();
+    let a = w.allowed(
+        "control_access",
+        json!({"device": "Garage door", "action": "close"}),
+    );
+    w.record(&a);
+    w.advance(3_000);
+    w.set(a::GARAGE_DOOR, "active", -1.0);
+    let open = json!({"device": "Garage door", "action": "open"});
+    assert_eq!(w.refused("control_access", open.clone()).rule, "UCA-B1");
+    w.set(a::GARAGE_DOOR, "active", 0.0);
+    assert!(!w.call("control_access", open).is_refused());
+}
