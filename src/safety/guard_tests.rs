@@ -1662,3 +1662,15 @@ fn a_gate_at_rest_may_reverse_without_a_stop_but_not_while_it_moves() {
     w.set(a::GARAGE_DOOR, "active", 0.0);
     assert!(!w.call("control_access", open).is_refused());
 }
+
+#[test]
+fn play_next_and_previous_send_their_own_commands() {
+    let w = World::new();
+    for (action, op) in [("play", "play"), ("next", "next"), ("previous", "prev")] {
+        let a = w.allowed(
+            "control_audio",
+            json!({"device": "Kitchen speaker", "action": action}),
+        );
+        assert_eq!(paths(&a), [path(a::SPEAKER_KITCHEN, op)], "{action}");
+    }
+}
