@@ -1674,3 +1674,42 @@ fn play_next_and_previous_send_their_own_commands() {
         assert_eq!(paths(&a), [path(a::SPEAKER_KITCHEN, op)], "{action}");
     }
 }
+
+#[test]
+fn arming_reads_back_armed_but_delayed_arming_does_not_expect_it_yet() {
+    let w = World::new();
+    let a = w.allowed("set_alarm", json!({"device": "House", "action": "arm"}));
+    assert!(
+        a.expect
+            .iter()
+            .any(|e| e.state == "armed" && e.change == Change::To(1.0)),
+        "{:?}",
+        a.expect
+    );
+    let a = w.allowed(
+        "set_alarm",
+        json!({"device": "House", "action": "arm_delayed"}),
+    );
+    assert!(
+        !a.expect.iter().any(|e| e.state == "armed"),
+        "{:?}",
+        a.expect
+    );
+}
+
+#[test]
+fn a_central_stop_right_after_a_central_move_is_never_refused() {
+    let mut w = World::new();
+    let a = w.allowed(
+        "activate_scene",
+        json!({"device": "All blinds", "scene": "down"}),
+    );
+    w.record(&a);
+    w.advance(100);
+    let a = w.allowed(
+        "activate_scene",
+        json!({"device": "All blinds", "scene": "stop"}),
+    );
+    assert!(!a.rate_marks.is_empty());
+    assert!(a.rate_marks.iter().all(|m| m.motion == Motion::Stop));
+}

@@ -379,6 +379,28 @@ mod tests {
     }
 
     #[test]
+    fn a_degraded_link_is_one_reason_and_a_smoke_cause_without_level_shows_no_level() {
+        let h = test_house();
+        let mut s = quiet_states();
+        let degraded = Health {
+            state: LinkState::Degraded,
+            since: Mono(40_000),
+            since_wall: std::time::SystemTime::UNIX_EPOCH,
+            reason: "keepalive missed".into(),
+        };
+        // Without an emergency stop the link is named once, not twice.
+        assert_eq!(posture(&s, &degraded, Some(600)).reasons().len(), 1);
+        s.set(&h, a::SMOKE, "level", 0.0);
+        s.set(&h, a::SMOKE, "alarmCause", 1.0);
+        let p = posture(&s, &live(), Some(15 * 60));
+        assert_eq!(p.name(), "emergency");
+        assert_eq!(
+            p.reasons(),
+            vec!["a smoke alarm is active: smoke".to_owned()]
+        );
+    }
+
+    #[test]
     fn a_latched_emergency_stop_refuses_actuation() {
         let s = quiet_states();
         let mut p = posture(&s, &live(), Some(600));
