@@ -648,6 +648,19 @@ mod tests {
     }
 
     #[test]
+    fn a_room_band_outside_the_site_band_is_a_config_error() {
+        let e = cfg(
+            "[limits]\ntemperature_max_c = 22\n[[limits.room]]\nroom = \"Nursery\"\ntemperature_min_c = 25\n",
+        )
+        .unwrap_err();
+        assert!(e.contains("does not overlap"), "{e}");
+        assert!(
+            cfg("[limits]\ntemperature_max_c = 22\n[[limits.room]]\nroom = \"Nursery\"\ntemperature_min_c = 22\n")
+                .is_ok()
+        );
+    }
+
+    #[test]
     fn night_hours_that_do_not_wrap_midnight_and_the_last_minute_of_the_day() {
         let l = cfg("[night]\nstart = \"01:00\"\nend = \"23:59\"\n").unwrap();
         let n = l.night.unwrap();
