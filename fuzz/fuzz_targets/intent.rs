@@ -67,12 +67,13 @@ fn name_of(u: &mut Unstructured<'_>, names: &[String]) -> Result<String> {
 }
 
 fn number(u: &mut Unstructured<'_>) -> Result<Value> {
-    Ok(match u.int_in_range(0..=5)? {
+    Ok(match u.int_in_range(0..=6)? {
         0 => json!(u.int_in_range(-10i64..=110)?),
         1 => json!(f64::from(u.int_in_range(-400i32..=1200)?) / 10.0),
         2 => json!(u.arbitrary::<i64>()?),
         3 => json!(u.arbitrary::<u64>()?),
         4 => serde_json::Number::from_f64(u.arbitrary()?).map_or(Value::Null, Value::Number),
+        5 => json!(*u.choose(&[f64::MAX, f64::MIN, 1e308, -1e308, 5e-324, -0.0, 0.5, 99.5])?),
         _ => json!(u.arbitrary::<String>()?),
     })
 }
@@ -146,7 +147,10 @@ fn check(tool: &str, i: &Intent, fx: &fuzz_support::Fixture) {
             ..
         } => assert!(kw.is_finite() && *kw > 0.0 && *kw <= 1000.0),
         Intent::Temperature { target, .. } => {
-            assert!(target.celsius.is_finite() && target.given.is_finite())
+            assert!(
+                target.celsius.is_finite() && target.given.is_finite(),
+                "{tool}: {i:?}"
+            )
         }
         Intent::ListDevices { room: Some(r), .. } => {
             assert!(house.rooms().contains(&r.as_str()), "unknown room {r:?}")
