@@ -503,5 +503,14 @@ fuzz_target!(|data: &[u8]| {
         sent: Vec::new(),
     };
     server.serve(client, out.clone(), Peer::default());
-    check_output(&out.snapshot(), &input);
+    let out = out.snapshot();
+    if std::env::var_os("LOXWARDEN_FUZZ_DUMP").is_some() {
+        // Replaying a corpus or a crash by hand: show both sides of the session.
+        eprintln!(
+            ">>> client\n{}\n<<< server\n{}",
+            String::from_utf8_lossy(&input),
+            String::from_utf8_lossy(&out)
+        );
+    }
+    check_output(&out, &input);
 });
