@@ -68,6 +68,10 @@ pub struct TestKnobs {
     /// `--test-page-size N`: tools per `tools/list` page.
     #[cfg(feature = "test-tools")]
     pub page_size: Option<usize>,
+    /// `demo --test-ring-bell`: the simulated doorbell rings once the link is live (the bell
+    /// state stays 1 for 30 s), so a client can open the door without an admin call.
+    #[cfg(feature = "test-tools")]
+    pub ring_bell: bool,
 }
 
 /// Everything loxwarden can do: one variant per mode.
@@ -75,18 +79,41 @@ pub struct TestKnobs {
 pub enum Command {
     Help(Option<String>),
     Version,
-    Serve { standalone: bool, knobs: TestKnobs },
-    Demo { tour: bool },
+    Serve {
+        standalone: bool,
+        knobs: TestKnobs,
+    },
+    Demo {
+        tour: bool,
+        knobs: TestKnobs,
+    },
     Sim(SimArgs),
-    Login,
+    Login {
+        /// `--accept-fingerprint SHA256`: trust this certificate without asking (also
+        /// `LOXWARDEN_ACCEPT_FINGERPRINT`).
+        accept_fingerprint: Option<String>,
+    },
     Logout,
-    Estop { reason: Option<String> },
+    Estop {
+        reason: Option<String>,
+    },
     Resume,
-    Status,
+    Status {
+        json: bool,
+    },
     CheckConfig,
-    Call { tool: String, arguments: String },
-    Daemon,
-    Audit { follow: bool, since: Option<String> },
+    Call {
+        tool: String,
+        arguments: String,
+        standalone: bool,
+    },
+    Daemon {
+        knobs: TestKnobs,
+    },
+    Audit {
+        follow: bool,
+        since: Option<String>,
+    },
 }
 
 /// The main `--help`.
@@ -104,17 +131,17 @@ USAGE:
     loxwarden COMMAND --help
 
 COMMANDS:
-    serve          Speak MCP (JSON-RPC) on stdin/stdout: what an MCP client launches
-    demo           Run the simulator and the gateway together for a local tour [later]
+    serve          Speak MCP on stdin/stdout through the daemon: what an MCP client launches
+    demo           Try it: a simulated house and the gateway on stdio (--tour: a scripted walk)
     sim            Run the Miniserver simulator (real Loxone protocol, simulated house)
-    login          Log in to the Miniserver once and keep the token [later]
-    logout         Revoke and delete the stored token [later]
-    estop          Emergency stop: latch the gateway, bring actuators to their safe state [later]
-    resume         Release the emergency-stop latch [later]
-    status         Show the link health, the estop latch and the posture [later]
-    check-config   Validate the config file and show what the AI would see [later]
-    call           Call one tool from the shell: call TOOL [JSON] [later]
-    daemon         Run the resident daemon (Miniserver link, local socket) [later]
+    login          Log in to the Miniserver once and keep the token
+    logout         Revoke and delete the stored token
+    estop          Emergency stop: latch, stop every blind, window and gate, pause all audio
+    resume         Release the emergency-stop latch (root, the service user, resume_users)
+    status         Show the daemon, the link health, the estop latch, posture and sessions
+    check-config   Validate the config file and show what the AI would see
+    call           Call one tool from the shell through the daemon: call TOOL [JSON]
+    daemon         Run the resident daemon (Miniserver link, local sockets)
     audit          Print the audit log: audit [--follow] [--since TIME]
     help           Print this help, or a command's: help COMMAND
 
@@ -129,7 +156,7 @@ ENVIRONMENT:
     LOXWARDEN_LOG       Log filter for stderr (env_logger syntax: info, debug,
                         loxwarden::mcp=debug); default info
     RUST_LOG            Used when LOXWARDEN_LOG is not set
-    LOXWARDEN_PASSWORD  The Miniserver password for `loxwarden login` [later]
+    LOXWARDEN_PASSWORD  The Miniserver password for `loxwarden login`
 
 stdout carries only the MCP protocol (serve) or a command's answer; logs go to stderr.
 
@@ -153,30 +180,37 @@ USAGE:
 An MCP client starts this command (locally or as `ssh -T user@pi loxwarden serve`) and talks
 JSON-RPC to it: one message per line on stdin and stdout, logs on stderr. It serves both MCP
 eras: the 2025-11-25 / 2025-06-18 `initialize` handshake and the stateless 2026-07-28 revision.
-It exits as soon as stdin closes.
 
-In this build `serve` runs the MCP engine in this process with the tool catalogue (only
-get_system_status so far). Once the daemon exists, `serve` will connect to it over its local
-socket and relay the session, so every client shares one Miniserver link, one audit log and
-one emergency-stop latch; `--standalone` will keep today's behaviour (everything in-process).
+`serve` connects to the daemon's socket (paths.socket, default /run/loxwarden/mcp.sock) and
+copies bytes both ways, so every client shares one Miniserver link, one set of safety limits,
+one audit log and one emergency-stop latch. The user must be root, the service user or in the
+group loxwarden. It exits when stdin closes or the daemon ends the session. When no daemon
+runs, it says how to start one and exits 1.
 
-The consent timeout comes from `consent.timeout_s` in the config file (default 60 s); without
---config and without /etc/loxwarden/config.toml the defaults apply.
+--standalone runs the whole gateway in this process instead (trying loxwarden without
+systemd); the consent timeout then comes from `consent.timeout_s` (default 60 s).
 
 OPTIONS:
-    --standalone   Run the engine in this process (today: always)
-    --config PATH  The site config file
+    --standalone   Run the gateway in this process, without the daemon
+    --config PATH  The site config file (default /etc/loxwarden/config.toml; only the socket
+                   path is read from it)
     -h, --help     Print this help
 ";
 
 const DEMO_HELP: &str = "\
-loxwarden demo - the simulator and the gateway together, for a local tour [not in this build]
+loxwarden demo - the simulator and the gateway together, for a local tour
 
 USAGE:
     loxwarden demo [--tour]
 
+Starts a simulated Miniserver with a built-in demo house (real Loxone protocol on 127.0.0.1),
+logs in to it, and serves the full loxwarden gateway over MCP on stdin/stdout, so any MCP
+client can be pointed at `loxwarden demo`. The state directory and audit log are temporary
+(their paths are printed to stderr, with what to try). Nothing outside this process is touched.
+
 OPTIONS:
-    --tour      Walk through a scripted session
+    --tour      Walk through a scripted MCP session instead (reads, a light, a refusal, a
+                declined and a confirmed door, an emergency stop) and exit
     -h, --help  Print this help
 ";
 
@@ -208,73 +242,109 @@ OPTIONS:
 ";
 
 const LOGIN_HELP: &str = "\
-loxwarden login - log in to the Miniserver once and keep the token [not in this build]
+loxwarden login - log in to the Miniserver once and keep the token
 
 USAGE:
-    loxwarden [--config PATH] login
+    loxwarden [--config PATH] login [--accept-fingerprint SHA256]
 
 The password comes from the terminal, LOXWARDEN_PASSWORD, or miniserver.password_file; only
-the token is stored (in the state directory).
+the token is stored (in the state directory). On a TLS Miniserver whose certificate is not
+publicly trusted, login shows the certificate's SHA-256 fingerprint and asks; give it with
+--accept-fingerprint (or LOXWARDEN_ACCEPT_FINGERPRINT) to accept it without a terminal.
+
+OPTIONS:
+    --accept-fingerprint SHA256  Pin this certificate fingerprint (64 hex digits, colons allowed)
+    -h, --help                   Print this help
 ";
 
 const LOGOUT_HELP: &str = "\
-loxwarden logout - revoke and delete the stored token [not in this build]
+loxwarden logout - revoke and delete the stored token
 
 USAGE:
     loxwarden [--config PATH] logout
 ";
 
 const ESTOP_HELP: &str = "\
-loxwarden estop - emergency stop [not in this build]
+loxwarden estop - emergency stop
 
 USAGE:
     loxwarden [--config PATH] estop [--reason TEXT]
 
-Latches the gateway (every actuating tool is refused until `loxwarden resume`) and sends every
-actuator its safe state. Exits 1 if any device did not confirm.
+Latches the stop (every AI command that would move something is refused until `loxwarden
+resume`; the latch is a file in the state directory and survives restarts), sends `stop` to
+every blind, window and gate and pauses every audio zone, and prints what the Miniserver
+answered for each device. Anyone on this machine may run it: it asks the daemon over
+/run/loxwarden/control.sock. If the daemon does not answer within 1 s, estop writes the latch
+file and talks to the Miniserver itself with the stored token, and says so; that needs root or
+the service user (sudo -u loxwarden loxwarden estop).
+
+EXIT STATUS: 0 every device answered 200; 1 any device failed or the latch was not written.
 
 OPTIONS:
-    --reason TEXT  Why (written to the audit log)
+    --reason TEXT  Why (shown by status, written to the audit log)
     -h, --help     Print this help
 ";
 
 const RESUME_HELP: &str = "\
-loxwarden resume - release the emergency-stop latch [not in this build]
+loxwarden resume - release the emergency-stop latch
 
 USAGE:
     loxwarden [--config PATH] resume
+
+Only root, the service user (loxwarden) and the users listed in [control] resume_users may
+resume; the daemon checks the caller's uid. Being in the group loxwarden is not enough (the
+AI's SSH account is in it). No MCP tool can resume. Without a running daemon, resume removes
+the latch file if this user may (root, the service user).
 ";
 
 const STATUS_HELP: &str = "\
-loxwarden status - link health, estop latch and posture [not in this build]
+loxwarden status - the daemon, link health, estop latch, posture and sessions
 
 USAGE:
-    loxwarden [--config PATH] status
+    loxwarden [--config PATH] status [--json]
+
+EXIT STATUS: 0 the daemon answered; 3 the daemon is not running (the latch file is still shown
+when this user can read it).
+
+OPTIONS:
+    --json      Print the daemon's status as JSON
+    -h, --help  Print this help
 ";
 
 const CHECK_CONFIG_HELP: &str = "\
-loxwarden check-config - validate the config file and show what the AI would see [not in this build]
+loxwarden check-config - validate the config file and show what the AI would see
 
 USAGE:
     loxwarden [--config PATH] check-config
 ";
 
 const CALL_HELP: &str = "\
-loxwarden call - call one tool from the shell, through the same checks as an AI [not in this build]
+loxwarden call - call one tool from the shell, through the same checks as an AI
 
 USAGE:
-    loxwarden [--config PATH] call TOOL [JSON]
+    loxwarden [--config PATH] call [--standalone] TOOL [JSON]
 
-JSON is the arguments object (default {}).
+JSON is the arguments object (default {}). The call goes through the daemon as one MCP session
+(same safety checks, same audit log, your uid recorded). This client cannot answer a consent
+question, so actions that need a person's confirmation are refused; use the Loxone app.
+Prints the result; exits 0 on success, 1 when the tool reports an error.
+
+OPTIONS:
+    --standalone  Run the gateway in this process instead of asking the daemon
+    -h, --help    Print this help
 ";
 
 const DAEMON_HELP: &str = "\
-loxwarden daemon - the resident daemon: Miniserver link and local socket [not in this build]
+loxwarden daemon - the resident daemon: Miniserver link and local sockets
 
 USAGE:
     loxwarden [--config PATH] daemon
 
-systemd runs this; `loxwarden serve` sessions connect to it.
+systemd runs this (Type=notify, watchdog fed only while the Miniserver link is alive). It
+holds the one Miniserver link, the shared safety state and the audit log, and listens on
+paths.socket (MCP sessions from `loxwarden serve`, mode 0660: root, the service user and the
+group loxwarden) and control.sock beside it (estop/status for anyone, resume for root, the
+service user and [control] resume_users). It has no network listener.
 ";
 
 const AUDIT_HELP: &str = "\
@@ -347,20 +417,26 @@ fn subcommand(sub: &str, p: &mut lexopt::Parser, global: &mut Global) -> Result<
     let mut follow = false;
     let mut since = None;
     let mut positional: Vec<String> = Vec::new();
+    let mut accept = None;
+    let mut json = false;
     while let Some(arg) = p.next().map_err(|e| e.to_string())? {
         match (sub, arg) {
             (_, Long("config")) => global.config = Some(value(p)?.into()),
             (_, Short('h') | Long("help")) => return Ok(help()),
             ("help", Value(v)) => positional.push(string(v)?),
-            ("serve", Long("standalone")) => standalone = true,
+            ("serve" | "call", Long("standalone")) => standalone = true,
             #[cfg(feature = "test-tools")]
-            ("serve", Long("test-consent-timeout-ms")) => {
+            ("serve" | "daemon" | "demo", Long("test-consent-timeout-ms")) => {
                 knobs.consent_timeout_ms = Some(number(p, "--test-consent-timeout-ms")?)
             }
             #[cfg(feature = "test-tools")]
-            ("serve", Long("test-page-size")) => {
+            ("serve" | "daemon" | "demo", Long("test-page-size")) => {
                 knobs.page_size = Some(number(p, "--test-page-size")?)
             }
+            ("login", Long("accept-fingerprint")) => accept = Some(string(value(p)?)?),
+            ("status", Long("json")) => json = true,
+            #[cfg(feature = "test-tools")]
+            ("demo", Long("test-ring-bell")) => knobs.ring_bell = true,
             ("demo", Long("tour")) => tour = true,
             ("sim", Long("structure")) => sim.structure = Some(value(p)?.into()),
             ("sim", Long("generate")) => sim.generate = Some(number(p, "--generate")?),
@@ -388,18 +464,20 @@ fn subcommand(sub: &str, p: &mut lexopt::Parser, global: &mut Global) -> Result<
             _ => Err("give at most one command".into()),
         },
         "serve" => Ok(Command::Serve { standalone, knobs }),
-        "demo" => Ok(Command::Demo { tour }),
+        "demo" => Ok(Command::Demo { tour, knobs }),
         "sim" => {
             if sim.structure.is_some() && sim.generate.is_some() {
                 return Err("--structure and --generate exclude each other".into());
             }
             Ok(Command::Sim(sim))
         }
-        "login" => Ok(Command::Login),
+        "login" => Ok(Command::Login {
+            accept_fingerprint: accept,
+        }),
         "logout" => Ok(Command::Logout),
         "estop" => Ok(Command::Estop { reason }),
         "resume" => Ok(Command::Resume),
-        "status" => Ok(Command::Status),
+        "status" => Ok(Command::Status { json }),
         "check-config" => Ok(Command::CheckConfig),
         "call" => {
             let mut it = positional.into_iter();
@@ -410,9 +488,13 @@ fn subcommand(sub: &str, p: &mut lexopt::Parser, global: &mut Global) -> Result<
             if let Some(extra) = it.next() {
                 return Err(format!("unexpected argument '{extra}' (quote the JSON)"));
             }
-            Ok(Command::Call { tool, arguments })
+            Ok(Command::Call {
+                tool,
+                arguments,
+                standalone,
+            })
         }
-        "daemon" => Ok(Command::Daemon),
+        "daemon" => Ok(Command::Daemon { knobs }),
         "audit" => Ok(Command::Audit { follow, since }),
         other => Err(format!("unknown command '{other}'")),
     }
@@ -560,14 +642,16 @@ mod tests {
             ok(&["call", "get_system_status"]),
             Command::Call {
                 tool: "get_system_status".into(),
-                arguments: "{}".into()
+                arguments: "{}".into(),
+                standalone: false,
             }
         );
         assert_eq!(
             ok(&["call", "set_light", r#"{"x":1}"#]),
             Command::Call {
                 tool: "set_light".into(),
-                arguments: r#"{"x":1}"#.into()
+                arguments: r#"{"x":1}"#.into(),
+                standalone: false,
             }
         );
         assert!(err(&["call"]).contains("TOOL"));
@@ -585,6 +669,35 @@ mod tests {
                 since: Some("2026-01-01T00:00:00Z".into())
             }
         );
+    }
+
+    #[test]
+    fn daemon_side_options_parse() {
+        assert_eq!(
+            ok(&["login", "--accept-fingerprint", "AB:CD"]),
+            Command::Login {
+                accept_fingerprint: Some("AB:CD".into())
+            }
+        );
+        assert_eq!(
+            ok(&["login"]),
+            Command::Login {
+                accept_fingerprint: None
+            }
+        );
+        assert_eq!(ok(&["status", "--json"]), Command::Status { json: true });
+        assert_eq!(ok(&["status"]), Command::Status { json: false });
+        assert_eq!(ok(&["resume"]), Command::Resume);
+        assert!(matches!(
+            ok(&["call", "--standalone", "get_system_status"]),
+            Command::Call {
+                standalone: true,
+                ..
+            }
+        ));
+        assert!(matches!(ok(&["daemon"]), Command::Daemon { .. }));
+        assert!(err(&["resume", "--force"]).contains("--force"));
+        assert!(err(&["estop", "--json"]).contains("--json"));
     }
 
     #[test]

@@ -13,6 +13,7 @@
 //! - `[limits]`, `[[limits.room]]`: tighten the compiled-in safety table (never loosen it).
 //! - `[night]`, `[consent]`: posture and consent settings.
 //! - `[[profiles]]`: per-Unix-user profiles for daemon sessions.
+//! - `[control]`: who may lift an emergency stop (`loxwarden resume`).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -42,6 +43,8 @@ pub struct Config {
     pub consent: Consent,
     #[serde(default)]
     pub profiles: Vec<Profile>,
+    #[serde(default)]
+    pub control: Control,
 }
 
 /// How to reach and authenticate to the Miniserver.
@@ -229,6 +232,16 @@ pub struct Profile {
     pub read_only: bool,
 }
 
+/// The local control channel (`loxwarden estop`, `resume`, `status`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Control {
+    /// Unix users who may lift an emergency stop, besides root and the service user. Being in
+    /// the group `loxwarden` is not enough: the AI's SSH account is in it.
+    #[serde(default)]
+    pub resume_users: Vec<String>,
+}
+
 fn yes() -> bool {
     true
 }
@@ -349,6 +362,17 @@ impl Config {
                 ));
             }
         }
+        if let Some(u) = self
+            .control
+            .resume_users
+            .iter()
+            .chain(self.profiles.iter().map(|p| &p.user))
+            .find(|u| !valid_user_name(u))
+        {
+            return Err(format!(
+                "{u:?} is not a Unix user name (control.resume_users, profiles.user)"
+            ));
+        }
         // The safety table may only be tightened: a loosening value is a config error.
         crate::safety::table::Limits::from_config(self)?;
         Ok(())
@@ -376,6 +400,14 @@ impl Config {
     pub fn ms_url(&self) -> Result<MsUrl, String> {
         parse_ms_url(&self.miniserver.url)
     }
+}
+
+/// A plausible Unix user name: 1–32 of `a-z A-Z 0-9 _ . -`, not starting with `-`.
+fn valid_user_name(u: &str) -> bool {
+    (1..=32).contains(&u.len())
+        && !u.starts_with('-')
+        && u.bytes()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-'))
 }
 
 /// The parts of `miniserver.url` the link uses.
@@ -590,6 +622,20 @@ mod tests {
     fn a_config_that_would_loosen_the_safety_table_is_refused() {
         let e = Config::parse(&format!("{MINIMAL}[limits]\ntemperature_max_c = 35\n")).unwrap_err();
         assert!(e.contains("loosen"), "{e}");
+    }
+
+    #[test]
+    fn resume_users_and_profiles_name_unix_users() {
+        let c = Config::parse(&format!(
+            "{MINIMAL}[control]\nresume_users = [\"alice\"]\n[[profiles]]\nuser = \"ai-ro\"\nread_only = true\n"
+        ))
+        .unwrap();
+        assert_eq!(c.control.resume_users, ["alice"]);
+        assert!(c.profiles[0].read_only);
+        let e =
+            Config::parse(&format!("{MINIMAL}[control]\nresume_users = [\"a:b\"]\n")).unwrap_err();
+        assert!(e.contains("resume_users"), "{e}");
+        assert!(Config::parse(&format!("{MINIMAL}[control]\nresume = []\n")).is_err());
     }
 
     #[test]

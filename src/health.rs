@@ -55,7 +55,7 @@ impl Health {
             state: LinkState::Connecting,
             since: now,
             since_wall: wall,
-            reason: "starting".into(),
+            reason: "connecting".into(),
         }
     }
 }

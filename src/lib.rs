@@ -13,16 +13,26 @@
 //! Nothing on that path is optional: a module that is not called on it does not exist here.
 
 pub mod audit;
+pub mod bridge;
+pub mod call;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod control;
+pub mod daemon;
+pub mod demo;
+pub mod dispatch;
 pub mod error;
+pub mod estop;
+pub mod gateway;
 pub mod health;
 pub mod house;
 pub mod intent;
+pub mod localtime;
 pub mod logger;
 pub mod loxone;
 pub mod mcp;
+pub mod peer;
 pub mod run;
 pub mod safety;
 pub mod sim;

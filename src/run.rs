@@ -1,16 +1,19 @@
 //! One `run` with one `match` over every mode (the ripgrep habit). Each arm calls into the
 //! module that does the work; this file only wires.
 
-use std::path::Path;
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::cli::{Command, Global, TestKnobs, help_text};
+use crate::clock::SystemClock;
 use crate::config::{self, Config};
 use crate::error::{Error, Result};
+use crate::gateway::Gateway;
+use crate::loxone::link::Secrets;
 use crate::mcp::{Peer, Server, ServerConfig};
-use crate::tools::Catalogue;
 
 #[allow(clippy::print_stdout)] // --help and --version answer on stdout, as a person expects.
 pub fn run(global: &Global, command: Command) -> Result<ExitCode> {
@@ -30,16 +33,25 @@ pub fn run(global: &Global, command: Command) -> Result<ExitCode> {
             println!("loxwarden {}", env!("CARGO_PKG_VERSION"));
             Ok(ExitCode::SUCCESS)
         }
-        // Until the daemon exists, `serve` and `serve --standalone` both run in-process.
+        // `serve` bridges stdio to the daemon; `serve --standalone` runs the gateway here.
         Command::Serve {
-            standalone: _,
+            standalone: true,
             knobs,
-        } => serve(global, &knobs),
-        Command::Demo { .. } => Err(Error::Unfinished("demo")),
+        } => serve(&config_path, &knobs),
+        Command::Serve {
+            standalone: false,
+            knobs: _,
+        } => bridge(global),
+        Command::Demo { tour, knobs } => crate::demo::run(
+            tour,
+            engine_config(&config::Consent::default(), &knobs),
+            &knobs,
+        ),
         Command::Sim(args) => crate::sim::run(&args),
-        Command::Login => {
+        Command::Login { accept_fingerprint } => {
             // The CLI answer goes to stdout (a person reads it); prompts go to stderr.
-            let accept = std::env::var(crate::loxone::setup::ACCEPT_FINGERPRINT_ENV).ok();
+            let accept = accept_fingerprint
+                .or_else(|| std::env::var(crate::loxone::setup::ACCEPT_FINGERPRINT_ENV).ok());
             crate::loxone::setup::login(&config_path, accept.as_deref(), &mut std::io::stdout())?;
             Ok(ExitCode::SUCCESS)
         }
@@ -47,15 +59,41 @@ pub fn run(global: &Global, command: Command) -> Result<ExitCode> {
             crate::loxone::setup::logout(&config_path, &mut std::io::stdout())?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Estop { .. } => Err(Error::Unfinished("estop")),
-        Command::Resume => Err(Error::Unfinished("resume")),
-        Command::Status => Err(Error::Unfinished("status")),
+        // The answers of estop, resume, status and call are for a person: stdout.
+        Command::Estop { reason } => {
+            let cfg = Config::load(&config_path).map_err(|e| e.to_string());
+            crate::control::client::estop(
+                cfg.as_ref().map_err(Clone::clone),
+                reason.as_deref(),
+                &mut std::io::stdout(),
+            )
+        }
+        Command::Resume => {
+            crate::control::client::resume(&Config::load(&config_path)?, &mut std::io::stdout())
+        }
+        Command::Status { json } => crate::control::client::status(
+            &Config::load(&config_path)?,
+            json,
+            &mut std::io::stdout(),
+        ),
         Command::CheckConfig => {
             crate::loxone::setup::check_config(&config_path, &mut std::io::stdout())?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Call { .. } => Err(Error::Unfinished("call")),
-        Command::Daemon => Err(Error::Unfinished("daemon")),
+        Command::Call {
+            tool,
+            arguments,
+            standalone,
+        } => call(global, &tool, &arguments, standalone),
+        Command::Daemon { knobs } => {
+            let cfg = Config::load(&config_path)?;
+            let engine = engine_config(&cfg.consent, &knobs);
+            let secrets = Secrets::from_config(&cfg)?;
+            let gw = Gateway::start(cfg.clone(), Arc::new(SystemClock::new()), secrets)?;
+            let core = crate::daemon::core::GatewayCore::new(gw);
+            crate::daemon::run(&cfg, Arc::new(core), engine)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Audit { follow, since } => {
             let path = global
                 .config
@@ -71,16 +109,9 @@ pub fn run(global: &Global, command: Command) -> Result<ExitCode> {
     }
 }
 
-/// `loxwarden serve`: the MCP engine on stdin/stdout with the tool catalogue. Returns when
-/// stdin closes.
-fn serve(global: &Global, knobs: &TestKnobs) -> Result<ExitCode> {
-    let consent = match &global.config {
-        Some(path) => Config::load(path)?.consent,
-        None if Path::new(config::DEFAULT_PATH).exists() => {
-            Config::load(Path::new(config::DEFAULT_PATH))?.consent
-        }
-        None => config::Consent::default(),
-    };
+/// The MCP engine's settings: the consent timeout from the config, and in test builds the
+/// hidden knobs that shorten it and force pagination.
+pub fn engine_config(consent: &config::Consent, knobs: &TestKnobs) -> ServerConfig {
     #[allow(unused_mut)] // only test builds have knobs to apply
     let mut engine = ServerConfig {
         consent_timeout: Duration::from_secs(consent.timeout_s),
@@ -96,13 +127,109 @@ fn serve(global: &Global, knobs: &TestKnobs) -> Result<ExitCode> {
         }
     }
     let _ = knobs;
-    let server = Server::new(Arc::new(Catalogue::new()), engine)
+    engine
+}
+
+/// The gateway from the config file and an MCP engine in front of it, in this process
+/// (`serve --standalone`, `call --standalone`).
+fn standalone_gateway(config_path: &Path, knobs: &TestKnobs) -> Result<(Arc<Gateway>, Server)> {
+    let cfg = Config::load(config_path)?;
+    let secrets = Secrets::from_config(&cfg)?;
+    let engine = engine_config(&cfg.consent, knobs);
+    let patience = Duration::from_secs(cfg.link.command_timeout_s);
+    let gw = Gateway::start(cfg, Arc::new(SystemClock::new()), secrets)?;
+    // A client's first call should find the house; a Miniserver that is down only delays the
+    // start by the command timeout (every command is refused until the link is live anyway).
+    let h = gw.link().wait_live(patience);
+    if !h.is_live() {
+        log::warn!(
+            "serving while the link is {} ({}); commands are refused until it is live",
+            h.state.as_str(),
+            h.reason
+        );
+    }
+    let server = Server::new(gw.host(), engine)
         .map_err(|e| Error::Failed(format!("cannot start the MCP engine: {e}")))?;
+    Ok((gw, server))
+}
+
+/// `loxwarden serve --standalone`: the gateway from the config file, the MCP engine on
+/// stdin/stdout. Returns when stdin closes.
+fn serve(config_path: &Path, knobs: &TestKnobs) -> Result<ExitCode> {
+    let (gw, server) = standalone_gateway(config_path, knobs)?;
     log::info!(
         "serving MCP on stdin/stdout (consent timeout {} ms)",
         server.config().consent_timeout.as_millis()
     );
     server.serve(std::io::stdin(), std::io::stdout(), Peer::default());
     log::info!("stdin closed; exiting");
+    gw.stop();
     Ok(ExitCode::SUCCESS)
+}
+
+/// The daemon's MCP socket: from `--config`, else from the default config file if this user
+/// can read it, else the default path.
+fn socket_path(global: &Global) -> Result<PathBuf> {
+    if let Some(path) = &global.config {
+        return Ok(Config::load(path)?.paths.socket);
+    }
+    let default = Path::new(config::DEFAULT_PATH);
+    match Config::load(default) {
+        Ok(cfg) => Ok(cfg.paths.socket),
+        Err(e) => {
+            if default.exists() {
+                log::warn!("{e}; using the default socket path");
+            }
+            Ok(config::Paths::default().socket)
+        }
+    }
+}
+
+/// `loxwarden serve`: stdin/stdout ⇄ the daemon's socket.
+fn bridge(global: &Global) -> Result<ExitCode> {
+    let socket = socket_path(global)?;
+    let stream = crate::bridge::connect(&socket)?;
+    let end = crate::bridge::pump(stream, std::io::stdin(), std::io::stdout())
+        .map_err(|e| Error::io("the session with the daemon failed", e))?;
+    match end {
+        crate::bridge::End::ClientClosed => Ok(ExitCode::SUCCESS),
+        crate::bridge::End::DaemonClosed => {
+            log::warn!("the daemon closed the session");
+            Ok(ExitCode::from(1))
+        }
+        crate::bridge::End::Refused(message) => {
+            // The client got the refusal as JSON-RPC; a person on the terminal reads this.
+            log::error!("refused by the daemon: {message}");
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+/// `loxwarden call TOOL [JSON]`: one call through the daemon, or in-process.
+fn call(global: &Global, tool: &str, arguments: &str, standalone: bool) -> Result<ExitCode> {
+    let arguments = crate::call::parse_arguments(arguments)?;
+    let mut gateway = None;
+    let ours = if standalone {
+        let config_path = global
+            .config
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(config::DEFAULT_PATH));
+        // standalone_gateway waits (a bounded time) for the fresh link to come up.
+        let (gw, server) = standalone_gateway(&config_path, &TestKnobs::default())?;
+        let (ours, theirs) = UnixStream::pair().map_err(|e| Error::io("socketpair", e))?;
+        let reader = theirs.try_clone().map_err(|e| Error::io("socketpair", e))?;
+        std::thread::spawn(move || server.serve(reader, &theirs, Peer::default()));
+        gateway = Some(gw);
+        ours
+    } else {
+        crate::bridge::connect(&socket_path(global)?)?
+    };
+    ours.set_read_timeout(Some(crate::call::CALL_WITHIN))
+        .map_err(|e| Error::io("socket", e))?;
+    let reader = ours.try_clone().map_err(|e| Error::io("socket", e))?;
+    let code = crate::call::run(reader, &ours, tool, arguments, &mut std::io::stdout());
+    if let Some(gw) = gateway {
+        gw.stop();
+    }
+    code
 }

@@ -160,12 +160,13 @@ impl Token {
         now_unix >= self.expires_unix()
     }
 
-    /// Refresh once half the lifetime has passed, and always within the last 24 hours
-    /// (CWM gives no time zone for `validUntil`; this keeps hours of margin either way).
+    /// Refresh once half the lifetime has passed (an App token lives weeks, so that is days
+    /// before expiry: CWM gives no time zone for `validUntil`, this keeps hours of margin
+    /// either way), and always in its last hour.
     pub fn refresh_due(&self, now_unix: u64) -> bool {
         let expires = self.expires_unix();
         let half = self.obtained_unix + expires.saturating_sub(self.obtained_unix) / 2;
-        now_unix >= half || now_unix.saturating_add(24 * 3600) >= expires
+        now_unix >= half || now_unix.saturating_add(3600) >= expires
     }
 
     /// The token hash with a one-time key (`jdev/sys/getkey` reply value, hex).
@@ -627,17 +628,17 @@ mod tests {
     }
 
     #[test]
-    fn refresh_is_due_at_half_life_and_in_the_last_day() {
+    fn refresh_is_due_at_half_life_and_in_the_last_hour() {
         let t = token();
         let exp = t.expires_unix();
         assert!(!t.refresh_due(t.obtained_unix + 10));
         assert!(!t.refresh_due(exp - 16 * 86_400));
         assert!(t.refresh_due(exp - 15 * 86_400));
-        // A short-lived token is refreshed a day before its end at the latest.
+        // A short-lived token is refreshed an hour before its end at the latest.
         let mut short = t.clone();
-        short.obtained_unix = exp - 2 * 86_400;
-        assert!(!short.refresh_due(exp - 2 * 86_400 + 60));
-        assert!(short.refresh_due(exp - 86_400));
+        short.obtained_unix = exp - 3 * 3600;
+        assert!(!short.refresh_due(exp - 3 * 3600 + 60));
+        assert!(short.refresh_due(exp - 3600));
     }
 
     #[test]

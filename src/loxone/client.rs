@@ -366,3 +366,38 @@ pub enum SendFailure {
     NoVisuPassword,
     Link(LinkError),
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::parse_ms_url;
+
+    fn api(https: Option<i64>) -> ApiInfo {
+        ApiInfo {
+            snr: "50:4F:94:A0:00:01".into(),
+            version: "16.0.6.17".into(),
+            https_status: https,
+            ..ApiInfo::default()
+        }
+    }
+
+    #[test]
+    fn plain_http_to_a_miniserver_that_offers_tls_is_refused_with_the_url_to_use() {
+        let url = parse_ms_url("http://192.168.1.47").unwrap();
+        let e = require_tls_if_offered(&url, &api(Some(1)))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("https://192-168-1-47.504F94A00001.dyndns.loxonecloud.com"),
+            "{e}"
+        );
+        assert!(e.contains("address = \"192.168.1.47\""), "{e}");
+        // An expired certificate (2) still means the device speaks TLS.
+        assert!(require_tls_if_offered(&url, &api(Some(2))).is_err());
+        // Gen 1 (absent or 0) may use plain HTTP, with command encryption.
+        assert!(require_tls_if_offered(&url, &api(None)).is_ok());
+        assert!(require_tls_if_offered(&url, &api(Some(0))).is_ok());
+        let tls = parse_ms_url("https://192-168-1-47.504F94A00001.dyndns.loxonecloud.com").unwrap();
+        assert!(require_tls_if_offered(&tls, &api(Some(1))).is_ok());
+    }
+}

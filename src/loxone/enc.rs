@@ -41,7 +41,8 @@ impl Session {
 
     /// `jdev/sys/keyexchange/{sessionKey}`: announces this session on a websocket.
     pub fn keyexchange_command(&self) -> String {
-        format!("jdev/sys/keyexchange/{}", self.session_key)
+        // URL-encoded: base64 contains `/` and `+`, which would split or change the path.
+        format!("jdev/sys/keyexchange/{}", urlencode(&self.session_key))
     }
 
     /// `jdev/sys/enc/{urlenc(cipher)}`: an encrypted command on a websocket after keyexchange.

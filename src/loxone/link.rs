@@ -119,6 +119,8 @@ pub struct Facts {
     pub states_cached: usize,
     pub token_expires_unix: Option<u64>,
     pub token_rights: Option<u64>,
+    /// How many times the link has become live since it started (1 = never reconnected).
+    pub sessions: u64,
 }
 
 /// The name of a `miniserverType` value (SF `msInfo`).
@@ -215,6 +217,7 @@ pub struct Link {
     verifier: Option<Arc<Verifier>>,
     health: Mutex<Health>,
     last_alive: AtomicU64,
+    sessions: AtomicU64,
     structure: RwLock<Arc<LoadedStructure>>,
     states: StateCache,
     token: Mutex<StoredToken>,
@@ -252,6 +255,17 @@ pub fn load_token(cfg: &Config) -> Result<StoredToken, LinkError> {
         )));
     }
     Ok(stored)
+}
+
+/// A direct HTTP connection with the stored token, without the websocket or a [`Link`]:
+/// for the emergency stop when no link is running. Uses the same TLS pin and address.
+/// Commands sent this way skip the link-health gate on purpose; the caller must still send only
+/// validated [`Command`]s and report the Miniserver's real answer.
+pub fn direct(cfg: &Config) -> Result<(Client, Bootstrap, StoredToken), LinkError> {
+    let stored = load_token(cfg)?;
+    let verifier = client::verifier_for(cfg, stored.tls_pin)?;
+    let (c, boot) = Client::connect(cfg, verifier)?;
+    Ok((c, boot, stored))
 }
 
 /// Logs what a person must know about the TLS configuration at every start.
@@ -307,6 +321,7 @@ impl Link {
             verifier,
             health: Mutex::new(Health::starting(now, wall)),
             last_alive: AtomicU64::new(now.0),
+            sessions: AtomicU64::new(0),
             structure: RwLock::new(Arc::new(loaded)),
             states: StateCache::new(),
             token: Mutex::new(stored),
@@ -425,6 +440,7 @@ impl Link {
             states_cached: self.states.len(),
             token_expires_unix: Some(token.token.expires_unix()),
             token_rights: Some(token.token.rights),
+            sessions: self.sessions.load(Ordering::SeqCst),
         }
     }
 
@@ -461,7 +477,15 @@ impl Link {
             .token
             .clone();
         // The structure must still be the one the command was resolved against.
-        let version = client.structure_version(&token).map_err(SendError::Link)?;
+        let version = match client.structure_version(&token) {
+            Ok(v) => v,
+            Err(LinkError::Auth(a)) => {
+                // The token is refused before the command went out: the link is down now.
+                self.request_reconnect(Event::TokenRefused(a.to_string()));
+                return Err(SendError::NotLive(self.health()));
+            }
+            Err(e) => return Err(SendError::Link(e)),
+        };
         if version != snap.structure.last_modified {
             log::warn!(
                 "structure changed on the Miniserver ({} → {version}); reloading before any command",
@@ -556,14 +580,13 @@ impl Link {
         let mut h = self.health.lock().unwrap_or_else(|e| e.into_inner());
         let next = health::next(&h, &event, self.clock.mono(), self.clock.wall());
         if next.state != h.state || next.reason != h.reason {
-            match next.state {
-                LinkState::Live => log::info!("link: {} → live", h.state.as_str()),
-                _ => log::warn!(
-                    "link: {} → {}: {}",
-                    h.state.as_str(),
-                    next.state.as_str(),
-                    next.reason
-                ),
+            let (from, to) = (h.state.as_str(), next.state.as_str());
+            match (&event, next.state) {
+                (_, LinkState::Live) => log::info!("link: {from} → live"),
+                (Event::Stopped, _) | (_, LinkState::Connecting) => {
+                    log::info!("link: {from} → {to}: {}", next.reason)
+                }
+                _ => log::warn!("link: {from} → {to}: {}", next.reason),
             }
         }
         *h = next;
@@ -719,6 +742,7 @@ impl Link {
             log::warn!("no initial event tables within {} s", timeout.as_secs());
         }
         self.alive();
+        self.sessions.fetch_add(1, Ordering::SeqCst);
         self.transition(Event::Up);
         *attempt = 0;
         self.live_loop(sock, &client)
@@ -759,7 +783,6 @@ impl Link {
         let mut next_keepalive = Instant::now() + interval;
         let mut outstanding: Option<Instant> = None;
         let mut next_check = Instant::now() + check_every;
-        let mut next_refresh_check = Instant::now() + Duration::from_secs(60);
         loop {
             if self.stopped() {
                 sock.close();
@@ -829,12 +852,12 @@ impl Link {
                     }
                 }
             }
-            if now >= next_refresh_check {
-                next_refresh_check = now + Duration::from_secs(60);
-                if let Err(ev) = self.refresh_if_due(client) {
-                    sock.close();
-                    return Outcome::Lost(ev);
-                }
+            // The refresh rule is a pure check; it costs a request only when due.
+            if outstanding.is_some_and(|sent| sent == now)
+                && let Err(ev) = self.refresh_if_due(client)
+            {
+                sock.close();
+                return Outcome::Lost(ev);
             }
         }
     }

@@ -130,6 +130,29 @@ fn choose_pin(
 /// it (mode 0600). Kills the token it replaces.
 pub fn login(config_path: &Path, accept: Option<&str>, out: &mut dyn Write) -> Result<()> {
     let cfg = Config::load(config_path)?;
+    login_with(
+        &cfg,
+        accept,
+        || {
+            secret::login_password(
+                cfg.miniserver.password_file.as_deref(),
+                &cfg.miniserver.user,
+            )
+            .map_err(|e| Error::Auth(e.to_string()))
+        },
+        out,
+    )
+}
+
+/// [`login`] with the password from `password` (asked only after the certificate is accepted
+/// and the Miniserver reached).
+pub fn login_with(
+    cfg: &Config,
+    accept: Option<&str>,
+    password: impl FnOnce() -> Result<secret::Secret>,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let cfg = cfg.clone();
     link::warn_about_config(&cfg);
     let pin = choose_pin(&cfg, accept, out)?;
     let policy = match (pin, cfg.ms_url().map_err(Error::Config)?.tls) {
@@ -139,11 +162,7 @@ pub fn login(config_path: &Path, accept: Option<&str>, out: &mut dyn Write) -> R
     };
     let verifier = policy.map(|p| client::verifier_with(&cfg, p)).transpose()?;
     let (client, boot) = Client::connect(&cfg, verifier)?;
-    let password = secret::login_password(
-        cfg.miniserver.password_file.as_deref(),
-        &cfg.miniserver.user,
-    )
-    .map_err(|e| Error::Auth(e.to_string()))?;
+    let password = password()?;
     let host = hostname();
     let client_uuid = auth::client_uuid(&host, &cfg.miniserver.user);
     let token = client.login(
@@ -202,7 +221,12 @@ pub fn login(config_path: &Path, accept: Option<&str>, out: &mut dyn Write) -> R
 /// The file is deleted even when the Miniserver cannot be reached; then the error says the
 /// token stays valid until it expires.
 pub fn logout(config_path: &Path, out: &mut dyn Write) -> Result<()> {
-    let cfg = Config::load(config_path)?;
+    logout_with(&Config::load(config_path)?, out)
+}
+
+/// [`logout`] for a config already read.
+pub fn logout_with(cfg: &Config, out: &mut dyn Write) -> Result<()> {
+    let cfg = cfg.clone();
     let Some(stored) = StoredToken::load(&cfg.paths.state_dir)? else {
         writeln!(out, "Not logged in; nothing to do.").map_err(out_err)?;
         return Ok(());
@@ -243,6 +267,12 @@ fn yes_no(b: Option<bool>) -> &'static str {
 /// `loxwarden check-config`: validates the file, then the connection, and prints what it found.
 pub fn check_config(config_path: &Path, out: &mut dyn Write) -> Result<()> {
     let cfg = Config::load(config_path)?;
+    check_config_with(&cfg, config_path, out)
+}
+
+/// [`check_config`] for a config already read.
+pub fn check_config_with(cfg: &Config, config_path: &Path, out: &mut dyn Write) -> Result<()> {
+    let cfg = cfg.clone();
     link::warn_about_config(&cfg);
     let m = &cfg.miniserver;
     let w = |out: &mut dyn Write, s: String| writeln!(out, "{s}").map_err(out_err);

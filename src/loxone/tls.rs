@@ -294,7 +294,7 @@ impl fmt::Display for TlsState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             TlsState::PlainWithCommandEncryption => f.write_str(
-                "no TLS (Miniserver Gen 1): plain HTTP/WS, credentials sent with Loxone command encryption",
+                "no TLS (the Miniserver offers none, as Gen 1 does): plain HTTP/WS, credentials sent with Loxone command encryption",
             ),
             TlsState::Verified { fingerprint } => {
                 write!(f, "TLS, certificate verified against trusted roots")?;

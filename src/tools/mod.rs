@@ -1,49 +1,77 @@
-//! The tool catalogue: a `const` table of definitions, and the [`ToolHost`] that runs them.
+//! The tool catalogue: a `const` table of definitions (`defs`), and the [`ToolHost`] that hands
+//! every call of a shipped tool to [`crate::dispatch`].
 //!
 //! Why a const table: the tools an AI can call are part of the safety case, so they are fixed
-//! at compile time, listed in one place, and each schema is checked by the test under the
-//! table. In this build the catalogue holds only `get_system_status`; the house tools
-//! (`list_devices`, `get_state`, `set_*`, …) arrive with the dispatch pipeline in later issues,
-//! and this host's `call` then hands them to `dispatch`.
+//! at compile time, listed in one place, and each schema is checked by the tests under the
+//! table. `read` answers the read-only tools, `result` is the shape of every control result.
 //!
 //! Tools for the test suite live in `testing.rs`, compiled only with the `test-tools` cargo
 //! feature (which only `cargo test` turns on); there is no run-time switch for them.
 
-use std::time::Instant;
+use std::sync::Arc;
 
+use crate::gateway::Gateway;
 use crate::mcp::tool::{
     CallContext, CallError, SessionInfo, ToolCall, ToolDef, ToolHost, ToolOutput,
 };
 
-pub mod status;
+pub mod defs;
+pub mod read;
+pub mod result;
 #[cfg(feature = "test-tools")]
 pub mod testing;
 
 /// Text for `InitializeResult.instructions`.
-pub const INSTRUCTIONS: &str = "loxwarden is a safety gateway to a Loxone smart home. It checks \
-every request against fixed safety limits and asks the person to confirm critical actions. \
-In this build only get_system_status is available; device tools come in later releases.";
+pub const INSTRUCTIONS: &str = "loxwarden is a safety gateway to a Loxone smart home. Call \
+get_system_status first: commands are refused while the link to the Miniserver is not live or \
+the emergency stop is latched. Use list_rooms and list_devices to find devices; name a device \
+exactly as listed (its name, Room/Name or id): there is no fuzzy matching. Every command is \
+checked against fixed safety limits; a refusal names the rule (e.g. SC-2) and why. Doors, the \
+alarm, consent-band temperatures and volumes, and bulk scenes need the person's confirmation, \
+which the gateway asks for itself; do not ask the person to type a confirmation. A result is \
+done only when the Miniserver confirmed it; moving blinds report pending. emergency_stop is \
+always allowed.";
 
-/// The tools behind `loxwarden serve`.
-pub struct Catalogue {
-    started: Instant,
+/// Every tool of a release build, in `tools/list` order.
+pub const RELEASE_TOOLS: &[ToolDef] = defs::RELEASE;
+
+/// Every tool of this build.
+#[cfg(not(feature = "test-tools"))]
+pub const TOOLS: &[ToolDef] = RELEASE_TOOLS;
+/// Every tool of this build: the release tools, then the test-only ones.
+#[cfg(feature = "test-tools")]
+pub const TOOLS: &[ToolDef] = &[
+    defs::GET_SYSTEM_STATUS,
+    defs::LIST_ROOMS,
+    defs::LIST_DEVICES,
+    defs::GET_DEVICE,
+    defs::DESCRIBE_SCENE,
+    defs::CONTROL_LIGHT,
+    defs::CONTROL_BLIND,
+    defs::SET_TEMPERATURE,
+    defs::CONTROL_AUDIO,
+    defs::CONTROL_CHARGER,
+    defs::EMERGENCY_STOP,
+    defs::SET_ALARM,
+    defs::CONTROL_ACCESS,
+    defs::CONTROL_INTERCOM,
+    defs::ACTIVATE_SCENE,
+    testing::CONFIRM,
+    testing::SLEEP,
+];
+
+/// The tools behind an MCP session, bound to one [`Gateway`].
+pub struct Host {
+    gw: Arc<Gateway>,
 }
 
-impl Catalogue {
-    pub fn new() -> Catalogue {
-        Catalogue {
-            started: Instant::now(),
-        }
+impl Host {
+    pub fn new(gw: Arc<Gateway>) -> Host {
+        Host { gw }
     }
 }
 
-impl Default for Catalogue {
-    fn default() -> Self {
-        Catalogue::new()
-    }
-}
-
-impl ToolHost for Catalogue {
+impl ToolHost for Host {
     fn tools(&self) -> &[ToolDef] {
         TOOLS
     }
@@ -59,20 +87,22 @@ impl ToolHost for Catalogue {
             call.name,
             serde_json::Value::Object(call.arguments.clone())
         );
-        match call.name {
-            status::NAME => Ok(status::call(call.arguments, ctx, self.started.elapsed())),
-            #[cfg(feature = "test-tools")]
-            name if name.starts_with("test_") => testing::call(call, ctx),
-            other => Err(CallError::UnknownTool(other.to_owned())),
+        #[cfg(feature = "test-tools")]
+        if call.name.starts_with("test_") {
+            return testing::call(call, ctx);
         }
+        if !RELEASE_TOOLS.iter().any(|d| d.name == call.name) {
+            return Err(CallError::UnknownTool(call.name.to_owned()));
+        }
+        Ok(crate::dispatch::call(&self.gw, call, ctx))
     }
 
     fn rejected(&self, session: &SessionInfo, tool: &str, reason: &str) {
-        // The audit log arrives with a later issue; until then the record goes to stderr.
         log::warn!(
             "session {}: tools/call {tool:?} rejected: {reason}",
             session.id
         );
+        crate::dispatch::rejected(&self.gw, session, tool, reason);
     }
 }
 
@@ -83,28 +113,6 @@ pub fn valid_tool_name(name: &str) -> bool {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.')
 }
-
-/// The arguments a tool without parameters refuses (a tool error the model can fix).
-pub fn no_arguments_expected(
-    tool: &str,
-    arguments: &serde_json::Map<String, serde_json::Value>,
-) -> Option<ToolOutput> {
-    let first = arguments.keys().next()?;
-    Some(ToolOutput::error(
-        serde_json::json!({"error": format!("{tool} takes no arguments; got '{first}'")}),
-        format!("{tool} takes no arguments; got '{first}'."),
-    ))
-}
-
-/// Every tool of a release build, in `tools/list` order.
-pub const RELEASE_TOOLS: &[ToolDef] = &[status::DEF];
-
-/// Every tool of this build.
-#[cfg(not(feature = "test-tools"))]
-pub const TOOLS: &[ToolDef] = RELEASE_TOOLS;
-/// Every tool of this build: the release tools, then the test-only ones.
-#[cfg(feature = "test-tools")]
-pub const TOOLS: &[ToolDef] = &[status::DEF, testing::CONFIRM, testing::SLEEP];
 
 /// The test under the table: every entry is well formed (the engine also refuses to start
 /// with a malformed one, but this catches it at `cargo test`).

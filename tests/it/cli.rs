@@ -85,18 +85,42 @@ fn every_subcommand_has_its_own_help() {
 }
 
 #[test]
-fn an_unfinished_command_says_so_and_exits_2_without_touching_stdout() {
+fn estop_with_an_unreadable_config_still_asks_the_daemon_and_says_what_it_could_not_do() {
+    if std::path::Path::new("/run/loxwarden/control.sock").exists() {
+        eprintln!("SKIPPED: a real loxwarden daemon runs here; this test would stop its house");
+        return;
+    }
+    let out = loxwarden()
+        .args(["--config", "/nonexistent/loxwarden.toml", "estop"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("asking the daemon at the default socket"),
+        "{text}"
+    );
+    assert!(text.contains("CANNOT STOP DIRECTLY"), "{text}");
+}
+
+#[test]
+fn the_daemon_commands_with_a_missing_config_exit_78_without_touching_stdout() {
     for args in [
         &["status"][..],
-        &["estop", "--reason", "test"],
+        &["resume"],
+        &["daemon"],
         &["call", "get_system_status"],
     ] {
-        let out = loxwarden().args(args).output().unwrap();
-        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let out = loxwarden()
+            .args(["--config", "/nonexistent/loxwarden.toml"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(78), "{args:?}");
         assert!(out.stdout.is_empty(), "{args:?}");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(
-            err.contains("not implemented in this build"),
+            err.contains("/nonexistent/loxwarden.toml"),
             "{args:?}: {err}"
         );
     }

@@ -3,13 +3,26 @@
 
 mod audit;
 mod cli;
+mod daemon;
+mod daemon_support;
+mod demo;
+mod estop;
 mod golden;
+mod link_auth;
+mod link_cli;
+mod link_live;
+mod link_support;
 mod link_tls;
 mod mcp;
 mod mcp_fuzz;
+mod packaging;
 mod probe;
 mod sim_cli;
 mod sim_client;
 mod sim_faults;
 mod sim_support;
 mod support;
+mod tools;
+mod tools_consent;
+mod tools_limits;
+mod tools_support;

@@ -54,7 +54,7 @@ fn the_process_exits_promptly_when_stdin_closes() {
     let (status, busy) = s.close(Duration::from_secs(5));
     assert!(status.success());
     // With a call waiting for the human.
-    let mut s = Served::start(&["serve", "--test-consent-timeout-ms", "30000"]);
+    let mut s = Served::start(&["demo", "--test-consent-timeout-ms", "30000"]);
     s.initialize(json!({"elicitation": {}}));
     s.send(&json!({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"test_confirm"}}));
     assert_eq!(s.recv()["method"], "elicitation/create");
@@ -119,7 +119,7 @@ fn a_flood_of_calls_is_bounded_runs_concurrently_and_the_session_recovers() {
 #[test]
 fn stdout_carries_only_protocol_even_with_trace_logging() {
     // At the default level (info) through a whole session ...
-    let mut s = Served::start(&["serve"]);
+    let mut s = Served::start(&["demo"]);
     s.initialize(json!({}));
     s.request(&json!({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_system_status"}}));
     s.send_raw(b"{garbage");
@@ -135,7 +135,7 @@ fn stdout_carries_only_protocol_even_with_trace_logging() {
     // ... and at the most verbose level.
 
     let out = std::process::Command::new(crate::support::BIN)
-        .arg("serve")
+        .arg("demo")
         .env("LOXWARDEN_LOG", "trace")
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
@@ -166,7 +166,7 @@ fn the_shipped_catalogue_is_listed_first_and_test_tools_only_in_test_builds() {
     // This binary is the test build (cargo test turns on `test-tools`); the release catalogue
     // must still come first and be complete without the test tools. That a plain `cargo build`
     // has no test tools is checked by .ci/run on a build without the feature.
-    let mut s = Served::start(&["serve"]);
+    let mut s = Served::start(&["demo", "--test-page-size", "100"]);
     s.initialize(json!({}));
     let r = s.request(&json!({"jsonrpc":"2.0","id":1,"method":"tools/list"}));
     let names: Vec<&str> = r["result"]["tools"]
@@ -175,21 +175,53 @@ fn the_shipped_catalogue_is_listed_first_and_test_tools_only_in_test_builds() {
         .iter()
         .filter_map(|t| t["name"].as_str())
         .collect();
-    assert_eq!(names, ["get_system_status", "test_confirm", "test_sleep"]);
+    assert_eq!(
+        names,
+        [
+            "get_system_status",
+            "list_rooms",
+            "list_devices",
+            "get_device",
+            "describe_scene",
+            "control_light",
+            "control_blind",
+            "set_temperature",
+            "control_audio",
+            "control_charger",
+            "emergency_stop",
+            "set_alarm",
+            "control_access",
+            "control_intercom",
+            "activate_scene",
+            "test_confirm",
+            "test_sleep"
+        ]
+    );
     assert!(r["result"].get("nextCursor").is_none_or(Value::is_null));
 }
 
 #[test]
 fn the_consent_timeout_comes_from_the_config_file() {
-    let dir = crate::support::target_dir().join(format!("it-config-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    let path = dir.join("config.toml");
+    // `serve` runs the gateway from the config file: a simulator, a login, and a config with
+    // a one-second consent timeout.
+    let sim = crate::link_support::sim_with(|_| {});
+    let dir = crate::link_support::TempDir::new("consent-timeout");
+    let (path, cfg) = crate::link_support::write_config(&sim, dir.path(), "");
     std::fs::write(
         &path,
-        "[miniserver]\nurl = \"http://192.168.1.47\"\nuser = \"ai\"\n\n[consent]\ntimeout_s = 1\n",
+        format!(
+            "{}\n[consent]\ntimeout_s = 1\n",
+            std::fs::read_to_string(&path).expect("config")
+        ),
     )
     .expect("config written");
-    let mut s = Served::start(&["--config", path.to_str().expect("utf-8 path"), "serve"]);
+    crate::link_support::login_ok(&sim, &cfg);
+    let mut s = Served::start(&[
+        "--config",
+        path.to_str().expect("utf-8 path"),
+        "serve",
+        "--standalone",
+    ]);
     s.initialize(json!({"elicitation": {}}));
     let started = Instant::now();
     s.send(&json!({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"test_confirm"}}));
@@ -205,5 +237,4 @@ fn the_consent_timeout_comes_from_the_config_file() {
         waited >= Duration::from_millis(900) && waited < Duration::from_secs(5),
         "{waited:?}"
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -88,15 +88,23 @@ fn python() -> &'static Path {
     }
 }
 
-struct Run {
-    stdout: String,
-    stderr: String,
-    ok: bool,
-    took: Duration,
+pub(crate) struct Run {
+    pub stdout: String,
+    pub stderr: String,
+    pub ok: bool,
+    pub took: Duration,
 }
 
-/// Runs the probe with `args`, then `--`, then `loxwarden serve` with `serve_args`.
+/// Runs the probe with `args`, then `--`, then `loxwarden demo` with `serve_args`.
 fn probe(args: &[&str], serve_args: &[&str]) -> Run {
+    let mut server = vec!["demo"];
+    server.extend_from_slice(serve_args);
+    probe_with(args, &server)
+}
+
+/// Runs the probe with `args`, then `--`, then `loxwarden` with `server` (e.g. `["demo"]` or
+/// `["--config", path, "serve"]`).
+pub(crate) fn probe_with(args: &[&str], server: &[&str]) -> Run {
     let python = python(); // may create the venv first: not part of the timing
     let started = Instant::now();
     let out: Output = Command::new(python)
@@ -105,8 +113,7 @@ fn probe(args: &[&str], serve_args: &[&str]) -> Run {
         .args(args)
         .arg("--")
         .arg(BIN)
-        .arg("serve")
-        .args(serve_args)
+        .args(server)
         .output()
         .expect("the probe runs");
     let run = Run {
@@ -120,11 +127,11 @@ fn probe(args: &[&str], serve_args: &[&str]) -> Run {
 }
 
 impl Run {
-    fn context(&self) -> String {
+    pub(crate) fn context(&self) -> String {
         format!("--- stdout\n{}\n--- stderr\n{}", self.stdout, self.stderr)
     }
 
-    fn protocol_version(&self) -> &str {
+    pub fn protocol_version(&self) -> &str {
         self.stdout
             .lines()
             .find_map(|l| l.strip_prefix("protocolVersion: "))
@@ -132,7 +139,7 @@ impl Run {
     }
 
     /// The `CallToolResult` the probe printed after `--- tools/call NAME`.
-    fn call_result(&self, tool: &str) -> Value {
+    pub(crate) fn call_result(&self, tool: &str) -> Value {
         let marker = format!("--- tools/call {tool} ");
         let at = self
             .stdout
@@ -150,7 +157,7 @@ impl Run {
         }
     }
 
-    fn outcome(&self) -> String {
+    pub fn outcome(&self) -> String {
         let r = self.call_result("test_confirm");
         r["structuredContent"]["outcome"]
             .as_str()
@@ -158,11 +165,11 @@ impl Run {
             .to_owned()
     }
 
-    fn assert_checks_pass(&self) {
+    pub fn assert_checks_pass(&self) {
         assert!(self.ok, "probe failed\n{}", self.context());
         assert!(!self.stdout.contains("FAIL"), "{}", self.context());
         for check in [
-            "PASS tools/list: 3 tool(s)",
+            "PASS tools/list: 17 tool(s)",
             "PASS unknown-method: error -32601",
             "PASS unknown-tool: protocol error -32602",
         ] {
@@ -252,6 +259,8 @@ fn python_sdk_elicitation_timeout_withdraws_the_question_and_fails_closed() {
     );
     assert!(run.ok, "{}", run.context());
     assert_eq!(run.outcome(), "timed_out");
+    // The probe prints each traced message with one write(2), so the server's log line about
+    // the timeout (written at the same instant to the same stderr) cannot split it.
     let withdrawn = run.stderr.lines().any(|l| {
         l.starts_with("<< ") && l.contains("notifications/cancelled") && l.contains("srv-1")
     });

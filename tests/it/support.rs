@@ -13,9 +13,10 @@ use serde_json::Value;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_loxwarden");
 
-/// Options of the test build that shorten waits and force pagination.
+/// `loxwarden demo` (the gateway in front of the simulated house, on stdio) with the test
+/// build's options that shorten waits and force pagination.
 pub const TEST_ARGS: &[&str] = &[
-    "serve",
+    "demo",
     "--test-consent-timeout-ms",
     "1000",
     "--test-page-size",

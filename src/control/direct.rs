@@ -1,0 +1,187 @@
+//! The emergency stop without the daemon: when the daemon is absent or does not answer
+//! within [`super::ANSWER_WITHIN`], `loxwarden estop` latches the stop itself and talks to the
+//! Miniserver directly.
+//!
+//! Why this exists: the stop must not depend on the one process that might be the problem.
+//! Order matters: the latch file is written first, before any network (so a daemon that comes
+//! back refuses actuation at once), then the house is read from the structure cache the
+//! daemon keeps in the state directory (downloaded with the stored token if there is none),
+//! `safety::stop::plan` picks every blind, window, gate and audio zone exactly as the daemon
+//! would, and each command goes out over HTTP with the stored token ([`link::direct`]). Every
+//! device gets its command even when another failed. The report carries the Miniserver's own
+//! answer per device; nothing is assumed.
+//!
+//! It needs what the service user has: the token in the state directory (0600) and write
+//! access to it. Run it as root or `sudo -u loxwarden loxwarden estop`; otherwise it says
+//! plainly which file it could not use.
+
+use std::sync::Arc;
+use std::time::{Instant, SystemTime};
+
+use crate::audit::{self, AuditLog, Decided, Outcome, Record, StepResult};
+use crate::config::Config;
+use crate::estop::{Latch, Latched};
+use crate::house::House;
+use crate::loxone::client::SendFailure;
+use crate::loxone::link::{self, Secrets};
+use crate::loxone::store;
+use crate::loxone::structure::Structure;
+use crate::safety::stop;
+
+use super::{DeviceStop, StopReport};
+
+/// Latches the stop in the state directory (before any network: a daemon that comes back
+/// refuses actuation at once). An error says which file could not be written.
+pub fn latch(cfg: &Config, reason: &str, by: &str) -> Result<Latched, String> {
+    let path = cfg.paths.state_dir.join(crate::estop::LATCH_FILE);
+    let cannot = |e: std::io::Error| format!("cannot write the latch file {}: {e}", path.display());
+    // `Latch` treats a file it cannot read as latched (safe for a reader); a writer must not
+    // take that for its own success, so this user's access is checked first and after.
+    match std::fs::read(&path) {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(cannot(e)),
+    }
+    let latched = Latch::in_dir(&cfg.paths.state_dir)
+        .engage(reason, by, SystemTime::now())
+        .map_err(cannot)?;
+    std::fs::metadata(&path).map_err(cannot)?;
+    Ok(latched)
+}
+
+/// Stops every motor and pauses every audio zone through the Miniserver with the stored
+/// token; then appends the stop to the audit log (the `Err` says why it is not there).
+pub fn stop(cfg: &Config, reason: &str, by: &str) -> (StopReport, Result<(), String>) {
+    let started = Instant::now();
+    let mut report = StopReport::default();
+    let (client, _boot, stored) = match link::direct(cfg) {
+        Ok(c) => c,
+        Err(e) => {
+            report.problems.push(format!(
+                "cannot reach the Miniserver with the stored token: {e}"
+            ));
+            report.elapsed_ms = started.elapsed().as_millis() as u64;
+            return (report, Err("nothing was sent".into()));
+        }
+    };
+    let bytes = match store::load_structure(&cfg.paths.state_dir) {
+        Some(b) => Ok(b),
+        None => client.fetch_structure(&stored.token).map_err(|e| {
+            format!("no structure cache in the state directory and the download failed: {e}")
+        }),
+    };
+    let house = bytes.and_then(|b| {
+        let s = Structure::parse(&b).map_err(|e| format!("the structure file is unusable: {e}"))?;
+        House::new(Arc::new(s), cfg).map_err(|e| format!("the house cannot be built: {e}"))
+    });
+    let house = match house {
+        Ok(h) => h,
+        Err(e) => {
+            report.problems.push(e);
+            report.elapsed_ms = started.elapsed().as_millis() as u64;
+            return (report, Err("nothing was sent".into()));
+        }
+    };
+    let visu = Secrets::from_config(cfg).ok().and_then(|s| s.visu_password);
+    let plan = stop::plan(&house);
+    // Every device at once, as the daemon does: one slow or dead device must not hold up the
+    // others.
+    report.devices = std::thread::scope(|scope| {
+        let handles: Vec<_> = plan
+            .plan
+            .iter()
+            .map(|step| {
+                let (client, token, visu, house) = (&client, &stored.token, visu.as_ref(), &house);
+                scope.spawn(move || {
+                    let device = house.device(step.device).label();
+                    let command = step.command.io_path();
+                    match client.send(token, &step.command, step.secured, visu) {
+                        Ok(r) => DeviceStop {
+                            device,
+                            command,
+                            code: Some(r.code),
+                            value: Some(r.value),
+                            error: None,
+                        },
+                        Err(e) => DeviceStop {
+                            device,
+                            command,
+                            code: None,
+                            value: None,
+                            error: Some(match e {
+                                SendFailure::NoVisuPassword => {
+                                    "secured control and no visualisation password configured"
+                                        .into()
+                                }
+                                SendFailure::Link(l) => l.to_string(),
+                            }),
+                        },
+                    }
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .zip(&plan.plan)
+            .map(|(h, step)| {
+                h.join().unwrap_or_else(|_| DeviceStop {
+                    device: house.device(step.device).label(),
+                    command: step.command.io_path(),
+                    code: None,
+                    value: None,
+                    error: Some("the sending thread failed".into()),
+                })
+            })
+            .collect()
+    });
+    report.elapsed_ms = started.elapsed().as_millis() as u64;
+    let audit = write_audit(cfg, by, reason, &report);
+    (report, audit)
+}
+
+/// Appends the stop to the daemon's audit log, if that log exists. It is never created here:
+/// a file created by root would lock the daemon out of its own log (and so out of actuation).
+fn write_audit(cfg: &Config, by: &str, reason: &str, report: &StopReport) -> Result<(), String> {
+    let path = &cfg.paths.audit_log;
+    if !path.exists() {
+        return Err(format!("{} does not exist", path.display()));
+    }
+    let log = AuditLog::open(path).map_err(|e| e.to_string())?;
+    let id = log.next_id();
+    let now = audit::rfc3339(SystemTime::now());
+    let decided = Decided {
+        time: now.clone(),
+        audit_id: id.clone(),
+        session: 0,
+        client: format!("loxwarden estop, direct ({by})"),
+        peer_uid: None,
+        tool: "emergency_stop".into(),
+        device: None,
+        intent: serde_json::json!({"emergency_stop": {"reason": reason}}),
+        verdict: "allow".into(),
+        rule: Some("R-11".into()),
+        reason: Some("the daemon did not answer; stopped directly with the stored token".into()),
+        consent: None,
+        plan: report.devices.iter().map(|d| d.command.clone()).collect(),
+    };
+    let outcome = Outcome {
+        time: now,
+        audit_id: id,
+        ok: report.ok(),
+        results: report
+            .devices
+            .iter()
+            .map(|d| StepResult {
+                command: d.command.clone(),
+                code: d.code,
+                value: d.value.clone(),
+                error: d.error.clone(),
+            })
+            .collect(),
+        read_back: Vec::new(),
+        latency_ms: report.elapsed_ms,
+    };
+    log.write(&Record::Decided(Box::new(decided)))
+        .and_then(|()| log.write(&Record::Outcome(outcome)))
+        .map_err(|e| e.to_string())
+}

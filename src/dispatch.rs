@@ -1,0 +1,255 @@
+//! One tool call, start to finish: the story of docs/safety.md "Wiring (phase 2)" on one
+//! screen. Every step calls a pure module (intent, posture, guard, consent) or one shell
+//! (audit, link); nothing reaches the Miniserver that did not pass every step.
+//!
+//!  1. `intent::parse` (SC-1, SC-10) — refused → audited → `isError`.
+//!  2. posture from link health, the latch, local time and live states; 3. `guard::decide`.
+//!  4. read-only intents are answered from the house (exposed devices only).
+//!  5. a refusal is audited and returned with its rule.
+//!  6. consent: fatigue → `ctx.elicit` → fatigue; after an accept, decide again and send only
+//!     the same plan.
+//!  7. audit `Decided` — if it cannot be written, nothing is sent (R-14, fail closed).
+//!  8. send the plan in order (pauses, progress, cancellation; stop at the first non-200);
+//!  9. rate marks are recorded with the decision, under one lock (atomic across sessions);
+//! 10. read back the expected states; 11. audit `Outcome`; the result carries it all.
+
+mod readback;
+mod record;
+
+use std::time::{Duration, Instant};
+
+use crate::gateway::{Gateway, Snapshot};
+use crate::intent::{self, Intent};
+use crate::mcp::tool::{CallContext, SessionInfo, ToolCall, ToolOutput};
+use crate::safety::{Allowed, Refusal, Verdict, guard};
+use crate::tools::{read, result};
+
+use record::Rec;
+
+/// Runs one `tools/call` of a shipped tool.
+pub fn call(gw: &Gateway, call: ToolCall<'_>, ctx: &mut dyn CallContext) -> ToolOutput {
+    let session = ctx.session().clone();
+    let mut rec = Rec::new(gw, &session, call.name);
+    // 1. The device model of the structure loaded now, and the intent resolved against it.
+    let snap = match gw.snapshot() {
+        Ok(s) => s,
+        // The status needs no house: it says why there is none.
+        Err(_) if call.name == "get_system_status" && call.arguments.is_empty() => {
+            let out = read::status(gw, ctx.era());
+            rec.read(&out);
+            return out;
+        }
+        // The stop is never refused: without a house it latches and says nothing was stopped.
+        Err(_) if call.name == "emergency_stop" => {
+            let reason: Option<String> = call
+                .arguments
+                .get("reason")
+                .and_then(serde_json::Value::as_str)
+                .map(|r| r.chars().filter(|c| !c.is_control()).take(200).collect());
+            return emergency_stop(gw, &session, reason.as_deref());
+        }
+        Err(r) => return rec.refuse(&r),
+    };
+    let intent = match intent::parse(call.name, call.arguments, &snap.house, gw.link().states()) {
+        Ok(i) => i,
+        Err(r) => return rec.unparsed(call.arguments, &r),
+    };
+    rec.set_intent(&intent, &snap.house);
+    if session.read_only
+        && !intent.is_read_only()
+        && !matches!(intent, Intent::EmergencyStop { .. })
+    {
+        let r = Refusal::new(
+            "SC-3",
+            "this session's profile is read-only: it may only read",
+        );
+        return rec.refuse(&r);
+    }
+    if let Intent::EmergencyStop { reason } = &intent {
+        return emergency_stop(gw, &session, reason.as_deref());
+    }
+    // 4. Reads: answered from the house and live state, with the posture of this instant.
+    if intent.is_read_only() {
+        let now = gw.clock().mono();
+        let posture = gw.posture(&snap.house, now);
+        let out = read::answer(gw, &snap, &intent, &posture, ctx.era(), now);
+        rec.read(&out);
+        return out;
+    }
+    // 2.–3. (and 9.) Posture and guard; the rate marks are reserved when the plan will be sent.
+    let first = match decide(gw, &snap, &intent, |a| a.consent.is_none()) {
+        (Verdict::Refuse(r), _) => return rec.refuse(&r),
+        (Verdict::Allow(a), _) => a,
+    };
+    // 6. Consent: only a person's explicit accept lets a plan that needs it go out.
+    let allowed = match &first.consent {
+        None => first,
+        Some(need) => {
+            let label = snap.house.device(need.device).label();
+            let admitted = gw.fatigue().admit(&need.addr, &label, gw.clock().mono());
+            if let Err(r) = admitted {
+                return rec.consent_refused(need, "fatigue", &r);
+            }
+            let outcome = ctx.elicit(&need.request);
+            gw.fatigue().record(&need.addr, &outcome, gw.clock().mono());
+            if !outcome.is_accepted() {
+                return rec.no_consent(need, &outcome, &intent);
+            }
+            rec.consented(need);
+            // The house may have changed while the person read the question.
+            match decide(gw, &snap, &intent, |a| a.plan == first.plan) {
+                (Verdict::Refuse(r), _) => return rec.refuse_after_consent(&r),
+                (Verdict::Allow(_), false) => return rec.plan_changed(),
+                (Verdict::Allow(a), true) => a,
+            }
+        }
+    };
+    // 7. The decision is on disk before anything goes out.
+    if let Err(e) = rec.decided(&allowed) {
+        return rec.audit_failed(&e);
+    }
+    // 8. The plan, in order; the Miniserver's real answers.
+    let before = readback::before(gw, &snap, &intent, &allowed);
+    let sent_at = gw.link().now();
+    let commands = send(gw, &snap, &allowed, ctx);
+    // 10. What the house shows now (only when everything was accepted by the Miniserver).
+    let all_ok = commands.iter().all(result::CommandOut::ok);
+    let read_back = if all_ok {
+        readback::after(gw, &snap, before, sent_at)
+    } else {
+        Vec::new()
+    };
+    // 11. The outcome record and the result.
+    rec.outcome(&allowed, commands, read_back)
+}
+
+/// Steps 2, 3 and 9: the posture of this instant and the guard's verdict, under the rate
+/// book's lock. When `send_if` says the plan will be sent, its rate marks are recorded before
+/// the lock is released, so two sessions can never both pass the same limit. Returns the
+/// verdict and whether the marks were recorded.
+fn decide(
+    gw: &Gateway,
+    snap: &Snapshot,
+    intent: &Intent,
+    send_if: impl Fn(&Allowed) -> bool,
+) -> (Verdict, bool) {
+    let now = gw.clock().mono();
+    let posture = gw.posture(&snap.house, now);
+    let states = gw.link().states();
+    let mut rates = gw.rates();
+    let v = guard::decide(
+        intent,
+        &snap.house,
+        states,
+        &posture,
+        gw.limits(),
+        &rates,
+        now,
+    );
+    let reserve = matches!(&v, Verdict::Allow(a) if send_if(a));
+    if reserve && let Verdict::Allow(a) = &v {
+        for m in &a.rate_marks {
+            rates.record(m, now);
+        }
+    }
+    (v, reserve)
+}
+
+/// Step 8: sends the plan in order through the link (which refuses unless live and resolved
+/// against the loaded structure; secured controls take the visualisation-password path),
+/// honouring pauses with progress notifications, stopping on cancellation and at the first
+/// answer that is not LL 200. Steps not sent are listed as such.
+fn send(
+    gw: &Gateway,
+    snap: &Snapshot,
+    allowed: &Allowed,
+    ctx: &mut dyn CallContext,
+) -> Vec<result::CommandOut> {
+    let total = allowed.plan.len();
+    let mut out = Vec::with_capacity(total);
+    let mut stop: Option<String> = None;
+    for (i, step) in allowed.plan.iter().enumerate() {
+        let mut c = result::CommandOut {
+            device: snap.house.device(step.device).label(),
+            command: step.command.io_path(),
+            sent: false,
+            code: None,
+            value: None,
+            error: None,
+        };
+        if stop.is_none() && !step.pause_before.is_zero() {
+            ctx.progress(
+                i as f64,
+                Some(total as f64),
+                &format!(
+                    "step {} of {total} in {} ms",
+                    i + 1,
+                    step.pause_before.as_millis()
+                ),
+            );
+            if !pause(step.pause_before, ctx) {
+                stop = Some("the call was cancelled; not sent".into());
+            }
+        }
+        if stop.is_none() && ctx.is_cancelled() {
+            stop = Some("the call was cancelled; not sent".into());
+        }
+        if let Some(why) = &stop {
+            c.error = Some(why.clone());
+            out.push(c);
+            continue;
+        }
+        c.sent = true;
+        match gw.link().send(&step.command, snap.generation) {
+            Ok(reply) => {
+                if !reply.is_ok() {
+                    stop = Some(format!(
+                        "not sent: the previous command was answered with LL {}",
+                        reply.code
+                    ));
+                }
+                c.code = Some(reply.code);
+                c.value = Some(reply.value);
+            }
+            Err(e) => {
+                stop = Some("not sent: the previous command failed".into());
+                // Refused by the link before the network: nothing went out.
+                c.sent = matches!(e, crate::loxone::link::SendError::Link(_));
+                c.error = Some(e.to_string());
+            }
+        }
+        out.push(c);
+    }
+    if total > 1 {
+        ctx.progress(total as f64, Some(total as f64), "done");
+    }
+    out
+}
+
+/// Sleeps `d` in small slices; false when the call was cancelled meanwhile.
+fn pause(d: Duration, ctx: &dyn CallContext) -> bool {
+    let end = Instant::now() + d;
+    while Instant::now() < end {
+        if ctx.is_cancelled() {
+            return false;
+        }
+        std::thread::sleep((end - Instant::now()).min(Duration::from_millis(20)));
+    }
+    !ctx.is_cancelled()
+}
+
+/// `emergency_stop`: always allowed; the gateway latches, stops and audits.
+fn emergency_stop(gw: &Gateway, session: &SessionInfo, reason: Option<&str>) -> ToolOutput {
+    let by = match session.peer_uid {
+        Some(uid) => format!("mcp session {} (uid {uid})", session.id),
+        None => format!("mcp session {}", session.id),
+    };
+    let reason = reason.unwrap_or("emergency_stop called without a reason");
+    let report = gw.emergency_stop_for(reason, &by, session.id, &record::client(session));
+    read::estop_output(&report)
+}
+
+/// A `tools/call` the engine rejected before it reached the tools: audited too.
+pub fn rejected(gw: &Gateway, session: &SessionInfo, tool: &str, reason: &str) {
+    Rec::new(gw, session, tool).rejected(reason);
+}

@@ -1,0 +1,629 @@
+//! Local time for the night posture (UCA-L2): the UTC offset in force at an instant, read from
+//! the system's TZif file.
+//!
+//! Why our own reader: `std` has no time zones and the night rule needs only "which minute of
+//! the local day is it", so a small pure reader of the TZif format (RFC 8536, versions 1–4) and
+//! of its POSIX-TZ footer is enough, without a new dependency. Which file: `TZ` when set
+//! (`:/path`, `/path`, `:Area/City` or `Area/City` under `/usr/share/zoneinfo`, or a POSIX rule
+//! such as `CET-1CEST,M3.5.0,M10.5.0/3`), else `/etc/localtime`.
+//!
+//! When local time cannot be known (no file, a file we cannot read), [`Zone::system`] fails and
+//! the gateway assumes night (the safe side: lights in sleeping rooms stay dim) and says so
+//! once in the log and in `get_system_status`.
+
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Where zone files live when `TZ` names one by area and city.
+pub const ZONEINFO: &str = "/usr/share/zoneinfo";
+
+/// A time zone: transitions from a TZif file and/or a POSIX rule for the times after them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Zone {
+    /// Where it came from (a path or the `TZ` text), for messages.
+    pub source: String,
+    /// Transition instants (Unix seconds), ascending.
+    times: Vec<i64>,
+    /// For each transition, the index of the local time type it switches to.
+    kinds: Vec<usize>,
+    /// UTC offsets (seconds east) of the local time types.
+    offsets: Vec<i32>,
+    /// The rule for instants after the last transition (TZif v2+ footer, or a `TZ` rule).
+    rule: Option<Rule>,
+}
+
+impl Zone {
+    /// Coordinated Universal Time.
+    pub fn utc() -> Zone {
+        Zone {
+            source: "UTC".into(),
+            times: Vec::new(),
+            kinds: Vec::new(),
+            offsets: vec![0],
+            rule: None,
+        }
+    }
+
+    /// The zone of this system: `TZ`, else `/etc/localtime`.
+    pub fn system() -> Result<Zone, String> {
+        match std::env::var("TZ") {
+            Ok(tz) => Zone::from_tz(&tz),
+            Err(_) => Zone::load(Path::new("/etc/localtime")),
+        }
+    }
+
+    /// The zone a `TZ` value names.
+    pub fn from_tz(tz: &str) -> Result<Zone, String> {
+        let tz = tz.strip_prefix(':').unwrap_or(tz);
+        if tz.is_empty() {
+            return Ok(Zone::utc());
+        }
+        if tz.starts_with('/') {
+            return Zone::load(Path::new(tz));
+        }
+        let safe = tz
+            .split('/')
+            .all(|part| !part.is_empty() && part != "." && part != "..");
+        if safe {
+            let path = PathBuf::from(ZONEINFO).join(tz);
+            if path.is_file() {
+                return Zone::load(&path);
+            }
+        }
+        let rule = Rule::parse(tz)
+            .map_err(|e| format!("TZ={tz:?} is neither a zone file nor a rule: {e}"))?;
+        Ok(Zone {
+            source: format!("TZ={tz}"),
+            times: Vec::new(),
+            kinds: Vec::new(),
+            offsets: vec![rule.std],
+            rule: Some(rule),
+        })
+    }
+
+    /// Reads a TZif file.
+    pub fn load(path: &Path) -> Result<Zone, String> {
+        let bytes =
+            std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let mut z = Zone::parse(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+        z.source = path.display().to_string();
+        Ok(z)
+    }
+
+    /// Parses TZif bytes (v1, or v2+ with 64-bit times and the footer rule).
+    pub fn parse(b: &[u8]) -> Result<Zone, String> {
+        let h1 = Header::read(b, 0)?;
+        let v1_end = 44 + h1.data_len(4);
+        let (h, start, width) = if h1.version >= 2 {
+            (Header::read(b, v1_end)?, v1_end + 44, 8)
+        } else {
+            (h1, 44, 4)
+        };
+        let need = start + h.data_len(width);
+        if b.len() < need {
+            return Err("the file is shorter than its header says".into());
+        }
+        if h.typecnt == 0 {
+            return Err("no local time types".into());
+        }
+        let mut at = start;
+        let mut times = Vec::with_capacity(h.timecnt);
+        for _ in 0..h.timecnt {
+            let t = if width == 8 {
+                i64::from_be_bytes(b[at..at + 8].try_into().map_err(|_| "short time")?)
+            } else {
+                i64::from(i32::from_be_bytes(
+                    b[at..at + 4].try_into().map_err(|_| "short time")?,
+                ))
+            };
+            times.push(t);
+            at += width;
+        }
+        let mut kinds = Vec::with_capacity(h.timecnt);
+        for _ in 0..h.timecnt {
+            let k = usize::from(b[at]);
+            if k >= h.typecnt {
+                return Err("a transition names a local time type that does not exist".into());
+            }
+            kinds.push(k);
+            at += 1;
+        }
+        let mut offsets = Vec::with_capacity(h.typecnt);
+        for _ in 0..h.typecnt {
+            let off = i32::from_be_bytes(b[at..at + 4].try_into().map_err(|_| "short type")?);
+            if !(-89_999..=93_599).contains(&off) {
+                return Err(format!("implausible UTC offset {off} s"));
+            }
+            offsets.push(off);
+            at += 6;
+        }
+        if times.windows(2).any(|w| w[0] >= w[1]) {
+            return Err("transition times are not ascending".into());
+        }
+        let rule = if h.version >= 2 {
+            footer(&b[need..])?
+        } else {
+            None
+        };
+        Ok(Zone {
+            source: String::new(),
+            times,
+            kinds,
+            offsets,
+            rule,
+        })
+    }
+
+    /// The UTC offset (seconds east) in force at `unix` seconds.
+    pub fn offset_at(&self, unix: i64) -> i32 {
+        let after_last = self.times.last().is_none_or(|last| unix >= *last);
+        if after_last && let Some(rule) = &self.rule {
+            return rule.offset_at(unix);
+        }
+        match self.times.partition_point(|t| *t <= unix) {
+            // Before the first transition: local time type 0 (RFC 8536 §3.2).
+            0 => self.offsets[0],
+            n => self.offsets[self.kinds[n - 1]],
+        }
+    }
+
+    /// Minutes after local midnight at `wall`.
+    pub fn local_minute(&self, wall: SystemTime) -> u16 {
+        let unix = match wall.duration_since(UNIX_EPOCH) {
+            Ok(d) => d.as_secs() as i64,
+            Err(e) => -(e.duration().as_secs() as i64),
+        };
+        let local = unix + i64::from(self.offset_at(unix));
+        (local.rem_euclid(86_400) / 60) as u16
+    }
+}
+
+struct Header {
+    version: u8,
+    isutcnt: usize,
+    isstdcnt: usize,
+    leapcnt: usize,
+    timecnt: usize,
+    typecnt: usize,
+    charcnt: usize,
+}
+
+impl Header {
+    fn read(b: &[u8], at: usize) -> Result<Header, String> {
+        let h = b
+            .get(at..at + 44)
+            .ok_or("the file is too short for a TZif header")?;
+        if &h[..4] != b"TZif" {
+            return Err("not a TZif file".into());
+        }
+        let version = match h[4] {
+            0 => 1,
+            v @ b'2'..=b'9' => v - b'0',
+            _ => return Err("unknown TZif version".into()),
+        };
+        let n = |i: usize| -> usize {
+            u32::from_be_bytes([h[20 + 4 * i], h[21 + 4 * i], h[22 + 4 * i], h[23 + 4 * i]])
+                as usize
+        };
+        let hd = Header {
+            version,
+            isutcnt: n(0),
+            isstdcnt: n(1),
+            leapcnt: n(2),
+            timecnt: n(3),
+            typecnt: n(4),
+            charcnt: n(5),
+        };
+        // Limits far above any real zone keep arithmetic on hostile files small.
+        if hd.timecnt > 100_000 || hd.typecnt > 256 || hd.charcnt > 10_000 || hd.leapcnt > 10_000 {
+            return Err("implausible counts in the TZif header".into());
+        }
+        Ok(hd)
+    }
+
+    fn data_len(&self, width: usize) -> usize {
+        self.timecnt * width
+            + self.timecnt
+            + self.typecnt * 6
+            + self.charcnt
+            + self.leapcnt * (width + 4)
+            + self.isstdcnt
+            + self.isutcnt
+    }
+}
+
+/// The footer: `\n` + POSIX TZ rule + `\n` (an empty rule means "no rule").
+fn footer(rest: &[u8]) -> Result<Option<Rule>, String> {
+    let Some(body) = rest.strip_prefix(b"\n") else {
+        return Ok(None);
+    };
+    let end = body
+        .iter()
+        .position(|c| *c == b'\n')
+        .ok_or("unterminated footer")?;
+    let text = std::str::from_utf8(&body[..end]).map_err(|_| "the footer is not text")?;
+    if text.is_empty() {
+        return Ok(None);
+    }
+    Rule::parse(text).map(Some)
+}
+
+/// A POSIX TZ rule: standard offset, and optionally a daylight offset with its start and end.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Rule {
+    /// Seconds east of UTC.
+    std: i32,
+    dst: Option<Dst>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+struct Dst {
+    offset: i32,
+    start: (Day, i32),
+    end: (Day, i32),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Day {
+    /// `Jn`: 1–365, February 29 never counted.
+    Julian1(u16),
+    /// `n`: 0–365, leap days counted.
+    Julian0(u16),
+    /// `Mm.w.d`: day `d` (0 = Sunday) of week `w` (5 = last) of month `m`.
+    Month(u8, u8, u8),
+}
+
+impl Rule {
+    pub fn parse(s: &str) -> Result<Rule, String> {
+        let mut p = Cursor {
+            s: s.as_bytes(),
+            i: 0,
+        };
+        p.name()?;
+        let std = -p.offset()?;
+        if p.done() {
+            return Ok(Rule { std, dst: None });
+        }
+        p.name()?;
+        let offset = if p.peek().is_some_and(|c| c != b',') {
+            -p.offset()?
+        } else {
+            std + 3600
+        };
+        let (start, end) = if p.eat(b',') {
+            let start = p.date_time()?;
+            if !p.eat(b',') {
+                return Err("a daylight rule needs a start and an end".into());
+            }
+            (start, p.date_time()?)
+        } else {
+            // No rule given: POSIX leaves it to the implementation; the US rule is common.
+            ((Day::Month(3, 2, 0), 7200), (Day::Month(11, 1, 0), 7200))
+        };
+        if !p.done() {
+            return Err(format!("unexpected text at position {}", p.i));
+        }
+        Ok(Rule {
+            std,
+            dst: Some(Dst { offset, start, end }),
+        })
+    }
+
+    pub fn offset_at(&self, unix: i64) -> i32 {
+        let Some(d) = &self.dst else {
+            return self.std;
+        };
+        let year = civil_from_days((unix + i64::from(self.std)).div_euclid(86_400)).0;
+        // The year as local standard time counts it; in the southern hemisphere daylight time
+        // spans new year, so the transitions of that one year still decide.
+        let start = day_of(year, d.start.0) * 86_400 + i64::from(d.start.1) - i64::from(self.std);
+        let end = day_of(year, d.end.0) * 86_400 + i64::from(d.end.1) - i64::from(d.offset);
+        let in_dst = if start < end {
+            unix >= start && unix < end
+        } else {
+            !(unix >= end && unix < start)
+        };
+        if in_dst { d.offset } else { self.std }
+    }
+}
+
+struct Cursor<'a> {
+    s: &'a [u8],
+    i: usize,
+}
+
+impl Cursor<'_> {
+    fn peek(&self) -> Option<u8> {
+        self.s.get(self.i).copied()
+    }
+    fn done(&self) -> bool {
+        self.i >= self.s.len()
+    }
+    fn eat(&mut self, c: u8) -> bool {
+        if self.peek() == Some(c) {
+            self.i += 1;
+            true
+        } else {
+            false
+        }
+    }
+    fn name(&mut self) -> Result<(), String> {
+        let start = self.i;
+        if self.eat(b'<') {
+            while let Some(c) = self.peek() {
+                self.i += 1;
+                if c == b'>' {
+                    return if self.i - start >= 5 {
+                        Ok(())
+                    } else {
+                        Err("a zone abbreviation needs at least 3 characters".into())
+                    };
+                }
+            }
+            return Err("unclosed < in a zone abbreviation".into());
+        }
+        while self.peek().is_some_and(|c| c.is_ascii_alphabetic()) {
+            self.i += 1;
+        }
+        if self.i - start < 3 {
+            return Err("a zone abbreviation needs at least 3 letters".into());
+        }
+        Ok(())
+    }
+    fn number(&mut self, max_digits: usize) -> Result<i64, String> {
+        let start = self.i;
+        while self.peek().is_some_and(|c| c.is_ascii_digit()) && self.i - start < max_digits {
+            self.i += 1;
+        }
+        std::str::from_utf8(&self.s[start..self.i])
+            .ok()
+            .and_then(|t| t.parse().ok())
+            .ok_or_else(|| format!("a number expected at position {start}"))
+    }
+    /// `[+-]hh[:mm[:ss]]` in seconds, as written (POSIX: positive = west of UTC).
+    fn offset(&mut self) -> Result<i32, String> {
+        let sign = if self.eat(b'-') {
+            -1
+        } else {
+            self.eat(b'+');
+            1
+        };
+        let h = self.number(3)?;
+        let mut secs = h * 3600;
+        if self.eat(b':') {
+            secs += self.number(2)? * 60;
+            if self.eat(b':') {
+                secs += self.number(2)?;
+            }
+        }
+        if h > 167 {
+            return Err("an hour offset above 167".into());
+        }
+        Ok(sign * secs as i32)
+    }
+    fn date_time(&mut self) -> Result<(Day, i32), String> {
+        let day = if self.eat(b'J') {
+            let n = self.number(3)?;
+            if !(1..=365).contains(&n) {
+                return Err("Jn needs n from 1 to 365".into());
+            }
+            Day::Julian1(n as u16)
+        } else if self.eat(b'M') {
+            let m = self.number(2)?;
+            let dot1 = self.eat(b'.');
+            let w = self.number(1)?;
+            let dot2 = self.eat(b'.');
+            let d = self.number(1)?;
+            if !dot1 || !dot2 || !(1..=12).contains(&m) || !(1..=5).contains(&w) || d > 6 {
+                return Err("Mm.w.d needs m 1–12, w 1–5, d 0–6".into());
+            }
+            Day::Month(m as u8, w as u8, d as u8)
+        } else {
+            let n = self.number(3)?;
+            if n > 365 {
+                return Err("n needs 0 to 365".into());
+            }
+            Day::Julian0(n as u16)
+        };
+        let time = if self.eat(b'/') { self.offset()? } else { 7200 };
+        Ok((day, time))
+    }
+}
+
+fn is_leap(y: i64) -> bool {
+    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+}
+
+fn month_len(y: i64, m: u32) -> u32 {
+    match m {
+        2 if is_leap(y) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days since 1970-01-01 of the rule day in year `y`.
+fn day_of(y: i64, d: Day) -> i64 {
+    let jan1 = days_from_civil(y, 1, 1);
+    match d {
+        Day::Julian1(n) => {
+            let n = i64::from(n);
+            jan1 + n - 1 + i64::from(is_leap(y) && n >= 60)
+        }
+        Day::Julian0(n) => jan1 + i64::from(n),
+        Day::Month(m, w, wd) => {
+            let m = u32::from(m);
+            let first = days_from_civil(y, m, 1);
+            // 1970-01-01 was a Thursday (4).
+            let first_wd = (first + 4).rem_euclid(7);
+            let mut day = 1 + (i64::from(wd) - first_wd).rem_euclid(7) + 7 * (i64::from(w) - 1);
+            while day > i64::from(month_len(y, m)) {
+                day -= 7;
+            }
+            first + day - 1
+        }
+    }
+}
+
+/// (year, month, day) → days since 1970-01-01 (proleptic Gregorian, H. Hinnant's algorithm).
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let m = i64::from(m);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Days since 1970-01-01 → (year, month, day).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(name: &str) -> Zone {
+        Zone::load(
+            &Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/tz")
+                .join(name),
+        )
+        .unwrap()
+    }
+
+    fn unix(y: i64, m: u32, d: u32, h: i64, min: i64) -> i64 {
+        days_from_civil(y, m, d) * 86_400 + h * 3600 + min * 60
+    }
+
+    #[test]
+    fn berlin_switches_to_summer_time_at_1_utc_on_the_last_sunday_of_march() {
+        let z = fixture("Europe-Berlin");
+        // 2026-03-29 is the last Sunday of March: 01:00 UTC the clocks go from 02:00 to 03:00.
+        assert_eq!(z.offset_at(unix(2026, 3, 29, 0, 59)), 3600);
+        assert_eq!(z.offset_at(unix(2026, 3, 29, 1, 0)), 7200);
+        // 2026-10-25: back at 01:00 UTC.
+        assert_eq!(z.offset_at(unix(2026, 10, 25, 0, 59)), 7200);
+        assert_eq!(z.offset_at(unix(2026, 10, 25, 1, 0)), 3600);
+        // Midsummer and midwinter.
+        assert_eq!(z.offset_at(unix(2026, 7, 1, 12, 0)), 7200);
+        assert_eq!(z.offset_at(unix(2026, 1, 15, 12, 0)), 3600);
+    }
+
+    #[test]
+    fn berlin_after_its_last_transition_follows_the_footer_rule() {
+        let z = fixture("Europe-Berlin");
+        assert!(z.rule.is_some());
+        // 2050 is past the transitions listed in the file (up to 2037).
+        assert_eq!(z.offset_at(unix(2050, 3, 27, 0, 59)), 3600);
+        assert_eq!(z.offset_at(unix(2050, 3, 27, 1, 0)), 7200);
+        assert_eq!(z.offset_at(unix(2050, 10, 30, 0, 59)), 7200);
+        assert_eq!(z.offset_at(unix(2050, 10, 30, 1, 0)), 3600);
+    }
+
+    #[test]
+    fn the_local_minute_crosses_the_dst_change_correctly() {
+        let z = fixture("Europe-Berlin");
+        let at = |u: i64| UNIX_EPOCH + std::time::Duration::from_secs(u as u64);
+        // 00:59 UTC = 01:59 CET; 01:00 UTC = 03:00 CEST.
+        assert_eq!(z.local_minute(at(unix(2026, 3, 29, 0, 59))), 60 + 59);
+        assert_eq!(z.local_minute(at(unix(2026, 3, 29, 1, 0))), 3 * 60);
+        // 22:30 UTC in July = 00:30 local the next day.
+        assert_eq!(z.local_minute(at(unix(2026, 7, 1, 22, 30))), 30);
+    }
+
+    #[test]
+    fn sydney_has_summer_time_across_new_year() {
+        let z = fixture("Australia-Sydney");
+        assert_eq!(z.offset_at(unix(2026, 1, 10, 0, 0)), 11 * 3600);
+        assert_eq!(z.offset_at(unix(2026, 7, 10, 0, 0)), 10 * 3600);
+        // Rule only (the file's table ends in 2037).
+        let r = Rule::parse("AEST-10AEDT,M10.1.0,M4.1.0/3").unwrap();
+        assert_eq!(r.offset_at(unix(2051, 1, 10, 0, 0)), 11 * 3600);
+        assert_eq!(r.offset_at(unix(2051, 7, 10, 0, 0)), 10 * 3600);
+        // 2051-10-01 is a Sunday: 02:00 AEST = 16:00 UTC the day before.
+        assert_eq!(r.offset_at(unix(2051, 9, 30, 15, 59)), 10 * 3600);
+        assert_eq!(r.offset_at(unix(2051, 9, 30, 16, 0)), 11 * 3600);
+    }
+
+    #[test]
+    fn posix_rules_parse_with_their_variants() {
+        assert_eq!(Rule::parse("UTC0").unwrap().offset_at(0), 0);
+        assert_eq!(
+            Rule::parse("<+0530>-5:30").unwrap().offset_at(0),
+            5 * 3600 + 1800
+        );
+        let us = Rule::parse("EST5EDT,M3.2.0,M11.1.0").unwrap();
+        assert_eq!(us.offset_at(unix(2026, 7, 1, 12, 0)), -4 * 3600);
+        assert_eq!(us.offset_at(unix(2026, 1, 1, 12, 0)), -5 * 3600);
+        let j = Rule::parse("XXX-1YYY,J60/2,J300/3").unwrap();
+        assert_eq!(j.offset_at(unix(2026, 6, 1, 0, 0)), 7200);
+        for bad in [
+            "",
+            "X1",
+            "CET-1CEST,M13.5.0,M10.5.0",
+            "CET-1CEST,M3.5.0",
+            "CET-1CEST,J0,J5",
+        ] {
+            assert!(Rule::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_version_1_file_is_read_with_32_bit_times() {
+        // Two types (+1 h, +2 h), one transition at t = 1000 to type 1.
+        let mut b = Vec::new();
+        b.extend_from_slice(b"TZif");
+        b.push(0);
+        b.extend_from_slice(&[0; 15]);
+        for n in [0u32, 0, 0, 1, 2, 8] {
+            b.extend_from_slice(&n.to_be_bytes());
+        }
+        b.extend_from_slice(&1000i32.to_be_bytes());
+        b.push(1);
+        b.extend_from_slice(&3600i32.to_be_bytes());
+        b.extend_from_slice(&[0, 0]);
+        b.extend_from_slice(&7200i32.to_be_bytes());
+        b.extend_from_slice(&[1, 4]);
+        b.extend_from_slice(b"CET\0CEST");
+        let z = Zone::parse(&b).unwrap();
+        assert_eq!(z.offset_at(999), 3600);
+        assert_eq!(z.offset_at(1000), 7200);
+        assert_eq!(z.offset_at(i64::MAX / 2), 7200);
+    }
+
+    #[test]
+    fn damaged_files_are_refused_not_misread() {
+        let good = std::fs::read(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tz/Europe-Berlin"),
+        )
+        .unwrap();
+        assert!(Zone::parse(b"").is_err());
+        assert!(Zone::parse(b"TZjf0000000000000000000000000000000000000000").is_err());
+        for cut in [10, 44, 100, good.len() / 2] {
+            assert!(Zone::parse(&good[..cut]).is_err(), "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn tz_values_are_understood() {
+        assert_eq!(Zone::from_tz("").unwrap().offset_at(0), 0);
+        assert_eq!(Zone::from_tz(":UTC0").unwrap().offset_at(0), 0);
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tz/Europe-Berlin");
+        let z = Zone::from_tz(&format!(":{}", path.display())).unwrap();
+        assert_eq!(z.offset_at(unix(2026, 1, 1, 0, 0)), 3600);
+        assert!(Zone::from_tz("../../etc/passwd").is_err());
+        assert!(Zone::from_tz("Not/AZone").is_err());
+    }
+}

@@ -1,0 +1,422 @@
+//! The read-only tools: answered from the device model (exposed devices only), the live state
+//! cache (every value with its age, R-6), the guard's view of which actions are possible now,
+//! and the posture. They send nothing to the Miniserver.
+
+use serde_json::{Map, Value, json};
+
+use crate::clock::Mono;
+use crate::gateway::{EstopReport, Gateway, Snapshot};
+use crate::house::scene;
+use crate::house::{DevId, House, Kind};
+use crate::intent::Intent;
+use crate::loxone::state::{LiveStates, StateValue};
+use crate::loxone::structure::StateRef;
+use crate::mcp::tool::{Era, ToolOutput};
+use crate::mcp::versions;
+use crate::safety::guard::{self, ActionNow};
+use crate::safety::posture::Posture;
+use crate::safety::table::{
+    LIGHT_MAX_PER_MINUTE, LIGHT_MIN_INTERVAL, MOTOR_MAX_PER_MINUTE, MOTOR_MIN_INTERVAL,
+};
+
+/// Longest text state shown in `list_devices` (mood lists can be long: `get_device` has them).
+const LIST_TEXT_MAX: usize = 120;
+/// Longest text state shown at all.
+const TEXT_MAX: usize = 2000;
+
+/// Answers a read-only intent.
+pub fn answer(
+    gw: &Gateway,
+    snap: &Snapshot,
+    intent: &Intent,
+    posture: &Posture,
+    era: &Era,
+    now: Mono,
+) -> ToolOutput {
+    let house = &snap.house;
+    match intent {
+        Intent::GetSystemStatus => status(gw, era),
+        Intent::ListRooms => rooms(house),
+        Intent::ListDevices { room, kind } => {
+            let ids = house.list(room.as_deref(), *kind);
+            let devices: Vec<Value> = ids
+                .iter()
+                .map(|id| device_json(gw, house, *id, posture, now, LIST_TEXT_MAX))
+                .collect();
+            let n = devices.len();
+            let scope = match (room, kind) {
+                (Some(r), Some(k)) => format!(" ({k} devices in {r})"),
+                (Some(r), None) => format!(" in {r}"),
+                (None, Some(k)) => format!(" of kind {k}"),
+                (None, None) => String::new(),
+            };
+            ToolOutput::ok(
+                json!({
+                    "message": format!("{n} device(s){scope}; posture {}", posture.name()),
+                    "count": n,
+                    "devices": devices,
+                }),
+                format!("{n} device(s){scope}; posture {}.", posture.name()),
+            )
+        }
+        Intent::GetDevice { device } => {
+            let d = house.device(*device);
+            let dev = device_json(gw, house, *device, posture, now, TEXT_MAX);
+            let parent = d
+                .parent
+                .map(|p| house.device(p))
+                .filter(|p| p.exposed)
+                .map(|p| p.label());
+            let children: Vec<String> = d
+                .children
+                .iter()
+                .map(|c| house.device(*c))
+                .filter(|c| c.exposed)
+                .map(|c| c.label())
+                .collect();
+            let message = format!(
+                "{} ({}, {}): {}",
+                d.label(),
+                d.kind,
+                d.loxone_type,
+                d.read_only.as_deref().unwrap_or("controllable")
+            );
+            ToolOutput::ok(
+                json!({
+                    "message": message,
+                    "device": dev,
+                    "limits": limits_json(gw, house, *device),
+                    "parent": parent,
+                    "children": children,
+                }),
+                message,
+            )
+        }
+        Intent::DescribeScene { device } => describe(gw, house, *device, posture, now),
+        _ => error_output(intent.tool(), "this tool does not only read", ""),
+    }
+}
+
+/// A read tool's refusal, in the shape of its output schema.
+pub fn error_output(tool: &str, message: &str, audit_id: &str) -> ToolOutput {
+    let mut v = json!({ "message": message, "error": message });
+    match tool {
+        "list_rooms" => v["rooms"] = json!([]),
+        "list_devices" => v["devices"] = json!([]),
+        _ => {}
+    }
+    if !audit_id.is_empty() {
+        v["audit_id"] = json!(audit_id);
+    }
+    ToolOutput::error(v, message)
+}
+
+pub fn status(gw: &Gateway, era: &Era) -> ToolOutput {
+    let s = gw.status();
+    let this_call = match era {
+        Era::Handshake(v) => v.clone(),
+        Era::Stateless => versions::STATELESS[0].to_owned(),
+    };
+    let mut v = serde_json::to_value(&s).unwrap_or_else(|_| json!({}));
+    v["server"]["protocol"] = json!({
+        "this_call": this_call,
+        "handshake": versions::HANDSHAKE,
+        "stateless": versions::STATELESS,
+    });
+    let mut text = format!(
+        "loxwarden {}: link {} for {} s{}; posture {}",
+        s.server.version,
+        s.link.state,
+        s.link.for_s,
+        if s.link.reason.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", s.link.reason)
+        },
+        s.posture.name
+    );
+    if s.emergency_stop.latched {
+        text.push_str(&format!(
+            "; EMERGENCY STOP latched since {} ({})",
+            s.emergency_stop.since.clone().unwrap_or_default(),
+            s.emergency_stop.reason.clone().unwrap_or_default()
+        ));
+    }
+    if !s.alarms.is_empty() {
+        text.push_str(&format!("; alarms: {}", s.alarms.join("; ")));
+    }
+    if !s.posture.reasons.is_empty() && s.emergency_stop.latched == s.posture.reasons.is_empty() {
+        text.push_str(&format!("; why: {}", s.posture.reasons.join("; ")));
+    }
+    text.push('.');
+    v["message"] = json!(text);
+    ToolOutput::ok(v, text)
+}
+
+fn rooms(house: &House) -> ToolOutput {
+    let rooms: Vec<Value> = house
+        .rooms()
+        .into_iter()
+        .map(|r| {
+            let ids = house.list(Some(r), None);
+            let mut kinds: Vec<&str> = ids
+                .iter()
+                .map(|id| house.device(*id).kind.as_str())
+                .collect();
+            kinds.sort_unstable();
+            kinds.dedup();
+            json!({ "name": r, "devices": ids.len(), "kinds": kinds })
+        })
+        .collect();
+    let names: Vec<&str> = rooms.iter().filter_map(|r| r["name"].as_str()).collect();
+    let text = format!("{} room(s): {}.", rooms.len(), names.join(", "));
+    ToolOutput::ok(json!({ "message": text, "rooms": rooms }), text)
+}
+
+/// A live state as JSON: the value (number or text) and its age.
+fn state_json(v: &StateValue, age_ms: u64, max_text: usize) -> Option<Value> {
+    let value = match v {
+        StateValue::Number(n) => serde_json::Number::from_f64(*n).map(Value::Number)?,
+        StateValue::Text(t) if t.chars().count() <= max_text => Value::String(t.clone()),
+        StateValue::Text(_) => return None,
+    };
+    Some(json!({ "value": value, "age_ms": age_ms }))
+}
+
+/// One device: identity, live states with their age, and what is possible now.
+pub fn device_json(
+    gw: &Gateway,
+    house: &House,
+    id: DevId,
+    posture: &Posture,
+    now: Mono,
+    max_text: usize,
+) -> Value {
+    let d = house.device(id);
+    let states = gw.link().states();
+    let link_now = gw.link().now();
+    let mut state = Map::new();
+    for (name, r) in &house.control(id).states {
+        let StateRef::One(u) = r else { continue };
+        if let Some(e) = states.entry(u)
+            && let Some(v) = state_json(
+                &e.value,
+                link_now.since(e.updated).as_millis() as u64,
+                max_text,
+            )
+        {
+            state.insert(name.clone(), v);
+        }
+    }
+    let actions: Vec<Value> = if d.read_only.is_some() {
+        Vec::new()
+    } else {
+        let rates = gw.rates();
+        guard::actions_now(house, id, states, posture, gw.limits(), &rates, now)
+            .into_iter()
+            .map(|(action, a)| match a {
+                ActionNow::Allowed => json!({ "action": action, "now": "allowed" }),
+                ActionNow::NeedsConsent => json!({ "action": action, "now": "needs_consent" }),
+                ActionNow::Refused(rule) => {
+                    json!({ "action": action, "now": "refused", "rule": rule })
+                }
+            })
+            .collect()
+    };
+    json!({
+        "id": d.addr.to_string(),
+        "name": d.name,
+        "room": d.room_name,
+        "kind": d.kind.as_str(),
+        "type": d.loxone_type,
+        "read_only": d.read_only,
+        "secured": d.secured,
+        "state": state,
+        "actions": actions,
+    })
+}
+
+/// The limits that apply to one device (the compiled table as this site tightened it).
+fn limits_json(gw: &Gateway, house: &House, id: DevId) -> Value {
+    let d = house.device(id);
+    let l = gw.limits();
+    match d.kind {
+        Kind::Climate => {
+            let (free, hard) = l.temp_bands(&d.room_name);
+            json!({
+                "free_c": [free.min, free.max],
+                "with_consent_c": [hard.min, hard.max],
+                "max_step_c": l.temp_max_step,
+                "rule": "SC-2",
+            })
+        }
+        Kind::Audio => {
+            let (free, hard) = l.volume_caps(&d.room_name);
+            json!({ "volume_free_max": free, "volume_with_consent_max": hard, "ramp_step": 10, "rule": "UCA-A1" })
+        }
+        Kind::Blind => json!({
+            "min_interval_s": MOTOR_MIN_INTERVAL.as_secs(),
+            "max_per_minute": MOTOR_MAX_PER_MINUTE,
+            "reversal": "only after stop",
+            "rule": "R-13",
+        }),
+        Kind::Light => json!({
+            "min_interval_s": LIGHT_MIN_INTERVAL.as_secs(),
+            "max_per_minute": LIGHT_MAX_PER_MINUTE,
+            "night_max_percent_in_sleeping_rooms": crate::safety::table::NIGHT_LIGHT_MAX,
+            "rule": "UCA-L1",
+        }),
+        Kind::Charger => {
+            let det = house.control(id).details();
+            json!({
+                "min_kw": det.get("min").and_then(Value::as_f64),
+                "max_kw": det.get("max").and_then(Value::as_f64),
+            })
+        }
+        Kind::Access | Kind::Intercom => json!({
+            "consent": "open and unlock always need the person's consent",
+            "intercom_window_s": l.intercom_window.as_secs(),
+            "rule": "UCA-D1",
+        }),
+        Kind::Alarm => json!({
+            "consent": "disarm and acknowledge always; arm when someone may be inside",
+            "rule": "SC-5",
+        }),
+        Kind::Scene => json!({
+            "consent_above_devices": crate::safety::table::SCENE_MAX_DEVICES_WITHOUT_CONSENT,
+            "rule": "SC-7",
+        }),
+        Kind::Sensor | Kind::Other => json!({}),
+    }
+}
+
+fn describe(gw: &Gateway, house: &House, id: DevId, posture: &Posture, now: Mono) -> ToolOutput {
+    let states = gw.link().states();
+    let desc = match scene::describe(house, id, states) {
+        Ok(d) => d,
+        Err(r) => {
+            let m = format!("Refused. {r}");
+            return error_output("describe_scene", &m, "");
+        }
+    };
+    let (members, affected, hidden) = desc.exposed_view(house);
+    let possible = {
+        let rates = gw.rates();
+        guard::actions_now(house, id, states, posture, gw.limits(), &rates, now)
+    };
+    let scenes: Vec<Value> = desc
+        .scenes
+        .iter()
+        .map(|s| {
+            let key = format!("scene {}", s.name);
+            let mut v = json!({
+                "name": s.name,
+                "id": s.id,
+                "effect": format!("{:?}", s.effect).to_lowercase(),
+            });
+            if let Some((_, a)) = possible.iter().find(|(n, _)| *n == key) {
+                match a {
+                    ActionNow::Allowed => v["now"] = json!("allowed"),
+                    ActionNow::NeedsConsent => v["now"] = json!("needs_consent"),
+                    ActionNow::Refused(rule) => {
+                        v["now"] = json!("refused");
+                        v["rule"] = json!(rule);
+                    }
+                }
+            }
+            v
+        })
+        .collect();
+    let labels =
+        |v: &[DevId]| -> Vec<String> { v.iter().map(|i| house.device(*i).label()).collect() };
+    let mut message = format!(
+        "{}: {} scene(s), affecting {} device(s)",
+        house.device(id).label(),
+        scenes.len(),
+        affected.len()
+    );
+    if hidden > 0 {
+        message.push_str(&format!(
+            "; {hidden} affected device(s) are not exposed, so its scenes are refused"
+        ));
+    }
+    ToolOutput::ok(
+        json!({
+            "message": message,
+            "device": house.device(id).label(),
+            "scenes": scenes,
+            "members": labels(&members),
+            "affected": labels(&affected),
+            "hidden": hidden,
+            "note": desc.note,
+        }),
+        message,
+    )
+}
+
+/// `emergency_stop`'s result: each device's own answer; `isError` if any did not confirm.
+pub fn estop_output(r: &EstopReport) -> ToolOutput {
+    let commands: Vec<Value> = r
+        .results
+        .iter()
+        .map(|s| {
+            json!({
+                "device": if s.room.is_empty() { s.name.clone() } else { format!("{}/{}", s.room, s.name) },
+                "command": s.command,
+                "sent": s.code.is_some() || s.error.as_deref().is_some_and(|e| e.starts_with("the command may not")),
+                "code": s.code,
+                "value": s.value,
+                "error": s.error,
+            })
+        })
+        .collect();
+    let ok = r.results.iter().filter(|s| s.ok()).count();
+    let all = r.all_ok();
+    let mut notes = Vec::new();
+    if let Some(e) = &r.latch_error {
+        notes.push(format!(
+            "the latch could not be saved ({e}): this gateway stays stopped until it restarts"
+        ));
+    }
+    if let Some(e) = &r.audit_error {
+        notes.push(format!("R-14: {e}"));
+    }
+    let message = if let Some(why) = &r.unavailable {
+        format!(
+            "Emergency stop latched, but NO device could be stopped: {why}. Stop the house \
+             locally (the Loxone app or the devices themselves). Every other command is \
+             refused until a person runs `loxwarden resume`."
+        )
+    } else if all {
+        format!(
+            "Emergency stop latched; {ok} device(s) stopped or paused, each confirmed by the \
+             Miniserver (LL 200). Every other command is refused until a person runs \
+             `loxwarden resume`."
+        )
+    } else {
+        format!(
+            "Emergency stop latched, but only {ok} of {} device(s) confirmed (LL 200); see \
+             commands for each device's answer. Every other command is refused until a person \
+             runs `loxwarden resume`.",
+            r.results.len()
+        )
+    };
+    let v = json!({
+        "done": all,
+        "message": message,
+        "audit_id": r.audit_id,
+        "latched": {
+            "since": crate::audit::rfc3339(r.latched.since()),
+            "reason": r.latched.reason,
+            "by": r.latched.by,
+            "persisted": r.latch_persisted,
+        },
+        "commands": commands,
+        "notes": notes,
+    });
+    ToolOutput {
+        structured: v,
+        text: message,
+        is_error: !all,
+    }
+}

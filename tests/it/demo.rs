@@ -1,0 +1,222 @@
+//! `loxwarden demo` and `demo --tour` through the real binary, and the official Python SDK
+//! client (tests/interop/mcp_client_probe.py) driving the product end to end: it validates
+//! every `structuredContent` against the tool's `outputSchema`.
+
+use std::process::Command;
+use std::time::Instant;
+
+use serde_json::{Value, json};
+
+use crate::link_support::{self, TempDir};
+use crate::probe::{Run, probe_with};
+use crate::support::BIN;
+
+#[test]
+fn the_tour_walks_through_reads_a_light_refusals_a_declined_and_a_consented_unlock_and_a_stop() {
+    let started = Instant::now();
+    let out = Command::new(BIN)
+        .args(["demo", "--tour"])
+        .output()
+        .expect("the tour runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    for needle in [
+        "link live",
+        "list_devices {\"room\":\"Kitchen\"}",
+        "Kitchen Ceiling (light, Dimmer)",
+        "Hall/Hall Light: on: the Miniserver answered LL 200; now active = 1",
+        "SC-2: 35 °C is outside 10–30 °C",
+        "the person: declines",
+        "The person declined. Nothing was sent.",
+        "the person: accepts",
+        "/1/pulse → 200",
+        "Emergency stop latched; 7 device(s) stopped or paused",
+        "R-11: the emergency stop is latched",
+        "Tour complete.",
+    ] {
+        assert!(stdout.contains(needle), "missing {needle:?}\n{stdout}");
+    }
+    // After each refusal the simulator's own log shows that nothing arrived.
+    assert!(
+        stdout.matches("the Miniserver received: nothing").count() >= 4,
+        "{stdout}"
+    );
+    // The temporary state is gone.
+    let audit = stdout
+        .lines()
+        .find_map(|l| l.split("Audit log: ").nth(1))
+        .expect("the audit log path is printed");
+    assert!(!std::path::Path::new(audit.trim()).exists());
+    eprintln!("the tour took {:?}", started.elapsed());
+}
+
+/// The probe's calls (`NAME=JSON`) against `loxwarden demo` (with `demo_args`).
+fn demo_probe(args: &[&str], demo_args: &[&str]) -> Run {
+    let mut server = vec!["demo"];
+    server.extend_from_slice(demo_args);
+    let mut all = vec!["--timeout", "60"];
+    all.extend_from_slice(args);
+    probe_with(&all, &server)
+}
+
+fn structured(run: &Run, tool: &str) -> Value {
+    run.call_result(tool)["structuredContent"].clone()
+}
+
+#[test]
+fn python_sdk_checks_reads_and_a_light_command_validate_against_the_output_schemas() {
+    let run = demo_probe(
+        &[
+            "--checks",
+            "--call",
+            "get_system_status={}",
+            "--call",
+            "list_rooms={}",
+            "--call",
+            r#"list_devices={"room":"Hall"}"#,
+            "--call",
+            r#"get_device={"device":"Kitchen Ceiling"}"#,
+            "--call",
+            r#"describe_scene={"device":"All Blinds"}"#,
+            "--call",
+            r#"control_light={"device":"Hall Light","action":"on"}"#,
+            "--call",
+            r#"control_blind={"device":"Kitchen Blind","action":"down"}"#,
+            "--call",
+            r#"emergency_stop={"reason":"probe"}"#,
+        ],
+        &[],
+    );
+    assert!(run.ok, "{}", run.context());
+    assert!(
+        run.stdout.contains("PASS tools/list: 17 tool(s)"),
+        "{}",
+        run.context()
+    );
+    assert!(!run.stdout.contains("FAIL"), "{}", run.context());
+    let light = structured(&run, "control_light");
+    assert_eq!(light["done"], true, "{light}");
+    assert_eq!(light["commands"][0]["code"], 200);
+    assert_eq!(light["read_back"][0]["status"], "confirmed");
+    assert_eq!(
+        structured(&run, "control_blind")["read_back"][0]["status"],
+        "pending"
+    );
+    assert_eq!(structured(&run, "emergency_stop")["done"], true);
+}
+
+#[test]
+fn python_sdk_an_unlock_accepted_by_the_person_is_sent_and_a_declined_one_is_not() {
+    let unlock = r#"control_access={"device":"Hall/Door opener","action":"unlock"}"#;
+    let run = demo_probe(
+        &["--call", unlock, "--elicit", "accept"],
+        &["--test-ring-bell"],
+    );
+    assert!(run.ok, "{}", run.context());
+    let s = structured(&run, "control_access");
+    assert_eq!(s["done"], true, "{s}");
+    assert_eq!(s["consent"]["outcome"], "accepted");
+    assert!(
+        s["commands"][0]["command"]
+            .as_str()
+            .unwrap()
+            .ends_with("/1/pulse"),
+        "{s}"
+    );
+    let run = demo_probe(
+        &["--call", unlock, "--elicit", "decline"],
+        &["--test-ring-bell"],
+    );
+    // A person's "no" is an answer, not an error: the call succeeds and says nothing was sent.
+    assert!(run.ok, "{}", run.context());
+    let s = structured(&run, "control_access");
+    assert_eq!(s["done"], false, "{s}");
+    assert_eq!(s["consent"]["outcome"], "declined");
+    assert_eq!(s["commands"], json!([]));
+}
+
+/// `loxwarden serve` from a config file (the demo's site config) in front of a simulator this
+/// test holds, so the Miniserver's own log is the evidence.
+struct Served {
+    sim: loxwarden::sim::Sim,
+    _dir: TempDir,
+    config: String,
+}
+
+fn serve_demo_config() -> Served {
+    let sim = link_support::sim_with(|_| {});
+    let dir = TempDir::new("probe-serve");
+    let text = loxwarden::demo::config_text(&sim.url(), sim.user(), dir.path());
+    let path = dir.path().join("config.toml");
+    std::fs::write(&path, &text).unwrap();
+    let cfg = loxwarden::config::Config::parse(&text).unwrap();
+    link_support::login_ok(&sim, &cfg);
+    Served {
+        sim,
+        config: path.display().to_string(),
+        _dir: dir,
+    }
+}
+
+#[test]
+fn python_sdk_a_declined_unlock_never_reaches_the_miniserver_in_either_era() {
+    let s = serve_demo_config();
+    assert!(s.sim.ring_bell(), "the bell stays on for 30 s");
+    let opener = format!("{}/1", s.sim.control_named("Front Door").unwrap());
+    let unlock = r#"control_access={"device":"Hall/Door opener","action":"unlock"}"#;
+    let server = ["--config", s.config.as_str(), "serve", "--standalone"];
+    for mode in ["legacy", "2026-07-28"] {
+        let mark = s.sim.log_mark();
+        let run = probe_with(
+            &[
+                "--timeout",
+                "60",
+                "--mode",
+                mode,
+                "--call",
+                unlock,
+                "--elicit",
+                "decline",
+            ],
+            &server,
+        );
+        assert!(run.ok, "{mode}: {}", run.context());
+        let r = run.call_result("control_access");
+        assert_eq!(
+            r["structuredContent"]["consent"]["outcome"], "declined",
+            "{mode}: {r}"
+        );
+        let got: Vec<_> = s
+            .sim
+            .commands_since(mark)
+            .into_iter()
+            .filter(|e| e.device)
+            .collect();
+        assert!(got.is_empty(), "{mode}: {got:?}");
+    }
+    // Accepted through an MRTR round (signed requestState): the opener is pulsed once.
+    let mark = s.sim.log_mark();
+    let run = probe_with(
+        &[
+            "--timeout",
+            "60",
+            "--mode",
+            "2026-07-28",
+            "--call",
+            unlock,
+            "--elicit",
+            "accept",
+        ],
+        &server,
+    );
+    assert!(run.ok, "{}", run.context());
+    let got: Vec<String> = s
+        .sim
+        .commands_since(mark)
+        .into_iter()
+        .filter(|e| e.device)
+        .map(|e| e.command)
+        .collect();
+    assert_eq!(got, [format!("jdev/sps/io/{opener}/pulse")]);
+}

@@ -1,0 +1,330 @@
+//! A rig for the tool tests: the simulator's demo house, the demo site config (optionally
+//! edited), a login, a [`Gateway`] on a chosen clock, and MCP sessions in memory through the
+//! real engine (`loxwarden::demo::client::Client`), so every call takes the path an AI
+//! client's call takes. Evidence comes from the simulator's own command log and states.
+
+#![allow(dead_code)]
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use loxwarden::clock::{Clock, ManualClock, Mono};
+use loxwarden::config::Config;
+use loxwarden::demo::client::{Answer, Client};
+use loxwarden::estop::Latch;
+use loxwarden::gateway::{Gateway, Parts};
+use loxwarden::localtime::Zone;
+use loxwarden::loxone::link::{Link, Secrets};
+use loxwarden::loxone::secret::Secret;
+use loxwarden::loxone::state::StateValue;
+use loxwarden::loxone::uuid::ControlAddr;
+use loxwarden::mcp::{Peer, Server, ServerConfig};
+use loxwarden::sim::{LogEntry, Sim, SimOptions};
+use serde_json::{Value, json};
+
+use crate::link_support::{self, TempDir};
+
+/// Real monotonic time, and a wall clock that reads today 12:00 UTC when the rig starts (the
+/// night posture must not depend on when the tests run).
+pub struct NoonClock {
+    origin: Instant,
+    wall0: SystemTime,
+}
+
+impl NoonClock {
+    pub fn at_hour(hour: u64) -> NoonClock {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        NoonClock {
+            origin: Instant::now(),
+            wall0: UNIX_EPOCH + Duration::from_secs(now - now % 86_400 + hour * 3600),
+        }
+    }
+}
+
+impl Clock for NoonClock {
+    fn mono(&self) -> Mono {
+        Mono(self.origin.elapsed().as_millis() as u64 + 1)
+    }
+    fn wall(&self) -> SystemTime {
+        self.wall0 + self.origin.elapsed()
+    }
+}
+
+pub struct Options {
+    /// Edits the demo config text (e.g. deny a device).
+    pub config: Box<dyn Fn(String) -> String>,
+    /// A manual clock (rate limits, ring windows); else [`NoonClock`] at `hour`.
+    pub manual: bool,
+    pub hour: u64,
+    pub time_scale: f64,
+    pub consent_timeout: Duration,
+    /// The link's visualisation password (the alarm is secured).
+    pub visu: bool,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            config: Box::new(|t| t),
+            manual: false,
+            hour: 12,
+            time_scale: 1.0,
+            consent_timeout: Duration::from_secs(10),
+            visu: true,
+        }
+    }
+}
+
+pub struct Rig {
+    pub sim: Sim,
+    pub dir: TempDir,
+    pub cfg: Config,
+    pub gw: Arc<Gateway>,
+    pub server: Server,
+    pub manual: Option<Arc<ManualClock>>,
+}
+
+impl Rig {
+    pub fn start() -> Rig {
+        Rig::with(Options::default())
+    }
+
+    pub fn with(o: Options) -> Rig {
+        let sim = Sim::start(SimOptions {
+            time_scale: o.time_scale,
+            ..SimOptions::default()
+        })
+        .expect("simulator starts");
+        let dir = TempDir::new("tools");
+        let mut text = loxwarden::demo::config_text(&sim.url(), sim.user(), dir.path());
+        if o.manual {
+            // A manual clock that jumps must not trip the link's stale rule (2 × 120 + 5 s).
+            text = text.replace("keepalive_interval_s = 5", "keepalive_interval_s = 120");
+        }
+        let text = (o.config)(text);
+        let cfg = Config::parse(&text).expect("the rig's config parses");
+        link_support::login_ok(&sim, &cfg);
+        let (clock, manual): (Arc<dyn Clock>, Option<Arc<ManualClock>>) = if o.manual {
+            let m = Arc::new(ManualClock::new());
+            let now = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap()
+                .as_secs();
+            m.set_wall(UNIX_EPOCH + Duration::from_secs(now - now % 86_400 + o.hour * 3600));
+            (m.clone(), Some(m))
+        } else {
+            (Arc::new(NoonClock::at_hour(o.hour)), None)
+        };
+        let secrets = Secrets {
+            visu_password: o.visu.then(|| Secret::new(sim.visu_password())),
+        };
+        let link = Link::start(&cfg, clock.clone(), secrets).expect("link starts");
+        let h = link.wait_live(Duration::from_secs(15));
+        assert!(h.is_live(), "link not live: {h:?}");
+        let gw = Gateway::from_parts(Parts {
+            cfg: cfg.clone(),
+            clock,
+            link,
+            latch: Latch::in_dir(&cfg.paths.state_dir),
+            zone: Some(Zone::utc()),
+        })
+        .expect("gateway starts");
+        let server = Server::new(
+            gw.host(),
+            ServerConfig {
+                consent_timeout: o.consent_timeout,
+                ..ServerConfig::default()
+            },
+        )
+        .expect("engine");
+        Rig {
+            sim,
+            dir,
+            cfg,
+            gw,
+            server,
+            manual,
+        }
+    }
+
+    /// A session that declares form elicitation (the scripted person declines unless told).
+    pub fn client(&self) -> Client {
+        self.client_with(json!({"elicitation": {"form": {}}}), Peer::default())
+    }
+
+    pub fn client_with(&self, caps: Value, peer: Peer) -> Client {
+        let mut c = Client::start(&self.server, peer).expect("session");
+        c.initialize("rig", caps).expect("initialize");
+        c
+    }
+
+    /// One call in a fresh session (answering a consent question with `answer`).
+    pub fn call_answering(&self, tool: &str, args: Value, answer: Answer) -> Value {
+        let mut c = self.client();
+        c.answer_next(answer);
+        c.call(tool, args).expect("call")
+    }
+
+    /// One call in a fresh session; consent questions are declined.
+    pub fn call(&self, tool: &str, args: Value) -> Value {
+        self.call_answering(tool, args, Answer::Decline)
+    }
+
+    pub fn advance(&self, d: Duration) {
+        self.manual.as_ref().expect("a manual clock").advance(d);
+    }
+
+    pub fn addr(&self, name: &str) -> ControlAddr {
+        self.sim
+            .control_named(name)
+            .unwrap_or_else(|| panic!("no control {name}"))
+    }
+
+    /// The address of a sub-control `parent/suffix` (e.g. the intercom's door opener).
+    pub fn sub(&self, parent: &str, suffix: &str) -> ControlAddr {
+        ControlAddr::parse(&format!("{}/{suffix}", self.addr(parent))).unwrap()
+    }
+
+    /// A numeric state as the simulated Miniserver holds it.
+    pub fn num(&self, addr: &ControlAddr, state: &str) -> f64 {
+        match self.sim.control_state(addr, state) {
+            Some(StateValue::Number(n)) => n,
+            other => panic!("{addr} {state}: {other:?}"),
+        }
+    }
+
+    /// Device commands the simulator received after `mark`.
+    pub fn received(&self, mark: u64) -> Vec<LogEntry> {
+        self.sim
+            .commands_since(mark)
+            .into_iter()
+            .filter(|e| e.device)
+            .collect()
+    }
+
+    /// Asserts that a refusal sent nothing, and returns the result.
+    pub fn refused_and_nothing_sent(&self, tool: &str, args: Value) -> Value {
+        let mark = self.sim.log_mark();
+        let r = self.call(tool, args.clone());
+        assert_eq!(r["isError"], true, "{tool} {args}: {r}");
+        let got = self.received(mark);
+        assert!(
+            got.is_empty(),
+            "{tool} {args} reached the Miniserver: {got:?}"
+        );
+        r
+    }
+
+    /// The audit log's records.
+    pub fn audit(&self) -> Vec<Value> {
+        std::fs::read_to_string(&self.cfg.paths.audit_log)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("audit line is JSON"))
+            .collect()
+    }
+
+    /// Waits until the simulator's state `state` of `addr` satisfies `f`.
+    pub fn wait_state(&self, addr: &ControlAddr, state: &str, f: impl Fn(f64) -> bool) -> bool {
+        link_support::wait_until(Duration::from_secs(5), || f(self.num(addr, state))).is_some()
+    }
+
+    /// Waits until the gateway's own cache holds the bell ring (the guard reads the cache).
+    pub fn wait_cache(&self, addr: &ControlAddr, state: &str, f: impl Fn(f64) -> bool) -> bool {
+        let s = self.sim.structure();
+        let c = s.control(addr).expect("control");
+        let u = c.state(state).expect("state");
+        link_support::wait_until(Duration::from_secs(5), || {
+            use loxwarden::loxone::state::LiveStates;
+            self.gw.link().states().number(&u).is_some_and(&f)
+        })
+        .is_some()
+    }
+}
+
+/// The text line of a result.
+pub fn text(r: &Value) -> String {
+    r["content"][0]["text"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// The output schema of `tool` as the catalogue declares it.
+pub fn output_schema(tool: &str) -> Value {
+    let def = loxwarden::tools::TOOLS
+        .iter()
+        .find(|d| d.name == tool)
+        .unwrap_or_else(|| panic!("no tool {tool}"));
+    serde_json::from_str(def.output_schema).unwrap()
+}
+
+/// Checks `v` against `schema` (type, enum, required, properties, additionalProperties,
+/// items): the subset of JSON Schema the catalogue uses. The Python SDK client validates with
+/// a full validator in the interop tests.
+pub fn conforms(schema: &Value, v: &Value) -> Result<(), String> {
+    if let Some(t) = schema.get("type") {
+        let types: Vec<&str> = match t {
+            Value::String(s) => vec![s.as_str()],
+            Value::Array(a) => a.iter().filter_map(Value::as_str).collect(),
+            _ => vec![],
+        };
+        let ok = types.iter().any(|t| match *t {
+            "object" => v.is_object(),
+            "array" => v.is_array(),
+            "string" => v.is_string(),
+            "integer" => v.is_i64() || v.is_u64(),
+            "number" => v.is_number(),
+            "boolean" => v.is_boolean(),
+            "null" => v.is_null(),
+            _ => false,
+        });
+        if !ok {
+            return Err(format!("{v} is not {t}"));
+        }
+    }
+    if let Some(e) = schema.get("enum").and_then(Value::as_array)
+        && !e.contains(v)
+    {
+        return Err(format!("{v} is not one of {e:?}"));
+    }
+    if let Some(o) = v.as_object() {
+        for r in schema
+            .get("required")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let r = r.as_str().unwrap_or_default();
+            if !o.contains_key(r) {
+                return Err(format!("missing {r}"));
+            }
+        }
+        let props = schema.get("properties").and_then(Value::as_object);
+        for (k, val) in o {
+            let sub = props
+                .and_then(|p| p.get(k))
+                .or_else(|| schema.get("additionalProperties").filter(|a| a.is_object()));
+            if let Some(sub) = sub {
+                conforms(sub, val).map_err(|e| format!("{k}: {e}"))?;
+            }
+        }
+    }
+    if let (Some(a), Some(items)) = (v.as_array(), schema.get("items")) {
+        for (i, x) in a.iter().enumerate() {
+            conforms(items, x).map_err(|e| format!("[{i}]: {e}"))?;
+        }
+    }
+    Ok(())
+}
+
+/// Asserts a successful result validates against its tool's output schema.
+pub fn assert_conforms(tool: &str, r: &Value) {
+    let sc = &r["structuredContent"];
+    if let Err(e) = conforms(&output_schema(tool), sc) {
+        panic!("{tool}: structuredContent does not match outputSchema: {e}\n{sc:#}");
+    }
+}
