@@ -22,8 +22,9 @@ use std::time::{Duration, Instant};
 use libfuzzer_sys::arbitrary::{Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
 use loxwarden::mcp::jsonrpc::{INVALID_REQUEST, PARSE_ERROR};
+use loxwarden::mcp::tool::{CallContext, CallError, ToolCall, ToolDef, ToolHost, ToolOutput};
 use loxwarden::mcp::{Peer, Server, ServerConfig};
-use loxwarden::tools::Catalogue;
+use loxwarden::tools::testing;
 use serde_json::{Value, json};
 
 use fuzz_support::{json_value, word};
@@ -470,6 +471,30 @@ fn check_output(out: &[u8], input: &[u8]) {
     }
 }
 
+/// The engine under test with the test-only tools (`test_confirm` asks the person, `test_sleep`
+/// waits): the session machinery without a house behind it.
+struct TestTools;
+
+const TEST_TOOLS: &[ToolDef] = &[testing::CONFIRM, testing::SLEEP];
+
+impl ToolHost for TestTools {
+    fn tools(&self) -> &[ToolDef] {
+        TEST_TOOLS
+    }
+
+    fn instructions(&self) -> &str {
+        "fuzzing"
+    }
+
+    fn call(
+        &self,
+        call: ToolCall<'_>,
+        ctx: &mut dyn CallContext,
+    ) -> std::result::Result<ToolOutput, CallError> {
+        testing::call(call, ctx)
+    }
+}
+
 fuzz_target!(|data: &[u8]| {
     let Some((&mode, rest)) = data.split_first() else {
         return;
@@ -493,7 +518,7 @@ fuzz_target!(|data: &[u8]| {
         eof_grace: Duration::from_millis(100),
         ..ServerConfig::default()
     };
-    let server = Server::new(Arc::new(Catalogue::new()), config).expect("server");
+    let server = Server::new(Arc::new(TestTools), config).expect("server");
     let out = Shared::default();
     let client = Client {
         steps: steps.into(),
