@@ -662,3 +662,22 @@ fn text_the_ai_supplies_never_reaches_a_consent_question() {
         assert!(!r.contains("Ignore") && !r.contains("SYSTEM"), "{r}");
     }
 }
+
+#[test]
+fn an_accept_is_used_once_the_same_alarm_action_is_asked_again() {
+    let rig = Rig::start();
+    let disarm = json!({"device": "Burglar Alarm", "action": "disarm"});
+    let mut c = rig.client();
+    let mark = rig.sim.log_mark();
+    c.answer_next(Answer::Accept);
+    let r = c.call("set_alarm", disarm.clone()).unwrap();
+    assert_eq!(r["structuredContent"]["done"], true, "{r}");
+    // The same session, the same action, a moment later: asked again (and declined).
+    let r = c.call("set_alarm", disarm).unwrap();
+    assert_eq!(
+        r["structuredContent"]["consent"]["outcome"], "declined",
+        "{r}"
+    );
+    assert_eq!(c.asked.len(), 2, "no consent is remembered");
+    assert_eq!(rig.received(mark).len(), 1);
+}
