@@ -364,3 +364,28 @@ fn a_stateless_ticket_replayed_in_a_handshake_session_is_not_consent() {
     );
     assert!(rig.received(mark).is_empty());
 }
+
+#[test]
+fn mrtr_questions_left_unanswered_past_their_ticket_count_toward_consent_fatigue() {
+    let rig = Rig::with(crate::tools_support::Options {
+        manual: true,
+        ..crate::tools_support::Options::default()
+    });
+    let mut w = rig.wire();
+    // An AI asks three times and never brings an answer back.
+    for _ in 0..3 {
+        first_round(&rig, &mut w, "control_access", open_garage());
+    }
+    // While the tickets live the person may still be reading: not yet misses.
+    rig.advance_alive(Duration::from_secs(119));
+    first_round(&rig, &mut w, "control_access", open_garage());
+    // Once they expired unanswered, the next request is refused without a question.
+    rig.advance_alive(Duration::from_secs(2));
+    let mark = rig.sim.log_mark();
+    let r = w.modern_call("control_access", open_garage(), form(), json!({}));
+    let res = &r["result"];
+    assert_ne!(res["resultType"], "input_required", "{r}");
+    assert_eq!(res["isError"], true, "{r}");
+    assert!(text(res).contains("SC-5"), "{}", text(res));
+    assert!(rig.received(mark).is_empty());
+}
