@@ -371,15 +371,20 @@ impl Gateway {
             .map(|z| z.local_minute(self.clock.wall()))
     }
 
-    /// Since when the emergency stop is latched, on the monotonic clock.
-    fn estop_since(&self, now: Mono) -> Option<Mono> {
+    /// How long the emergency stop has been latched, by the latch file's wall-clock time (the
+    /// latch may be older than this process).
+    fn estop_for(&self) -> Option<Duration> {
         let l = self.latch.current()?;
-        let ago = self
-            .clock
-            .wall()
-            .duration_since(l.since())
-            .unwrap_or(Duration::ZERO);
-        Some(Mono(now.0.saturating_sub(ago.as_millis() as u64)))
+        if l.since_unix == 0 {
+            // An unreadable latch file: latched, since an unknown time.
+            return Some(Duration::ZERO);
+        }
+        Some(
+            self.clock
+                .wall()
+                .duration_since(l.since())
+                .unwrap_or(Duration::ZERO),
+        )
     }
 
     /// The posture of the house now (SC-4, SC-8, R-11, UCA-L2, UCA-B2, UCA-A2).
@@ -388,7 +393,7 @@ impl Gateway {
             house,
             states: self.link.states(),
             health: &self.link.health(),
-            estop_since: self.estop_since(now),
+            estop_for: self.estop_for(),
             limits: &self.limits,
             local_minute: self.local_minute(),
             now,

@@ -20,7 +20,7 @@ struct World {
     rates: RateBook,
     health: Health,
     minute: Option<u16>,
-    estop: Option<Mono>,
+    estop: Option<std::time::Duration>,
     now: Mono,
 }
 
@@ -51,7 +51,7 @@ impl World {
             house: &self.h,
             states: &self.s,
             health: &self.health,
-            estop_since: self.estop,
+            estop_for: self.estop,
             limits: &self.limits,
             local_minute: self.minute,
             now: self.now,
@@ -167,7 +167,7 @@ fn sc8_no_actuation_while_the_link_is_not_live() {
 #[test]
 fn r11_a_latched_emergency_stop_refuses_everything_but_emergency_stop() {
     let mut w = World::new();
-    w.estop = Some(Mono(50_000));
+    w.estop = Some(std::time::Duration::from_secs(50));
     let r = w.refused(
         "control_blind",
         json!({"device": "Bedroom/Blind", "action": "up"}),
