@@ -25,4 +25,6 @@ mod support;
 mod tools;
 mod tools_consent;
 mod tools_limits;
+mod tools_mrtr;
+mod tools_posture;
 mod tools_support;
