@@ -7,6 +7,8 @@ mod daemon;
 mod daemon_support;
 mod demo;
 mod estop;
+mod faults;
+mod faults_local;
 mod golden;
 mod hostile;
 mod link_auth;

@@ -26,6 +26,8 @@ pub struct RawSession {
     pub malformed: Vec<String>,
     /// Answers not yet claimed by [`RawSession::wait_for`].
     pending: Vec<Value>,
+    /// Record questions without answering them (a person who walked away).
+    pub silent: bool,
 }
 
 impl RawSession {
@@ -59,6 +61,7 @@ impl RawSession {
             asked: Vec::new(),
             malformed: Vec::new(),
             pending: Vec::new(),
+            silent: false,
         }
     }
 
@@ -101,6 +104,9 @@ impl RawSession {
         match msg.get("method").and_then(Value::as_str) {
             Some("elicitation/create") => {
                 self.asked.push(msg["params"].clone());
+                if self.silent {
+                    return Ok(());
+                }
                 let id = msg["id"].clone();
                 self.send_value(&json!({"jsonrpc":"2.0","id":id,"result":{"action":"decline"}}));
             }
@@ -122,6 +128,18 @@ impl RawSession {
                 return None;
             }
         }
+    }
+
+    /// Waits until a consent question has been asked (true) or `within` passed.
+    pub fn wait_question(&mut self, within: Duration) -> bool {
+        let deadline = Instant::now() + within;
+        while self.asked.is_empty() {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() || self.pump(left).is_err() {
+                return false;
+            }
+        }
+        true
     }
 
     /// A `ping` is still answered with `{}` (the session survived).
