@@ -26,6 +26,7 @@ mod sim_cli;
 mod sim_client;
 mod sim_faults;
 mod sim_support;
+mod soak;
 mod support;
 mod tools;
 mod tools_consent;
