@@ -220,6 +220,8 @@ struct Tally {
     /// Why calls were not done: the rule of a refusal, the consent outcome, or the first
     /// command error's gist.
     why: std::collections::BTreeMap<String, u64>,
+    /// Per tool: (calls, done).
+    tools: std::collections::BTreeMap<&'static str, (u64, u64)>,
 }
 
 /// The gist of why a result is not done.
@@ -345,6 +347,9 @@ fn four_sessions_of_mixed_calls_under_random_faults_stay_honest_and_flat() {
                         );
                         let mut t = tally.lock().unwrap();
                         t.calls += 1;
+                        let per = t.tools.entry(tool).or_default();
+                        per.0 += 1;
+                        per.1 += u64::from(r["result"]["structuredContent"]["done"] == true);
                         if r.get("error").is_some() {
                             t.rpc_errors += 1;
                         } else if r["result"]["structuredContent"]["done"] == true {
@@ -432,6 +437,7 @@ fn four_sessions_of_mixed_calls_under_random_faults_stay_honest_and_flat() {
         t.rpc_errors,
     );
     eprintln!("soak: not done because {:?}", t.why);
+    eprintln!("soak: per tool (calls, done) {:?}", t.tools);
     eprintln!("soak: faults injected {faults:?}");
     eprintln!(
         "soak: the simulator received {got} device commands; the audit log has {decided} decisions, {outcomes} outcomes, {answered} commands answered, {unknown} 'may not have reached'"
