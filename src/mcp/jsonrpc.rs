@@ -201,6 +201,19 @@ fn classify(value: Value) -> Result<Incoming, Rejected> {
             "Invalid Request: jsonrpc must be \"2.0\"",
         ));
     }
+    // A message is a request, a notification or a response, never two at once: a line that
+    // carries `method` beside `result`/`error`, or both `result` and `error`, is ambiguous and
+    // acted on in neither reading (found by the hostile-input corpus, issue 9).
+    let is_response = obj.contains_key("result") || obj.contains_key("error");
+    if (obj.contains_key("method") && is_response)
+        || (obj.contains_key("result") && obj.contains_key("error"))
+    {
+        return Err(reject(
+            id,
+            INVALID_REQUEST,
+            "Invalid Request: a message is a request or a response, not both",
+        ));
+    }
     let params = obj.remove("params");
     match obj.remove("method") {
         Some(Value::String(method)) => Ok(match id {
@@ -353,6 +366,20 @@ mod tests {
             ),
             Ok(true)
         );
+    }
+
+    #[test]
+    fn a_message_that_is_both_request_and_response_is_an_invalid_request() {
+        for line in [
+            r#"{"jsonrpc":"2.0","id":"a","method":"tools/call","params":{},"result":{}}"#,
+            r#"{"jsonrpc":"2.0","id":"a","method":"ping","error":{"code":1,"message":"m"}}"#,
+            r#"{"jsonrpc":"2.0","method":"notifications/initialized","result":{}}"#,
+            r#"{"jsonrpc":"2.0","id":"srv-1","result":{"action":"accept"},"error":{"code":1,"message":"m"}}"#,
+        ] {
+            let r = rejected(line);
+            assert_eq!(r.error.code, INVALID_REQUEST, "{line}");
+            assert!(r.error.message.contains("not both"), "{line}");
+        }
     }
 
     #[test]
