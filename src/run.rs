@@ -49,6 +49,7 @@ pub fn run(global: &Global, command: Command) -> Result<ExitCode> {
         ),
         Command::Sim(args) => crate::sim::run(&args),
         Command::Login { accept_fingerprint } => {
+            warn_about_file_modes(&config_path);
             // The CLI answer goes to stdout (a person reads it); prompts go to stderr.
             let accept = accept_fingerprint
                 .or_else(|| std::env::var(crate::loxone::setup::ACCEPT_FINGERPRINT_ENV).ok());
@@ -77,6 +78,7 @@ pub fn run(global: &Global, command: Command) -> Result<ExitCode> {
             &mut std::io::stdout(),
         ),
         Command::CheckConfig => {
+            warn_about_file_modes(&config_path);
             crate::loxone::setup::check_config(&config_path, &mut std::io::stdout())?;
             Ok(ExitCode::SUCCESS)
         }
@@ -87,6 +89,7 @@ pub fn run(global: &Global, command: Command) -> Result<ExitCode> {
         } => call(global, &tool, &arguments, standalone),
         Command::Daemon { knobs } => {
             let cfg = Config::load(&config_path)?;
+            warn_about_file_modes(&config_path);
             let engine = engine_config(&cfg.consent, &knobs);
             let secrets = Secrets::from_config(&cfg)?;
             let gw = Gateway::start(cfg.clone(), Arc::new(SystemClock::new()), secrets)?;
@@ -106,6 +109,15 @@ pub fn run(global: &Global, command: Command) -> Result<ExitCode> {
                 .map_err(Error::Failed)?;
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+/// Logs a warning for a config file others may read or change and for password files others
+/// may read (the commands that handle credentials call this at start).
+fn warn_about_file_modes(config_path: &Path) {
+    let cfg = Config::load(config_path).ok();
+    for w in config::file_mode_warnings(config_path, cfg.as_ref()) {
+        log::warn!("{w}");
     }
 }
 
@@ -134,6 +146,7 @@ pub fn engine_config(consent: &config::Consent, knobs: &TestKnobs) -> ServerConf
 /// (`serve --standalone`, `call --standalone`).
 fn standalone_gateway(config_path: &Path, knobs: &TestKnobs) -> Result<(Arc<Gateway>, Server)> {
     let cfg = Config::load(config_path)?;
+    warn_about_file_modes(config_path);
     let secrets = Secrets::from_config(&cfg)?;
     let engine = engine_config(&cfg.consent, knobs);
     let patience = Duration::from_secs(cfg.link.command_timeout_s);
