@@ -266,6 +266,12 @@ impl Gateway {
         Arc::new(crate::tools::Host::new(self.clone()))
     }
 
+    /// The catalogue for a gateway started just now: tool calls in the first `grace` wait for
+    /// the link to come up (see [`crate::tools::Host::starting`]).
+    pub fn host_starting(self: &Arc<Self>, grace: Duration) -> Arc<dyn ToolHost> {
+        Arc::new(crate::tools::Host::starting(self.clone(), grace))
+    }
+
     pub fn config(&self) -> &Config {
         &self.cfg
     }

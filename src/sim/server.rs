@@ -694,6 +694,11 @@ impl Sim {
         self.shared.clear_log();
     }
 
+    /// The instant the command log's `at_ms` counts from (for latency figures).
+    pub fn log_epoch(&self) -> Instant {
+        self.shared.started
+    }
+
     /// A mark in the log: pass it to [`Sim::commands_since`] to see only what came after.
     pub fn log_mark(&self) -> u64 {
         self.shared.last_seq()
