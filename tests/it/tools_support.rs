@@ -189,7 +189,10 @@ impl Rig {
             left -= step;
             let v = 1.0 - self.num(&socket, "active");
             assert!(self.sim.sense(&socket, "active", v));
-            assert!(self.wait_cache(&socket, "active", |x| x == v));
+            assert!(
+                self.wait_cache_for(Duration::from_secs(30), &socket, "active", |x| x == v),
+                "no sign of life from the Miniserver"
+            );
         }
     }
 
@@ -250,10 +253,21 @@ impl Rig {
 
     /// Waits until the gateway's own cache holds the bell ring (the guard reads the cache).
     pub fn wait_cache(&self, addr: &ControlAddr, state: &str, f: impl Fn(f64) -> bool) -> bool {
+        self.wait_cache_for(Duration::from_secs(5), addr, state, f)
+    }
+
+    /// As [`Rig::wait_cache`], waiting at most `timeout`.
+    pub fn wait_cache_for(
+        &self,
+        timeout: Duration,
+        addr: &ControlAddr,
+        state: &str,
+        f: impl Fn(f64) -> bool,
+    ) -> bool {
         let s = self.sim.structure();
         let c = s.control(addr).expect("control");
         let u = c.state(state).expect("state");
-        link_support::wait_until(Duration::from_secs(5), || {
+        link_support::wait_until(timeout, || {
             use loxwarden::loxone::state::LiveStates;
             self.gw.link().states().number(&u).is_some_and(&f)
         })
