@@ -296,7 +296,7 @@ fn inject(sim: &Sim, rng: &mut Rng) -> &'static str {
 }
 
 #[test]
-fn four_sessions_of_mixed_calls_under_random_faults_stay_honest_and_flat() {
+fn four_sessions_of_mixed_calls_under_random_failures_stay_honest_and_flat() {
     crate::panics::install();
     let calls = env_u64("LOXWARDEN_SOAK_CALLS", 1000);
     let seed = env_u64("LOXWARDEN_SOAK_SEED", 0x50a6_2026);
