@@ -303,7 +303,7 @@ impl Config {
 
     /// Parses and validates config text. The error names the key (and line) at fault.
     pub fn parse(text: &str) -> Result<Config, String> {
-        let cfg: Config = toml::from_str(text).map_err(|e| e.to_string().trim_end().to_owned())?;
+        let cfg: Config = toml::from_str(text).map_err(|e| toml_error(text, &e))?;
         cfg.validate()?;
         Ok(cfg)
     }
@@ -437,10 +437,107 @@ impl MsUrl {
     }
 }
 
+/// A TOML error as `line L, column C: message`, naming the key but without the source line
+/// that toml's own `Display` quotes: a password pasted into the file by mistake (say
+/// `password = "…"`, an unknown key) must not be echoed to the terminal and the journal.
+fn toml_error(text: &str, e: &toml::de::Error) -> String {
+    let message = e.message().trim_end();
+    match e.span() {
+        Some(span) => {
+            let before = text.get(..span.start).unwrap_or(text);
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+            format!("line {line}, column {column}: {message}")
+        }
+        None => message.to_owned(),
+    }
+}
+
+/// The URL for an error message, with any user information replaced by `***`.
+fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}***{}", &url[..s + 3], &url[at..]),
+        (None, Some(at)) => format!("***{}", &url[at..]),
+        _ => url.to_owned(),
+    }
+}
+
+/// Who else may read or change the site's files: the warnings the commands that handle
+/// credentials (`daemon`, `serve --standalone`, `login`, `check-config`) log at start.
+///
+/// Why warnings and not errors: the package installs the config 0644 so that anyone in the
+/// house can run `loxwarden status`; it holds no secret (no password key exists and a URL with
+/// one is refused). But it names the Miniserver, the Loxone user and where the passwords are,
+/// and whoever can *write* it decides what the AI may see and do. The password files
+/// themselves must be private.
+pub fn file_mode_warnings(config_path: &Path, cfg: Option<&Config>) -> Vec<String> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = |p: &Path| {
+        std::fs::metadata(p)
+            .ok()
+            .map(|m| m.permissions().mode() & 0o777)
+    };
+    let mut out = Vec::new();
+    if let Some(m) = mode(config_path) {
+        out.extend(config_mode_warnings(config_path, m));
+    }
+    if let Some(cfg) = cfg {
+        let m = &cfg.miniserver;
+        for (what, path) in [
+            ("miniserver.password_file", &m.password_file),
+            ("miniserver.visu_password_file", &m.visu_password_file),
+        ] {
+            if let Some(p) = path
+                && let Some(mode) = mode(p)
+            {
+                out.extend(secret_mode_warning(what, p, mode));
+            }
+        }
+    }
+    out
+}
+
+/// The warnings for a config file with permission bits `mode`.
+fn config_mode_warnings(path: &Path, mode: u32) -> Vec<String> {
+    let mut out = Vec::new();
+    if mode & 0o022 != 0 {
+        out.push(format!(
+            "the config file {} can be changed by users other than its owner (mode {mode:03o}): \
+             they decide what the AI may see and do; run 'chmod go-w {}'",
+            path.display(),
+            path.display()
+        ));
+    }
+    if mode & 0o004 != 0 {
+        out.push(format!(
+            "the config file {} is readable by every local user (mode {mode:03o}); it holds no \
+             password, but it names the Miniserver, the Loxone user and the password files; \
+             'chmod o-r {}' keeps it to its owner and group",
+            path.display(),
+            path.display()
+        ));
+    }
+    out
+}
+
+/// The warning for a password file with permission bits `mode`, if group or others may use it.
+fn secret_mode_warning(what: &str, path: &Path, mode: u32) -> Option<String> {
+    (mode & 0o077 != 0).then(|| {
+        format!(
+            "{what} {} holds a password and is open to other users (mode {mode:03o}); \
+             run 'chmod 600 {}'",
+            path.display(),
+            path.display()
+        )
+    })
+}
+
 /// Parses `http(s)://host[:port][/]`. No user info (credentials never go in a URL), no path,
 /// query or fragment.
 pub fn parse_ms_url(url: &str) -> Result<MsUrl, String> {
-    let bad = |why: &str| format!("miniserver.url {url:?}: {why}");
+    // Never echo user information: it may be a password.
+    let shown = redact_url(url);
+    let bad = |why: &str| format!("miniserver.url {shown:?}: {why}");
     let (tls, rest) = if let Some(r) = url.strip_prefix("https://") {
         (true, r)
     } else if let Some(r) = url.strip_prefix("http://") {
@@ -564,6 +661,38 @@ mod tests {
         }
         let e = parse_ms_url("http://admin:pw@192.168.1.47").unwrap_err();
         assert!(e.contains("loxwarden login"), "{e}");
+    }
+
+    #[test]
+    fn a_password_in_the_url_or_in_an_unknown_key_is_never_echoed() {
+        let e = parse_ms_url("https://admin:Hunter2-secret@192.168.1.47").unwrap_err();
+        assert!(!e.contains("Hunter2"), "{e}");
+        assert!(e.contains("***@192.168.1.47"), "{e}");
+        let e = parse_ms_url("admin:Hunter2-secret@192.168.1.47").unwrap_err();
+        assert!(!e.contains("Hunter2"), "{e}");
+        let e = Config::parse(&format!("{MINIMAL}password = \"Hunter2-secret\"\n")).unwrap_err();
+        assert!(!e.contains("Hunter2"), "{e}");
+        assert!(e.contains("`password`"), "{e}");
+        assert!(e.starts_with("line 4, column 1: "), "{e}");
+    }
+
+    #[test]
+    fn files_others_can_read_or_change_are_warned_about() {
+        let p = Path::new("/etc/loxwarden/config.toml");
+        assert!(config_mode_warnings(p, 0o600).is_empty());
+        assert!(config_mode_warnings(p, 0o640).is_empty());
+        let w = config_mode_warnings(p, 0o644);
+        assert_eq!(w.len(), 1);
+        assert!(w[0].contains("readable by every local user"), "{w:?}");
+        assert_eq!(config_mode_warnings(p, 0o660).len(), 1);
+        assert_eq!(config_mode_warnings(p, 0o666).len(), 2);
+        let s = Path::new("/etc/loxwarden/pw");
+        assert!(secret_mode_warning("miniserver.password_file", s, 0o600).is_none());
+        assert!(secret_mode_warning("miniserver.password_file", s, 0o400).is_none());
+        for m in [0o640, 0o604, 0o644, 0o620] {
+            let w = secret_mode_warning("miniserver.password_file", s, m).unwrap();
+            assert!(w.contains("chmod 600"), "{w}");
+        }
     }
 
     #[test]

@@ -462,6 +462,9 @@ pub fn parse(
                 TempUnit::Celsius => given,
                 TempUnit::Fahrenheit => (given - 32.0) * 5.0 / 9.0,
             };
+            if !celsius.is_finite() {
+                return Err(bad(format!("target {given} °F is not a temperature")));
+            }
             Intent::Temperature {
                 device,
                 target: Temp {
@@ -872,6 +875,30 @@ mod tests {
             json!({"device": "Nursery", "target": 21, "unit": "K"}),
         );
         assert!(r.reason.contains("\"C\" or \"F\""), "{r}");
+    }
+
+    /// Found by the `intent` fuzz target: `(1e308 - 32) × 5 / 9` overflows to infinity, and the
+    /// intent carried `inf °C` on to the guard and the audit log.
+    #[test]
+    fn a_fahrenheit_target_too_large_to_convert_is_refused_not_turned_into_infinity() {
+        for target in [1e308, -1e308, f64::MAX] {
+            let r = refused(
+                "set_temperature",
+                json!({"device": "Nursery", "target": target, "unit": "F"}),
+            );
+            assert_eq!(r.rule, "SC-10", "{r}");
+            assert!(r.reason.contains("not a temperature"), "{r}");
+        }
+        // Large but convertible values still parse (the guard refuses them as out of range).
+        let i = call(
+            "set_temperature",
+            json!({"device": "Nursery", "target": 1e300, "unit": "F"}),
+        )
+        .unwrap();
+        let Intent::Temperature { target, .. } = i else {
+            panic!()
+        };
+        assert!(target.celsius.is_finite());
     }
 
     #[test]

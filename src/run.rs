@@ -49,6 +49,7 @@ pub fn run(global: &Global, command: Command) -> Result<ExitCode> {
         ),
         Command::Sim(args) => crate::sim::run(&args),
         Command::Login { accept_fingerprint } => {
+            warn_about_file_modes(&config_path);
             // The CLI answer goes to stdout (a person reads it); prompts go to stderr.
             let accept = accept_fingerprint
                 .or_else(|| std::env::var(crate::loxone::setup::ACCEPT_FINGERPRINT_ENV).ok());
@@ -77,6 +78,7 @@ pub fn run(global: &Global, command: Command) -> Result<ExitCode> {
             &mut std::io::stdout(),
         ),
         Command::CheckConfig => {
+            warn_about_file_modes(&config_path);
             crate::loxone::setup::check_config(&config_path, &mut std::io::stdout())?;
             Ok(ExitCode::SUCCESS)
         }
@@ -87,6 +89,7 @@ pub fn run(global: &Global, command: Command) -> Result<ExitCode> {
         } => call(global, &tool, &arguments, standalone),
         Command::Daemon { knobs } => {
             let cfg = Config::load(&config_path)?;
+            warn_about_file_modes(&config_path);
             let engine = engine_config(&cfg.consent, &knobs);
             let secrets = Secrets::from_config(&cfg)?;
             let gw = Gateway::start(cfg.clone(), Arc::new(SystemClock::new()), secrets)?;
@@ -106,6 +109,15 @@ pub fn run(global: &Global, command: Command) -> Result<ExitCode> {
                 .map_err(Error::Failed)?;
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+/// Logs a warning for a config file others may read or change and for password files others
+/// may read (the commands that handle credentials call this at start).
+fn warn_about_file_modes(config_path: &Path) {
+    let cfg = Config::load(config_path).ok();
+    for w in config::file_mode_warnings(config_path, cfg.as_ref()) {
+        log::warn!("{w}");
     }
 }
 
@@ -134,21 +146,15 @@ pub fn engine_config(consent: &config::Consent, knobs: &TestKnobs) -> ServerConf
 /// (`serve --standalone`, `call --standalone`).
 fn standalone_gateway(config_path: &Path, knobs: &TestKnobs) -> Result<(Arc<Gateway>, Server)> {
     let cfg = Config::load(config_path)?;
+    warn_about_file_modes(config_path);
     let secrets = Secrets::from_config(&cfg)?;
     let engine = engine_config(&cfg.consent, knobs);
     let patience = Duration::from_secs(cfg.link.command_timeout_s);
     let gw = Gateway::start(cfg, Arc::new(SystemClock::new()), secrets)?;
-    // A client's first call should find the house; a Miniserver that is down only delays the
-    // start by the command timeout (every command is refused until the link is live anyway).
-    let h = gw.link().wait_live(patience);
-    if !h.is_live() {
-        log::warn!(
-            "serving while the link is {} ({}); commands are refused until it is live",
-            h.state.as_str(),
-            h.reason
-        );
-    }
-    let server = Server::new(gw.host(), engine)
+    // `initialize` is answered at once (a client starts one process per session and waits for
+    // it); a client's first tool call should still find the house, so calls in the first
+    // command timeout wait for the link (every command is refused until it is live anyway).
+    let server = Server::new(gw.host_starting(patience), engine)
         .map_err(|e| Error::Failed(format!("cannot start the MCP engine: {e}")))?;
     Ok((gw, server))
 }
@@ -214,7 +220,7 @@ fn call(global: &Global, tool: &str, arguments: &str, standalone: bool) -> Resul
             .config
             .clone()
             .unwrap_or_else(|| PathBuf::from(config::DEFAULT_PATH));
-        // standalone_gateway waits (a bounded time) for the fresh link to come up.
+        // Its tool calls wait (a bounded time) for the fresh link to come up.
         let (gw, server) = standalone_gateway(&config_path, &TestKnobs::default())?;
         let (ours, theirs) = UnixStream::pair().map_err(|e| Error::io("socketpair", e))?;
         let reader = theirs.try_clone().map_err(|e| Error::io("socketpair", e))?;

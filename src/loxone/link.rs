@@ -888,6 +888,9 @@ impl Link {
             Ok(t) => {
                 let mut next = stored.clone();
                 next.token = t;
+                // In use first (the Miniserver has already forgotten the old one), then on
+                // disk: whoever sees the new file can rely on the link using it.
+                *self.token.lock().unwrap_or_else(|e| e.into_inner()) = next.clone();
                 if let Err(e) = next.save(&self.state_dir) {
                     log::error!("token refreshed but not saved: {e}");
                 }
@@ -895,7 +898,6 @@ impl Link {
                     "token refreshed; valid until {} UTC",
                     super::auth::format_unix(next.token.expires_unix())
                 );
-                *self.token.lock().unwrap_or_else(|e| e.into_inner()) = next;
                 Ok(())
             }
             Err(e @ AuthError::TokenRefused { .. }) => Err(Event::TokenRefused(e.to_string())),

@@ -230,6 +230,12 @@ fn the_latch_survives_a_daemon_restart_until_resume() {
     let run = site.cli(&["estop", "--reason", "before restart"]);
     assert_eq!(run.code, 0, "{}", run.context());
     daemon.kill();
+    // Pulled an hour ago: the refusal after the restart counts from the latch, not from the
+    // new daemon's start.
+    let mut latched: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(site.latch_file()).unwrap()).unwrap();
+    latched["since_unix"] = json!(latched["since_unix"].as_u64().unwrap() - 3600);
+    std::fs::write(site.latch_file(), latched.to_string()).unwrap();
     // The new daemon replaces the stale socket and finds the latch in the state directory.
     let daemon = Daemon::start(&site);
     wait_link_live(&site, &daemon);
@@ -247,8 +253,8 @@ fn the_latch_survives_a_daemon_restart_until_resume() {
     let mark = site.sim.log_mark();
     let (err, text) = Mcp::outcome(&ai.call("1", "control_light", light.clone()));
     assert!(
-        err && text.contains("R-11"),
-        "refused after the restart: {text}"
+        err && text.contains("R-11") && text.contains("latched (for 36"),
+        "refused after the restart, latched for an hour: {text}"
     );
     assert!(site.sim.commands_since(mark).iter().all(|e| !e.device));
     // No MCP tool can lift it.
