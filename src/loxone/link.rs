@@ -148,6 +148,10 @@ pub enum SendError {
     NoVisuPassword(ControlAddr),
     /// The request failed; the command may or may not have reached the Miniserver.
     Link(LinkError),
+    /// A request *before* the command (the structure check, the connection) failed, so the
+    /// command itself was never sent. Told apart from [`SendError::Link`] so that neither the
+    /// result nor the audit log says "may have reached" about a command that cannot have.
+    NotSent(LinkError),
 }
 
 impl std::fmt::Display for SendError {
@@ -187,6 +191,10 @@ impl std::fmt::Display for SendError {
                 "control {a} is secured with a visualisation password and none is configured (set miniserver.visu_password_file or LOXWARDEN_VISU_PASSWORD); nothing was sent"
             ),
             SendError::Link(e) => write!(f, "the command may not have reached the Miniserver: {e}"),
+            SendError::NotSent(e) => write!(
+                f,
+                "the Miniserver did not answer the check before the command ({e}); nothing was sent"
+            ),
         }
     }
 }
@@ -484,7 +492,7 @@ impl Link {
                 self.request_reconnect(Event::TokenRefused(a.to_string()));
                 return Err(SendError::NotLive(self.health()));
             }
-            Err(e) => return Err(SendError::Link(e)),
+            Err(e) => return Err(SendError::NotSent(e)),
         };
         if version != snap.structure.last_modified {
             log::warn!(
@@ -528,8 +536,8 @@ impl Link {
         let client = match self.client() {
             Some(c) => c,
             None => {
-                let (c, _) =
-                    Client::connect(&self.cfg, self.verifier.clone()).map_err(SendError::Link)?;
+                let (c, _) = Client::connect(&self.cfg, self.verifier.clone())
+                    .map_err(SendError::NotSent)?;
                 Arc::new(c)
             }
         };

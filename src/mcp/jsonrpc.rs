@@ -204,10 +204,10 @@ fn classify(value: Value) -> Result<Incoming, Rejected> {
     // A message is a request, a notification or a response, never two at once: a line that
     // carries `method` beside `result`/`error`, or both `result` and `error`, is ambiguous and
     // acted on in neither reading (found by the hostile-input corpus, issue 9).
-    let is_response = obj.contains_key("result") || obj.contains_key("error");
-    if (obj.contains_key("method") && is_response)
-        || (obj.contains_key("result") && obj.contains_key("error"))
-    {
+    // (`"error": null` counts as absent: some clients serialise every field.)
+    let has_error = obj.get("error").is_some_and(|e| !e.is_null());
+    let has_result = obj.contains_key("result");
+    if (obj.contains_key("method") && (has_result || has_error)) || (has_result && has_error) {
         return Err(reject(
             id,
             INVALID_REQUEST,
@@ -380,6 +380,13 @@ mod tests {
             assert_eq!(r.error.code, INVALID_REQUEST, "{line}");
             assert!(r.error.message.contains("not both"), "{line}");
         }
+        // A null `error` beside a result is no error.
+        let ok =
+            decode(br#"{"jsonrpc":"2.0","id":"srv-1","result":{"action":"decline"},"error":null}"#);
+        assert!(
+            matches!(ok, Ok(Incoming::Response { outcome: Ok(_), .. })),
+            "{ok:?}"
+        );
     }
 
     #[test]
