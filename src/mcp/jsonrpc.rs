@@ -243,7 +243,12 @@ fn classify(value: Value) -> Result<Incoming, Rejected> {
 
 /// `{"jsonrpc":"2.0","id":…,"result":…}` as one compact line (no newline).
 pub fn result_line(id: &Id, result: Value) -> String {
-    json!({"jsonrpc": "2.0", "id": id.to_value(), "result": result}).to_string()
+    // Built by hand: `json!` would serialize `result` into a copy first.
+    let mut m = Map::new();
+    m.insert("jsonrpc".into(), "2.0".into());
+    m.insert("id".into(), id.to_value());
+    m.insert("result".into(), result);
+    Value::Object(m).to_string()
 }
 
 /// An error response; without an `id` member when the id could not be read.
