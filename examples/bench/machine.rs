@@ -31,6 +31,17 @@ pub fn load() -> String {
         .unwrap_or_else(|| "?".into())
 }
 
+/// Nanoseconds this thread has spent on a CPU (`/proc/thread-self/schedstat`): unlike wall
+/// time, it does not grow while other work on the machine holds the cores.
+pub fn thread_cpu_ns() -> Option<u64> {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
 /// Resident memory of a process in KiB, from /proc/PID/status.
 #[derive(Clone, Copy)]
 pub struct Rss {

@@ -611,18 +611,25 @@ fn parse(plan: &Plan) -> Vec<Row> {
     ];
     let mut rows = Vec::new();
     for (what, bytes) in files {
-        let mut v = Vec::new();
+        let (mut v, mut cpu) = (Vec::new(), Vec::new());
         let mut controls = 0;
         for _ in 0..plan.repeats.max(5) {
+            let c = machine::thread_cpu_ns();
             let t = Instant::now();
             let s = Structure::parse(&bytes).expect("parses");
             v.push(ms(t.elapsed()));
+            if let (Some(a), Some(b)) = (c, machine::thread_cpu_ns()) {
+                cpu.push((b - a) as f64 / 1e6);
+            }
             controls = s.controls.len();
+            drop(s);
         }
+        let cpu = Samples::new(cpu);
         rows.push(Row::lower(
             &format!(
-                "parse a {:.1} MB structure file, {what} ({controls} controls incl. sub-controls)",
-                bytes.len() as f64 / 1_048_576.0
+                "parse a {:.1} MB structure file, {what} ({controls} controls incl. sub-controls; on-CPU median {} ms)",
+                bytes.len() as f64 / 1_048_576.0,
+                num(cpu.median(), 1)
             ),
             &Samples::new(v),
             "ms",
@@ -665,10 +672,11 @@ fn ingest(plan: &Plan) -> Row {
     let rounds = (5_000_000 / total_per_round.max(1)).max(1);
     let cache = StateCache::new();
     let clock = loxwarden::clock::SystemClock::new();
-    let mut v = Vec::new();
+    let (mut v, mut cpu) = (Vec::new(), Vec::new());
     for _ in 0..plan.repeats.max(5) {
         let mut framer = Framer::new();
         let mut events = 0usize;
+        let c = machine::thread_cpu_ns();
         let t = Instant::now();
         for _ in 0..rounds {
             for table in &tables {
@@ -686,12 +694,17 @@ fn ingest(plan: &Plan) -> Row {
             }
         }
         v.push(events as f64 / t.elapsed().as_secs_f64() / 1e6);
+        if let (Some(a), Some(b)) = (c, machine::thread_cpu_ns()) {
+            cpu.push(events as f64 / ((b - a) as f64 / 1e9) / 1e6);
+        }
     }
     let s = Samples::new(v);
+    let cpu = Samples::new(cpu);
     let mut r = Row::lower(
         &format!(
-            "event ingest, value events/s (framer → parser → state cache, {} states, {PER_TABLE} per table)",
-            uuids.len()
+            "event ingest, value events/s (framer → parser → state cache, {} states, {PER_TABLE} per table; on-CPU median {} M/s)",
+            uuids.len(),
+            num(cpu.median(), 2)
         ),
         &s,
         "M/s",
