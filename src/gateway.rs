@@ -341,7 +341,7 @@ impl Gateway {
             .as_ref()
             .is_some_and(|b| b.generation == loaded.generation);
         if !fresh {
-            let house = House::new(Arc::new(loaded.structure.clone()), &self.cfg)
+            let house = House::new(Arc::clone(&loaded.structure), &self.cfg)
                 .map(|h| {
                     for w in &h.warnings {
                         log::warn!("config: {w}");

@@ -31,8 +31,28 @@ pub fn load() -> String {
         .unwrap_or_else(|| "?".into())
 }
 
-/// (VmRSS, VmHWM) of a process in KiB, from /proc/PID/status.
-pub fn rss_kib(pid: u32) -> Option<(u64, u64)> {
+/// Nanoseconds this thread has spent on a CPU (`/proc/thread-self/schedstat`): unlike wall
+/// time, it does not grow while other work on the machine holds the cores.
+pub fn thread_cpu_ns() -> Option<u64> {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// Resident memory of a process in KiB, from /proc/PID/status.
+#[derive(Clone, Copy)]
+pub struct Rss {
+    pub now: u64,
+    /// The peak (VmHWM).
+    pub peak: u64,
+    /// Private anonymous memory now (heap, stacks): what the process itself allocated.
+    pub anon: u64,
+}
+
+pub fn rss_kib(pid: u32) -> Option<Rss> {
     let text =
         std::fs::read_to_string(Path::new("/proc").join(pid.to_string()).join("status")).ok()?;
     let field = |name: &str| {
@@ -41,5 +61,9 @@ pub fn rss_kib(pid: u32) -> Option<(u64, u64)> {
             .and_then(|l| l.split_whitespace().nth(1))
             .and_then(|v| v.parse::<u64>().ok())
     };
-    Some((field("VmRSS:")?, field("VmHWM:")?))
+    Some(Rss {
+        now: field("VmRSS:")?,
+        peak: field("VmHWM:")?,
+        anon: field("RssAnon:")?,
+    })
 }

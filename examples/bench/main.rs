@@ -114,6 +114,8 @@ fn main() {
         let daemon = Daemon::start(&demo, &bin);
         rows.push(cold_start_bridge(&demo, &bin, &daemon, &plan));
     }
+    rows.push(spawn_floor(&demo, &bin, &plan));
+    rows.push(fdatasync(&demo.dir, &plan));
     rows.extend(rss_demo(&demo, &bin, &plan));
 
     eprintln!("bench: a generated house of {} controls", plan.big);
@@ -122,13 +124,13 @@ fn main() {
     {
         let daemon = Daemon::start(&big, &bin);
         rows.extend(call_overhead(&big, &daemon, &plan));
-        rows.push(list_devices(&big, &daemon, &plan));
+        rows.extend(list_devices(&big, &daemon, &plan));
     }
     rows.push(rss_big(&big, &bin, &plan));
     drop(big);
 
     eprintln!("bench: parsing and event ingest");
-    rows.push(parse(&plan));
+    rows.extend(parse(&plan));
     rows.push(ingest(&plan));
 
     eprintln!("bench: emergency stop");
@@ -257,6 +259,29 @@ fn cold_start_standalone(site: &Site, bin: &Path, plan: &Plan) -> Row {
     )
 }
 
+/// The floor under both cold starts: spawning the same binary for `--version` on this machine.
+fn spawn_floor(site: &Site, bin: &Path, plan: &Plan) -> Row {
+    let v = (0..plan.starts)
+        .map(|_| {
+            let t = Instant::now();
+            let ok = site
+                .command(bin, &["--version"])
+                .stdout(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success());
+            assert!(ok, "loxwarden --version failed");
+            ms(t.elapsed())
+        })
+        .collect();
+    Row::lower(
+        "… for comparison: spawn `loxwarden --version` and wait for its exit",
+        &Samples::new(v),
+        "ms",
+        1,
+        None,
+    )
+}
+
 fn cold_start_bridge(site: &Site, bin: &Path, _daemon: &Daemon, plan: &Plan) -> Row {
     eprintln!("bench:   cold start, serve (bridge to the daemon)");
     let v = (0..plan.starts)
@@ -274,21 +299,7 @@ fn cold_start_bridge(site: &Site, bin: &Path, _daemon: &Daemon, plan: &Plan) -> 
 /// Peak RSS idle with the demo house, then the growth over many tool calls.
 fn rss_demo(site: &Site, bin: &Path, plan: &Plan) -> Vec<Row> {
     eprintln!("bench:   daemon RSS, demo house");
-    let mut idle = Vec::new();
-    for _ in 0..plan.daemons {
-        let d = Daemon::start(site, bin);
-        std::thread::sleep(Duration::from_secs(1));
-        if let Some((_, hwm)) = machine::rss_kib(d.pid()) {
-            idle.push(hwm as f64 / 1024.0);
-        }
-    }
-    let mut rows = vec![Row::lower(
-        "daemon peak RSS (VmHWM), idle, demo house",
-        &Samples::new(idle),
-        "MiB",
-        2,
-        Some(5.0),
-    )];
+    let mut rows = vec![idle_rss(site, bin, plan, "demo house", 5.0)];
 
     eprintln!("bench:   daemon RSS over {} tool calls", plan.calls);
     let d = Daemon::start(site, bin);
@@ -319,7 +330,8 @@ fn rss_demo(site: &Site, bin: &Path, plan: &Plan) -> Vec<Row> {
     let took = t.elapsed();
     let after = machine::rss_kib(d.pid());
     match (before, after) {
-        (Some((rss0, hwm0)), Some((rss1, hwm1))) => {
+        (Some(b), Some(a)) => {
+            let (rss0, hwm0, rss1, hwm1) = (b.now, b.peak, a.now, a.peak);
             eprintln!(
                 "bench:     RSS {rss0} → {rss1} KiB, peak {hwm0} → {hwm1} KiB, {} calls in {:.1} s",
                 plan.calls,
@@ -351,20 +363,32 @@ fn rss_demo(site: &Site, bin: &Path, plan: &Plan) -> Vec<Row> {
 
 fn rss_big(site: &Site, bin: &Path, plan: &Plan) -> Row {
     eprintln!("bench:   daemon RSS, {} controls", plan.big);
-    let mut idle = Vec::new();
+    idle_rss(site, bin, plan, &format!("{} controls", plan.big), 20.0)
+}
+
+/// Peak RSS of fresh daemons one second after their link is live, with the private anonymous
+/// part (heap, stacks) beside it: the rest are file pages of the binary and libc, shared with
+/// every other process that maps them.
+fn idle_rss(site: &Site, bin: &Path, plan: &Plan, house: &str, budget: f64) -> Row {
+    let (mut peak, mut anon) = (Vec::new(), Vec::new());
     for _ in 0..plan.daemons {
         let d = Daemon::start(site, bin);
         std::thread::sleep(Duration::from_secs(1));
-        if let Some((_, hwm)) = machine::rss_kib(d.pid()) {
-            idle.push(hwm as f64 / 1024.0);
+        if let Some(r) = machine::rss_kib(d.pid()) {
+            peak.push(r.peak as f64 / 1024.0);
+            anon.push(r.anon as f64 / 1024.0);
         }
     }
+    let anon = Samples::new(anon);
     Row::lower(
-        &format!("daemon peak RSS (VmHWM), idle, {} controls", plan.big),
-        &Samples::new(idle),
+        &format!(
+            "daemon peak RSS (VmHWM), idle, {house} (private anonymous {} MiB; the rest is shared file pages)",
+            num(anon.median(), 2)
+        ),
+        &Samples::new(peak),
         "MiB",
         2,
-        Some(20.0),
+        Some(budget),
     )
 }
 
@@ -379,11 +403,15 @@ fn call_overhead(site: &Site, daemon: &Daemon, plan: &Plan) -> Vec<Row> {
     let (client, _, stored) = link::direct(&site.cfg).expect("direct client");
     let mut mcp = Mcp::connect(&site.socket());
     let (mut direct, mut tool, mut diff) = (Vec::new(), Vec::new(), Vec::new());
+    let mut less_check = Vec::new();
     let mut failures = 0;
     for i in 0..pairs {
         let level = 20 + (i % 60) as u8;
         let addr = ControlAddr::parse(&dimmers[2 * i]).expect("address");
         let cmd = LoxCommand::new(addr, Op::DimTo(Percent::new(level).expect("0–100")));
+        let t = Instant::now();
+        let version = client.structure_version(&stored.token);
+        let v = ms(t.elapsed());
         let t = Instant::now();
         let reply = client.send(&stored.token, &cmd, false, None);
         let d = ms(t.elapsed());
@@ -393,7 +421,7 @@ fn call_overhead(site: &Site, daemon: &Daemon, plan: &Plan) -> Vec<Row> {
             json!({"device": dimmers[2 * i + 1], "action": "dim", "brightness": level}),
         );
         let c = ms(t.elapsed());
-        if err || !reply.as_ref().is_ok_and(|r| r.code == 200) {
+        if err || version.is_err() || !reply.as_ref().is_ok_and(|r| r.code == 200) {
             failures += 1;
             if failures <= 3 {
                 eprintln!(
@@ -406,7 +434,9 @@ fn call_overhead(site: &Site, daemon: &Daemon, plan: &Plan) -> Vec<Row> {
         direct.push(d);
         tool.push(c);
         diff.push(c - d);
+        less_check.push(c - d - v);
     }
+    let less_check = Samples::new(less_check);
     let (direct, tool, diff) = (Samples::new(direct), Samples::new(tool), Samples::new(diff));
     eprintln!(
         "bench:     direct median {:.3} ms, tools/call median {:.3} ms, {failures} failed",
@@ -438,34 +468,96 @@ fn call_overhead(site: &Site, daemon: &Daemon, plan: &Plan) -> Vec<Row> {
         None,
     );
     let t = Row::lower("… the whole `tools/call`", &tool, "ms", 2, None);
-    vec![p50, p99, d, t]
+    let mut l = Row::lower(
+        "… overhead less the one structure-version request the link makes before every command (SC-8), p50 (p99 in spread)",
+        &less_check,
+        "ms",
+        2,
+        None,
+    );
+    l.spread = format!("p99 {}", num(less_check.pct(0.99), 2));
+    vec![p50, p99, d, t, l]
 }
 
-fn list_devices(site: &Site, daemon: &Daemon, plan: &Plan) -> Row {
+/// What the audit log pays per record on this disk: one append of an audit-sized line and
+/// `fdatasync`, as `AuditLog::write` does (an actuation writes two records).
+fn fdatasync(dir: &Path, plan: &Plan) -> Row {
+    use std::os::unix::fs::OpenOptionsExt;
+    let path = dir.join("fdatasync.probe");
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(&path)
+        .expect("probe file");
+    let line = [b'x'; 400];
+    let v: Vec<f64> = (0..plan.pairs.max(100))
+        .map(|_| {
+            let t = Instant::now();
+            f.write_all(&line).expect("write");
+            f.sync_data().expect("fdatasync");
+            ms(t.elapsed())
+        })
+        .collect();
+    let _ = std::fs::remove_file(&path);
+    let s = Samples::new(v);
+    let mut r = Row::lower(
+        "… for comparison: one audit record's append + `fdatasync` on this disk, p50 (p99 in spread)",
+        &s,
+        "ms",
+        2,
+        None,
+    );
+    r.spread = format!("p99 {}, max {}", num(s.pct(0.99), 2), num(s.max(), 2));
+    r
+}
+
+/// `list_devices` of the whole house, and of one room (what a client asks when it follows the
+/// instructions: rooms first).
+fn list_devices(site: &Site, daemon: &Daemon, plan: &Plan) -> Vec<Row> {
     eprintln!("bench:   list_devices");
     let _ = daemon;
     let mut mcp = Mcp::connect(&site.socket());
-    let mut v = Vec::new();
-    let mut bytes = 0;
-    for _ in 0..plan.repeats {
-        let t = Instant::now();
-        let (r, err) = mcp.call("list_devices", json!({}));
-        let took = ms(t.elapsed());
-        assert!(!err, "list_devices failed: {r}");
-        bytes = r.to_string().len();
-        v.push(took);
+    let room = site
+        .sim
+        .structure()
+        .rooms
+        .values()
+        .next()
+        .map(|r| r.name.clone())
+        .expect("a room");
+    let mut rows = Vec::new();
+    for (args, budget) in [(json!({}), Some(10.0)), (json!({ "room": room }), None)] {
+        let mut v = Vec::new();
+        let (mut bytes, mut count) = (0, 0);
+        for _ in 0..plan.repeats {
+            let t = Instant::now();
+            let (r, err) = mcp.call("list_devices", args.clone());
+            let took = ms(t.elapsed());
+            assert!(!err, "list_devices failed: {r}");
+            bytes = r.to_string().len();
+            count = r["result"]["structuredContent"]["count"]
+                .as_u64()
+                .unwrap_or(0);
+            v.push(took);
+        }
+        let what = if budget.is_some() {
+            format!("`list_devices`, {} controls", plan.big)
+        } else {
+            "… one room of it".to_owned()
+        };
+        rows.push(Row::lower(
+            &format!(
+                "{what} ({count} devices listed, answer {:.2} MB)",
+                bytes as f64 / 1e6
+            ),
+            &Samples::new(v),
+            "ms",
+            1,
+            budget,
+        ));
     }
-    Row::lower(
-        &format!(
-            "`list_devices`, {} controls (answer {:.1} MB)",
-            plan.big,
-            bytes as f64 / 1e6
-        ),
-        &Samples::new(v),
-        "ms",
-        1,
-        Some(10.0),
-    )
+    rows
 }
 
 /// A generated structure file of at least `bytes`.
@@ -481,26 +573,71 @@ fn structure_of_size(bytes: usize) -> String {
     }
 }
 
-fn parse(plan: &Plan) -> Row {
-    let text = structure_of_size(plan.parse_bytes);
-    let mut v = Vec::new();
-    let mut controls = 0;
-    for _ in 0..plan.repeats.max(5) {
-        let t = Instant::now();
-        let s = Structure::parse(text.as_bytes()).expect("parses");
-        v.push(ms(t.elapsed()));
-        controls = s.controls.len();
+/// A structure file of at least `bytes` built from the real manison fixture (66 controls, many
+/// sub-controls, numbers as strings) by repeating its controls under fresh UUIDs: the shape and
+/// quirks are a real installation's, only the count grows.
+fn manison_of_size(bytes: usize) -> Vec<u8> {
+    let text = include_str!("../../tests/fixtures/loxone/loxone-net-manison-LoxAPP3.json");
+    let doc: serde_json::Value = serde_json::from_str(text).expect("fixture is JSON");
+    let controls = doc["controls"].as_object().expect("controls").clone();
+    let mut out = doc.clone();
+    let mut copy = 0u32;
+    while serde_json::to_vec(&out).map_or(0, |v| v.len()) < bytes {
+        copy += 1;
+        let prefix = format!("{copy:08x}");
+        let all = out["controls"].as_object_mut().expect("controls");
+        for (k, v) in &controls {
+            // The first 8 hex digits of every UUID in this control become the copy number.
+            let body = v.to_string().replace(&k[..8], &prefix);
+            all.insert(
+                k.replace(&k[..8], &prefix),
+                serde_json::from_str(&body).expect("json"),
+            );
+        }
     }
-    Row::lower(
-        &format!(
-            "parse a {:.1} MB structure file ({controls} controls incl. sub-controls)",
-            text.len() as f64 / 1_048_576.0
+    serde_json::to_vec(&out).expect("encode")
+}
+
+fn parse(plan: &Plan) -> Vec<Row> {
+    let files = [
+        (
+            "generated house",
+            structure_of_size(plan.parse_bytes).into_bytes(),
         ),
-        &Samples::new(v),
-        "ms",
-        1,
-        Some(40.0),
-    )
+        (
+            "real manison file repeated",
+            manison_of_size(plan.parse_bytes),
+        ),
+    ];
+    let mut rows = Vec::new();
+    for (what, bytes) in files {
+        let (mut v, mut cpu) = (Vec::new(), Vec::new());
+        let mut controls = 0;
+        for _ in 0..plan.repeats.max(5) {
+            let c = machine::thread_cpu_ns();
+            let t = Instant::now();
+            let s = Structure::parse(&bytes).expect("parses");
+            v.push(ms(t.elapsed()));
+            if let (Some(a), Some(b)) = (c, machine::thread_cpu_ns()) {
+                cpu.push((b - a) as f64 / 1e6);
+            }
+            controls = s.controls.len();
+            drop(s);
+        }
+        let cpu = Samples::new(cpu);
+        rows.push(Row::lower(
+            &format!(
+                "parse a {:.1} MB structure file, {what} ({controls} controls incl. sub-controls; on-CPU median {} ms)",
+                bytes.len() as f64 / 1_048_576.0,
+                num(cpu.median(), 1)
+            ),
+            &Samples::new(v),
+            "ms",
+            1,
+            Some(40.0),
+        ));
+    }
+    rows
 }
 
 /// Value events through the link's own path: header + payload into the `Framer`, the value
@@ -535,10 +672,11 @@ fn ingest(plan: &Plan) -> Row {
     let rounds = (5_000_000 / total_per_round.max(1)).max(1);
     let cache = StateCache::new();
     let clock = loxwarden::clock::SystemClock::new();
-    let mut v = Vec::new();
+    let (mut v, mut cpu) = (Vec::new(), Vec::new());
     for _ in 0..plan.repeats.max(5) {
         let mut framer = Framer::new();
         let mut events = 0usize;
+        let c = machine::thread_cpu_ns();
         let t = Instant::now();
         for _ in 0..rounds {
             for table in &tables {
@@ -556,12 +694,17 @@ fn ingest(plan: &Plan) -> Row {
             }
         }
         v.push(events as f64 / t.elapsed().as_secs_f64() / 1e6);
+        if let (Some(a), Some(b)) = (c, machine::thread_cpu_ns()) {
+            cpu.push(events as f64 / ((b - a) as f64 / 1e9) / 1e6);
+        }
     }
     let s = Samples::new(v);
+    let cpu = Samples::new(cpu);
     let mut r = Row::lower(
         &format!(
-            "event ingest, value events/s (framer → parser → state cache, {} states, {PER_TABLE} per table)",
-            uuids.len()
+            "event ingest, value events/s (framer → parser → state cache, {} states, {PER_TABLE} per table; on-CPU median {} M/s)",
+            uuids.len(),
+            num(cpu.median(), 2)
         ),
         &s,
         "M/s",

@@ -70,7 +70,9 @@ pub enum StructureSource {
 #[derive(Debug)]
 pub struct LoadedStructure {
     pub generation: u64,
-    pub structure: Structure,
+    /// Shared, not copied: the device model and a confirmed cache hold the same one (a
+    /// 5,000-control structure is megabytes; issue 8's RSS figure).
+    pub structure: Arc<Structure>,
     pub source: StructureSource,
     /// Size of the file in bytes.
     pub bytes: usize,
@@ -82,7 +84,7 @@ impl LoadedStructure {
     fn empty() -> LoadedStructure {
         LoadedStructure {
             generation: 0,
-            structure: empty_structure(),
+            structure: Arc::new(empty_structure()),
             source: StructureSource::None,
             bytes: 0,
             fetched_wall: None,
@@ -308,7 +310,7 @@ impl Link {
                 Ok(s) => {
                     loaded = LoadedStructure {
                         generation: 1,
-                        structure: s,
+                        structure: Arc::new(s),
                         source: StructureSource::Cache,
                         bytes: bytes.len(),
                         fetched_wall: None,
@@ -921,7 +923,7 @@ impl Link {
             if current.source == StructureSource::Cache || current.fetched_wall.is_none() {
                 let confirmed = LoadedStructure {
                     generation: current.generation,
-                    structure: current.structure.clone(),
+                    structure: Arc::clone(&current.structure),
                     source: StructureSource::Miniserver,
                     bytes: current.bytes,
                     fetched_wall: Some(wall),
@@ -949,7 +951,7 @@ impl Link {
         );
         let next = LoadedStructure {
             generation: current.generation + 1,
-            structure: parsed,
+            structure: Arc::new(parsed),
             source: StructureSource::Miniserver,
             bytes: bytes.len(),
             fetched_wall: Some(wall),

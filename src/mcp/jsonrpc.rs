@@ -255,8 +255,13 @@ fn classify(value: Value) -> Result<Incoming, Rejected> {
 }
 
 /// `{"jsonrpc":"2.0","id":…,"result":…}` as one compact line (no newline).
-pub fn result_line(id: &Id, result: Value) -> String {
-    json!({"jsonrpc": "2.0", "id": id.to_value(), "result": result}).to_string()
+pub fn result_line(id: &Id, result: &Value) -> String {
+    // Written around `result` (members in the order serde_json sorts them): `json!` would
+    // first serialize `result` into a copy, and the caller may free it after sending.
+    format!(
+        r#"{{"id":{},"jsonrpc":"2.0","result":{result}}}"#,
+        id.to_value()
+    )
 }
 
 /// An error response; without an `id` member when the id could not be read.

@@ -50,12 +50,17 @@ pub fn answer(
                 (None, Some(k)) => format!(" of kind {k}"),
                 (None, None) => String::new(),
             };
+            // `devices` is moved in, not copied (`json!` would serialize it into a copy; on a
+            // house of thousands of controls that copy cost more than building the list).
+            let mut m = Map::new();
+            m.insert(
+                "message".into(),
+                format!("{n} device(s){scope}; posture {}", posture.name()).into(),
+            );
+            m.insert("count".into(), n.into());
+            m.insert("devices".into(), Value::Array(devices));
             ToolOutput::ok(
-                json!({
-                    "message": format!("{n} device(s){scope}; posture {}", posture.name()),
-                    "count": n,
-                    "devices": devices,
-                }),
+                Value::Object(m),
                 format!("{n} device(s){scope}; posture {}.", posture.name()),
             )
         }
@@ -223,7 +228,7 @@ pub fn device_json(
             })
             .collect()
     };
-    json!({
+    let mut v = json!({
         "id": d.addr.to_string(),
         "name": d.name,
         "room": d.room_name,
@@ -231,9 +236,13 @@ pub fn device_json(
         "type": d.loxone_type,
         "read_only": d.read_only,
         "secured": d.secured,
-        "state": state,
-        "actions": actions,
-    })
+    });
+    // Moved in, not serialized into copies by `json!`.
+    if let Value::Object(m) = &mut v {
+        m.insert("state".into(), Value::Object(state));
+        m.insert("actions".into(), Value::Array(actions));
+    }
+    v
 }
 
 /// The limits that apply to one device (the compiled table as this site tightened it).
