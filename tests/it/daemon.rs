@@ -331,11 +331,7 @@ fn the_python_sdk_passes_its_checks_through_serve_and_the_daemon() {
     );
     assert!(run.ok, "{}", run.context());
     assert_eq!(run.outcome(), "accepted");
-    assert!(
-        daemon.log().contains("MCP session from uid"),
-        "{}",
-        daemon.log()
-    );
+    assert!(daemon.logged("MCP session from uid"), "{}", daemon.log());
 }
 
 #[test]

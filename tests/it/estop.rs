@@ -105,7 +105,7 @@ fn estop_with_the_daemon_alive_latches_at_once_and_stops_every_motor_and_zone() 
         status.context()
     );
     assert!(
-        daemon.log().contains("EMERGENCY STOP requested by uid 0"),
+        daemon.logged("EMERGENCY STOP requested by uid 0"),
         "{}",
         daemon.log()
     );
@@ -314,9 +314,9 @@ fn anyone_may_stop_but_only_root_the_service_user_and_resume_users_may_resume() 
     assert_eq!(run.code, 0, "{}", run.context());
     assert!(!run.stdout.contains("directly"), "{}", run.context());
     assert!(
-        daemon
-            .log()
-            .contains("EMERGENCY STOP requested by uid 65534 (nobody)")
+        daemon.logged("EMERGENCY STOP requested by uid 65534 (nobody)"),
+        "{}",
+        daemon.log()
     );
     // nobody may not lift it; the daemon checked the uid and said why.
     let r = site.cli_as(65534, 65534, &["resume"]);
@@ -328,7 +328,7 @@ fn anyone_may_stop_but_only_root_the_service_user_and_resume_users_may_resume() 
         r.context()
     );
     assert!(site.latch_file().exists(), "still latched");
-    assert!(daemon.log().contains("resume refused"), "{}", daemon.log());
+    assert!(daemon.logged("resume refused"), "{}", daemon.log());
     // A user in [control] resume_users may.
     let r = site.cli_as(1, 1, &["resume"]);
     assert_eq!(r.code, 0, "{}", r.context());
