@@ -512,8 +512,9 @@ fn fdatasync(dir: &Path, plan: &Plan) -> Row {
     r
 }
 
-/// `list_devices` of the whole house, and of one room (what a client asks when it follows the
-/// instructions: rooms first).
+/// `list_devices` of the whole house (its first page of 100, the answer a client gets when it
+/// asks for everything), and of one room (what a client asks when it follows the instructions:
+/// rooms first).
 fn list_devices(site: &Site, daemon: &Daemon, plan: &Plan) -> Vec<Row> {
     eprintln!("bench:   list_devices");
     let _ = daemon;
@@ -529,7 +530,7 @@ fn list_devices(site: &Site, daemon: &Daemon, plan: &Plan) -> Vec<Row> {
     let mut rows = Vec::new();
     for (args, budget) in [(json!({}), Some(10.0)), (json!({ "room": room }), None)] {
         let mut v = Vec::new();
-        let (mut bytes, mut count) = (0, 0);
+        let (mut bytes, mut count, mut total) = (0, 0, 0);
         for _ in 0..plan.repeats {
             let t = Instant::now();
             let (r, err) = mcp.call("list_devices", args.clone());
@@ -539,16 +540,19 @@ fn list_devices(site: &Site, daemon: &Daemon, plan: &Plan) -> Vec<Row> {
             count = r["result"]["structuredContent"]["count"]
                 .as_u64()
                 .unwrap_or(0);
+            total = r["result"]["structuredContent"]["total"]
+                .as_u64()
+                .unwrap_or(0);
             v.push(took);
         }
         let what = if budget.is_some() {
-            format!("`list_devices`, {} controls", plan.big)
+            format!("`list_devices`, {} controls, first page", plan.big)
         } else {
             "… one room of it".to_owned()
         };
         rows.push(Row::lower(
             &format!(
-                "{what} ({count} devices listed, answer {:.2} MB)",
+                "{what} ({count} of {total} devices listed, answer {:.2} MB)",
                 bytes as f64 / 1e6
             ),
             &Samples::new(v),

@@ -19,7 +19,7 @@ use loxwarden::loxone::secret::Secret;
 use loxwarden::loxone::state::StateValue;
 use loxwarden::loxone::uuid::ControlAddr;
 use loxwarden::mcp::{Peer, Server, ServerConfig};
-use loxwarden::sim::{LogEntry, Sim, SimOptions};
+use loxwarden::sim::{HouseSource, LogEntry, Sim, SimOptions};
 use serde_json::{Value, json};
 
 use crate::link_support::{self, TempDir};
@@ -63,6 +63,8 @@ pub struct Options {
     pub consent_timeout: Duration,
     /// The link's visualisation password (the alarm is secured).
     pub visu: bool,
+    /// The simulator's house (default: the demo house).
+    pub house: HouseSource,
 }
 
 impl Default for Options {
@@ -74,6 +76,7 @@ impl Default for Options {
             time_scale: 1.0,
             consent_timeout: Duration::from_secs(10),
             visu: true,
+            house: HouseSource::Demo,
         }
     }
 }
@@ -95,6 +98,7 @@ impl Rig {
     pub fn with(o: Options) -> Rig {
         let sim = Sim::start(SimOptions {
             time_scale: o.time_scale,
+            house: o.house,
             ..SimOptions::default()
         })
         .expect("simulator starts");
