@@ -112,7 +112,7 @@ fn check_line(bytes: &[u8]) {
                 }
                 Incoming::Response { id, outcome } => {
                     let line = match outcome {
-                        Ok(result) => jsonrpc::result_line(id, result.clone()),
+                        Ok(result) => jsonrpc::result_line(id, result),
                         Err(e) => jsonrpc::error_line(Some(id), e),
                     };
                     check_reply_line(&line, true);
