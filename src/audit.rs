@@ -525,8 +525,15 @@ pub fn follow(
     let since_ms = since
         .map(|s| parse_since(s, SystemTime::now()))
         .transpose()?;
-    if !follow && !path.exists() {
-        return Err(format!("no audit log at {}", path.display()));
+    if !follow {
+        // Say which: a missing log and one this user may not read need different fixes.
+        match std::fs::File::open(path) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(format!("no audit log at {}", path.display()));
+            }
+            Err(e) => return Err(format!("cannot read the audit log {}: {e}", path.display())),
+        }
     }
     let mut f = Follower::new(path, since_ms);
     loop {
@@ -654,6 +661,21 @@ mod tests {
             .write(&decided("a-1", "2026-03-09T21:04:05.123Z"))
             .unwrap_err();
         assert!(matches!(e, AuditError::Write { .. }), "{e}");
+    }
+
+    #[test]
+    fn an_unreadable_audit_log_is_not_reported_as_missing() {
+        let dir = tmp("unreadable");
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("plain-file");
+        std::fs::write(&file, b"").unwrap();
+        // A path under a plain file cannot be opened, and it is not "missing" either.
+        let mut out = Vec::new();
+        let e = follow(&file.join("audit.jsonl"), false, None, &mut out).unwrap_err();
+        assert!(e.starts_with("cannot read the audit log"), "{e}");
+        let e = follow(&dir.join("absent.jsonl"), false, None, &mut out).unwrap_err();
+        assert!(e.starts_with("no audit log at"), "{e}");
+        assert!(out.is_empty());
     }
 
     #[test]

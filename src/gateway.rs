@@ -266,6 +266,12 @@ impl Gateway {
         Arc::new(crate::tools::Host::new(self.clone()))
     }
 
+    /// The catalogue for a gateway started just now: tool calls in the first `grace` wait for
+    /// the link to come up (see [`crate::tools::Host::starting`]).
+    pub fn host_starting(self: &Arc<Self>, grace: Duration) -> Arc<dyn ToolHost> {
+        Arc::new(crate::tools::Host::starting(self.clone(), grace))
+    }
+
     pub fn config(&self) -> &Config {
         &self.cfg
     }
@@ -335,7 +341,7 @@ impl Gateway {
             .as_ref()
             .is_some_and(|b| b.generation == loaded.generation);
         if !fresh {
-            let house = House::new(Arc::new(loaded.structure.clone()), &self.cfg)
+            let house = House::new(Arc::clone(&loaded.structure), &self.cfg)
                 .map(|h| {
                     for w in &h.warnings {
                         log::warn!("config: {w}");
@@ -371,15 +377,20 @@ impl Gateway {
             .map(|z| z.local_minute(self.clock.wall()))
     }
 
-    /// Since when the emergency stop is latched, on the monotonic clock.
-    fn estop_since(&self, now: Mono) -> Option<Mono> {
+    /// How long the emergency stop has been latched, by the latch file's wall-clock time (the
+    /// latch may be older than this process).
+    fn estop_for(&self) -> Option<Duration> {
         let l = self.latch.current()?;
-        let ago = self
-            .clock
-            .wall()
-            .duration_since(l.since())
-            .unwrap_or(Duration::ZERO);
-        Some(Mono(now.0.saturating_sub(ago.as_millis() as u64)))
+        if l.since_unix == 0 {
+            // An unreadable latch file: latched, since an unknown time.
+            return Some(Duration::ZERO);
+        }
+        Some(
+            self.clock
+                .wall()
+                .duration_since(l.since())
+                .unwrap_or(Duration::ZERO),
+        )
     }
 
     /// The posture of the house now (SC-4, SC-8, R-11, UCA-L2, UCA-B2, UCA-A2).
@@ -388,7 +399,7 @@ impl Gateway {
             house,
             states: self.link.states(),
             health: &self.link.health(),
-            estop_since: self.estop_since(now),
+            estop_for: self.estop_for(),
             limits: &self.limits,
             local_minute: self.local_minute(),
             now,

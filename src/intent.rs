@@ -43,7 +43,7 @@ pub const TOOLS: &[ToolSpec] = &[
     ToolSpec {
         name: "list_devices",
         kinds: &[],
-        args: &["room", "kind"],
+        args: &["room", "kind", "page"],
     },
     ToolSpec {
         name: "get_device",
@@ -181,6 +181,8 @@ pub enum Intent {
         /// Canonical room name.
         room: Option<String>,
         kind: Option<Kind>,
+        /// 1-based page of [`LIST_PAGE`] devices.
+        page: usize,
     },
     GetDevice {
         device: DevId,
@@ -338,8 +340,8 @@ impl Intent {
                 IntercomAction::OpenDoor => "open_door".into(),
             },
             Intent::ActivateScene { scene, .. } => format!("scene {}", scene.name),
-            Intent::ListDevices { room, kind } => format!(
-                "room={} kind={}",
+            Intent::ListDevices { room, kind, page } => format!(
+                "room={} kind={} page={page}",
                 room.as_deref().unwrap_or("*"),
                 kind.map(Kind::as_str).unwrap_or("*")
             ),
@@ -411,6 +413,7 @@ pub fn parse(
                 })?),
                 None => None,
             },
+            page: a.opt_page("page")?,
         },
         "get_device" => Intent::GetDevice { device: device()? },
         "describe_scene" => Intent::DescribeScene { device: device()? },
@@ -462,6 +465,9 @@ pub fn parse(
                 TempUnit::Celsius => given,
                 TempUnit::Fahrenheit => (given - 32.0) * 5.0 / 9.0,
             };
+            if !celsius.is_finite() {
+                return Err(bad(format!("target {given} °F is not a temperature")));
+            }
             Intent::Temperature {
                 device,
                 target: Temp {
@@ -600,6 +606,13 @@ fn check_kind(house: &House, tool: &str, kinds: &[Kind], id: DevId) -> Result<()
     ))
 }
 
+/// Devices per `list_devices` answer. A whole large house in one answer (3 MB for 5,000
+/// controls) is more than an AI client can read and took a quarter of a second to build; a page
+/// of 100 with the total and the page count lets the AI narrow by room or kind, or go on.
+pub const LIST_PAGE: usize = 100;
+/// The highest page number accepted (100,000 devices).
+const MAX_PAGE: usize = 1000;
+
 fn bad(reason: String) -> Refusal {
     Refusal::new("SC-10", reason)
 }
@@ -660,6 +673,20 @@ impl<'a> Args<'a> {
                 type_name(other)
             ))),
         }
+    }
+
+    /// A 1-based page number (1 when absent).
+    fn opt_page(&self, name: &str) -> Result<usize, Refusal> {
+        if self.args.get(name).is_none_or(Value::is_null) {
+            return Ok(1);
+        }
+        let f = self.req_number(name)?;
+        if f.fract() != 0.0 || !(1.0..=MAX_PAGE as f64).contains(&f) {
+            return Err(bad(format!(
+                "{name} must be a whole number from 1 to {MAX_PAGE}, not {f}"
+            )));
+        }
+        Ok(f as usize)
     }
 
     fn req_percent(&self, name: &str) -> Result<Percent, Refusal> {
@@ -874,6 +901,30 @@ mod tests {
         assert!(r.reason.contains("\"C\" or \"F\""), "{r}");
     }
 
+    /// Found by the `intent` fuzz target: `(1e308 - 32) × 5 / 9` overflows to infinity, and the
+    /// intent carried `inf °C` on to the guard and the audit log.
+    #[test]
+    fn a_fahrenheit_target_too_large_to_convert_is_refused_not_turned_into_infinity() {
+        for target in [1e308, -1e308, f64::MAX] {
+            let r = refused(
+                "set_temperature",
+                json!({"device": "Nursery", "target": target, "unit": "F"}),
+            );
+            assert_eq!(r.rule, "SC-10", "{r}");
+            assert!(r.reason.contains("not a temperature"), "{r}");
+        }
+        // Large but convertible values still parse (the guard refuses them as out of range).
+        let i = call(
+            "set_temperature",
+            json!({"device": "Nursery", "target": 1e300, "unit": "F"}),
+        )
+        .unwrap();
+        let Intent::Temperature { target, .. } = i else {
+            panic!()
+        };
+        assert!(target.celsius.is_finite());
+    }
+
     #[test]
     fn a_room_with_exactly_one_controller_names_it() {
         let h = test_house();
@@ -930,11 +981,33 @@ mod tests {
             i,
             Intent::ListDevices {
                 room: Some("Living Room".into()),
-                kind: Some(Kind::Blind)
+                kind: Some(Kind::Blind),
+                page: 1,
             }
         );
         assert!(call("list_devices", json!({"kind": "lamp"})).is_err());
         assert!(call("list_devices", json!({"room": "Attic"})).is_err());
+    }
+
+    #[test]
+    fn list_devices_pages_are_whole_numbers_from_one() {
+        let page = |v: Value| match call("list_devices", json!({ "page": v })) {
+            Ok(Intent::ListDevices { page, .. }) => Ok(page),
+            Ok(other) => panic!("{other:?}"),
+            Err(r) => Err(r.reason),
+        };
+        assert_eq!(page(json!(3)), Ok(3));
+        assert_eq!(page(Value::Null), Ok(1));
+        for wrong in [
+            json!(0),
+            json!(-1),
+            json!(1.5),
+            json!(1001),
+            json!("2"),
+            json!(1e300),
+        ] {
+            assert!(page(wrong.clone()).is_err(), "{wrong}");
+        }
     }
 
     #[test]
@@ -1010,15 +1083,17 @@ mod tests {
                 Intent::ListDevices {
                     room: Some("Kitchen".into()),
                     kind: Some(Kind::Light),
+                    page: 2,
                 },
-                "room=Kitchen kind=light",
+                "room=Kitchen kind=light page=2",
             ),
             (
                 Intent::ListDevices {
                     room: None,
                     kind: None,
+                    page: 1,
                 },
-                "room=* kind=*",
+                "room=* kind=* page=1",
             ),
             (Intent::GetSystemStatus, ""),
         ];

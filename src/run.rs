@@ -151,17 +151,10 @@ fn standalone_gateway(config_path: &Path, knobs: &TestKnobs) -> Result<(Arc<Gate
     let engine = engine_config(&cfg.consent, knobs);
     let patience = Duration::from_secs(cfg.link.command_timeout_s);
     let gw = Gateway::start(cfg, Arc::new(SystemClock::new()), secrets)?;
-    // A client's first call should find the house; a Miniserver that is down only delays the
-    // start by the command timeout (every command is refused until the link is live anyway).
-    let h = gw.link().wait_live(patience);
-    if !h.is_live() {
-        log::warn!(
-            "serving while the link is {} ({}); commands are refused until it is live",
-            h.state.as_str(),
-            h.reason
-        );
-    }
-    let server = Server::new(gw.host(), engine)
+    // `initialize` is answered at once (a client starts one process per session and waits for
+    // it); a client's first tool call should still find the house, so calls in the first
+    // command timeout wait for the link (every command is refused until it is live anyway).
+    let server = Server::new(gw.host_starting(patience), engine)
         .map_err(|e| Error::Failed(format!("cannot start the MCP engine: {e}")))?;
     Ok((gw, server))
 }
@@ -227,7 +220,7 @@ fn call(global: &Global, tool: &str, arguments: &str, standalone: bool) -> Resul
             .config
             .clone()
             .unwrap_or_else(|| PathBuf::from(config::DEFAULT_PATH));
-        // standalone_gateway waits (a bounded time) for the fresh link to come up.
+        // Its tool calls wait (a bounded time) for the fresh link to come up.
         let (gw, server) = standalone_gateway(&config_path, &TestKnobs::default())?;
         let (ours, theirs) = UnixStream::pair().map_err(|e| Error::io("socketpair", e))?;
         let reader = theirs.try_clone().map_err(|e| Error::io("socketpair", e))?;

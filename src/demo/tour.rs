@@ -194,13 +194,19 @@ impl Tour<'_> {
         let mark = self.demo.sim.log_mark();
         let r = self.call("emergency_stop", json!({"reason": "demo tour"}));
         println!("   {}", text(&r));
-        for c in r["structuredContent"]["commands"]
+        let commands: Vec<&Value> = r["structuredContent"]["commands"]
             .as_array()
             .into_iter()
             .flatten()
-        {
+            .collect();
+        let width = commands
+            .iter()
+            .map(|c| c["device"].as_str().unwrap_or("?").chars().count())
+            .max()
+            .unwrap_or(0);
+        for c in commands {
             println!(
-                "     {:<32} {:<12} → {}",
+                "     {:<width$} {:<6} → {}",
                 c["device"].as_str().unwrap_or("?"),
                 c["command"]
                     .as_str()
@@ -308,13 +314,36 @@ fn text(r: &Value) -> String {
         .to_owned()
 }
 
+/// The states a person looks at first, in this order; the tour shows these before any other.
+const FIRST_STATES: &[&str] = &[
+    "active",
+    "position",
+    "value",
+    "tempActual",
+    "tempTarget",
+    "armed",
+    "level",
+    "volume",
+    "playState",
+    "activeMoods",
+];
+
 fn device_line(d: &Value) -> String {
-    let states: Vec<String> = d["state"]
+    let mut numeric: Vec<(&String, &Value)> = d["state"]
         .as_object()
         .into_iter()
         .flatten()
         .filter(|(_, v)| v["value"].is_number())
-        .take(4)
+        .collect();
+    numeric.sort_by_key(|(k, _)| {
+        FIRST_STATES
+            .iter()
+            .position(|f| f == k)
+            .unwrap_or(FIRST_STATES.len())
+    });
+    let states: Vec<String> = numeric
+        .into_iter()
+        .take(3)
         .map(|(k, v)| format!("{k}={} ({} ms old)", v["value"], v["age_ms"]))
         .collect();
     let actions: Vec<String> = d["actions"]

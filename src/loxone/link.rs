@@ -70,7 +70,9 @@ pub enum StructureSource {
 #[derive(Debug)]
 pub struct LoadedStructure {
     pub generation: u64,
-    pub structure: Structure,
+    /// Shared, not copied: the device model and a confirmed cache hold the same one (a
+    /// 5,000-control structure is megabytes; issue 8's RSS figure).
+    pub structure: Arc<Structure>,
     pub source: StructureSource,
     /// Size of the file in bytes.
     pub bytes: usize,
@@ -82,7 +84,7 @@ impl LoadedStructure {
     fn empty() -> LoadedStructure {
         LoadedStructure {
             generation: 0,
-            structure: empty_structure(),
+            structure: Arc::new(empty_structure()),
             source: StructureSource::None,
             bytes: 0,
             fetched_wall: None,
@@ -148,6 +150,10 @@ pub enum SendError {
     NoVisuPassword(ControlAddr),
     /// The request failed; the command may or may not have reached the Miniserver.
     Link(LinkError),
+    /// A request *before* the command (the structure check, the connection) failed, so the
+    /// command itself was never sent. Told apart from [`SendError::Link`] so that neither the
+    /// result nor the audit log says "may have reached" about a command that cannot have.
+    NotSent(LinkError),
 }
 
 impl std::fmt::Display for SendError {
@@ -187,6 +193,10 @@ impl std::fmt::Display for SendError {
                 "control {a} is secured with a visualisation password and none is configured (set miniserver.visu_password_file or LOXWARDEN_VISU_PASSWORD); nothing was sent"
             ),
             SendError::Link(e) => write!(f, "the command may not have reached the Miniserver: {e}"),
+            SendError::NotSent(e) => write!(
+                f,
+                "the Miniserver did not answer the check before the command ({e}); nothing was sent"
+            ),
         }
     }
 }
@@ -300,7 +310,7 @@ impl Link {
                 Ok(s) => {
                     loaded = LoadedStructure {
                         generation: 1,
-                        structure: s,
+                        structure: Arc::new(s),
                         source: StructureSource::Cache,
                         bytes: bytes.len(),
                         fetched_wall: None,
@@ -484,7 +494,7 @@ impl Link {
                 self.request_reconnect(Event::TokenRefused(a.to_string()));
                 return Err(SendError::NotLive(self.health()));
             }
-            Err(e) => return Err(SendError::Link(e)),
+            Err(e) => return Err(SendError::NotSent(e)),
         };
         if version != snap.structure.last_modified {
             log::warn!(
@@ -528,8 +538,8 @@ impl Link {
         let client = match self.client() {
             Some(c) => c,
             None => {
-                let (c, _) =
-                    Client::connect(&self.cfg, self.verifier.clone()).map_err(SendError::Link)?;
+                let (c, _) = Client::connect(&self.cfg, self.verifier.clone())
+                    .map_err(SendError::NotSent)?;
                 Arc::new(c)
             }
         };
@@ -880,6 +890,9 @@ impl Link {
             Ok(t) => {
                 let mut next = stored.clone();
                 next.token = t;
+                // In use first (the Miniserver has already forgotten the old one), then on
+                // disk: whoever sees the new file can rely on the link using it.
+                *self.token.lock().unwrap_or_else(|e| e.into_inner()) = next.clone();
                 if let Err(e) = next.save(&self.state_dir) {
                     log::error!("token refreshed but not saved: {e}");
                 }
@@ -887,7 +900,6 @@ impl Link {
                     "token refreshed; valid until {} UTC",
                     super::auth::format_unix(next.token.expires_unix())
                 );
-                *self.token.lock().unwrap_or_else(|e| e.into_inner()) = next;
                 Ok(())
             }
             Err(e @ AuthError::TokenRefused { .. }) => Err(Event::TokenRefused(e.to_string())),
@@ -911,7 +923,7 @@ impl Link {
             if current.source == StructureSource::Cache || current.fetched_wall.is_none() {
                 let confirmed = LoadedStructure {
                     generation: current.generation,
-                    structure: current.structure.clone(),
+                    structure: Arc::clone(&current.structure),
                     source: StructureSource::Miniserver,
                     bytes: current.bytes,
                     fetched_wall: Some(wall),
@@ -939,7 +951,7 @@ impl Link {
         );
         let next = LoadedStructure {
             generation: current.generation + 1,
-            structure: parsed,
+            structure: Arc::new(parsed),
             source: StructureSource::Miniserver,
             bytes: bytes.len(),
             fetched_wall: Some(wall),

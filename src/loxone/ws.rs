@@ -253,14 +253,7 @@ impl Ws {
                 reason: c.map(|c| c.reason.to_string()).unwrap_or_default(),
             }),
             Ok(_) => Ok(None),
-            Err(tungstenite::Error::Io(e))
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                ) =>
-            {
-                Ok(None)
-            }
+            Err(tungstenite::Error::Io(e)) if resumable(e.kind()) => Ok(None),
             Err(tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed) => {
                 Err(WsEnd::Closed {
                     code: None,
@@ -359,5 +352,29 @@ impl From<WsEnd> for AuthStep {
 impl From<AuthError> for AuthStep {
     fn from(e: AuthError) -> AuthStep {
         AuthStep::Auth(e)
+    }
+}
+
+/// A read that stopped without losing anything: the read timeout that paces the heartbeat, or
+/// a signal (EINTR, e.g. when a debugger or strace attaches). tungstenite keeps a partly read
+/// frame for the next call, so the link goes on; anything else ends the connection.
+fn resumable(kind: io::ErrorKind) -> bool {
+    matches!(
+        kind,
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_signal_or_the_read_timeout_keeps_the_link_but_a_reset_ends_it() {
+        assert!(resumable(io::ErrorKind::Interrupted));
+        assert!(resumable(io::ErrorKind::WouldBlock));
+        assert!(resumable(io::ErrorKind::TimedOut));
+        assert!(!resumable(io::ErrorKind::ConnectionReset));
+        assert!(!resumable(io::ErrorKind::UnexpectedEof));
     }
 }

@@ -168,7 +168,7 @@ impl Session {
         };
         let host = &self.shared.host;
         match catch_unwind(AssertUnwindSafe(|| host.call(call, ctx))) {
-            Ok(Ok(out)) => Ok(methods::call_result(&out)),
+            Ok(Ok(out)) => Ok(methods::call_result(out)),
             Ok(Err(CallError::UnknownTool(t))) => {
                 Err(RpcError::invalid_params(format!("Unknown tool: {t}")))
             }

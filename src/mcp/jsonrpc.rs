@@ -201,6 +201,19 @@ fn classify(value: Value) -> Result<Incoming, Rejected> {
             "Invalid Request: jsonrpc must be \"2.0\"",
         ));
     }
+    // A message is a request, a notification or a response, never two at once: a line that
+    // carries `method` beside `result`/`error`, or both `result` and `error`, is ambiguous and
+    // acted on in neither reading (found by the hostile-input corpus, issue 9).
+    // (`"error": null` counts as absent: some clients serialise every field.)
+    let has_error = obj.get("error").is_some_and(|e| !e.is_null());
+    let has_result = obj.contains_key("result");
+    if (obj.contains_key("method") && (has_result || has_error)) || (has_result && has_error) {
+        return Err(reject(
+            id,
+            INVALID_REQUEST,
+            "Invalid Request: a message is a request or a response, not both",
+        ));
+    }
     let params = obj.remove("params");
     match obj.remove("method") {
         Some(Value::String(method)) => Ok(match id {
@@ -242,8 +255,13 @@ fn classify(value: Value) -> Result<Incoming, Rejected> {
 }
 
 /// `{"jsonrpc":"2.0","id":…,"result":…}` as one compact line (no newline).
-pub fn result_line(id: &Id, result: Value) -> String {
-    json!({"jsonrpc": "2.0", "id": id.to_value(), "result": result}).to_string()
+pub fn result_line(id: &Id, result: &Value) -> String {
+    // Written around `result` (members in the order serde_json sorts them): `json!` would
+    // first serialize `result` into a copy, and the caller may free it after sending.
+    format!(
+        r#"{{"id":{},"jsonrpc":"2.0","result":{result}}}"#,
+        id.to_value()
+    )
 }
 
 /// An error response; without an `id` member when the id could not be read.
@@ -352,6 +370,27 @@ mod tests {
                 )
             ),
             Ok(true)
+        );
+    }
+
+    #[test]
+    fn a_message_that_is_both_request_and_response_is_an_invalid_request() {
+        for line in [
+            r#"{"jsonrpc":"2.0","id":"a","method":"tools/call","params":{},"result":{}}"#,
+            r#"{"jsonrpc":"2.0","id":"a","method":"ping","error":{"code":1,"message":"m"}}"#,
+            r#"{"jsonrpc":"2.0","method":"notifications/initialized","result":{}}"#,
+            r#"{"jsonrpc":"2.0","id":"srv-1","result":{"action":"accept"},"error":{"code":1,"message":"m"}}"#,
+        ] {
+            let r = rejected(line);
+            assert_eq!(r.error.code, INVALID_REQUEST, "{line}");
+            assert!(r.error.message.contains("not both"), "{line}");
+        }
+        // A null `error` beside a result is no error.
+        let ok =
+            decode(br#"{"jsonrpc":"2.0","id":"srv-1","result":{"action":"decline"},"error":null}"#);
+        assert!(
+            matches!(ok, Ok(Incoming::Response { outcome: Ok(_), .. })),
+            "{ok:?}"
         );
     }
 

@@ -134,15 +134,16 @@ fn decode_cursor(cursor: &str) -> Option<usize> {
     text.strip_prefix("tools:")?.parse().ok()
 }
 
-/// A `CallToolResult`: the text mirror, the structured content and `isError`.
-pub fn call_result(out: &ToolOutput) -> Value {
+/// A `CallToolResult`: the text mirror, the structured content and `isError`. Takes the
+/// output by value: a large answer (`list_devices` of a big house) is moved, never copied.
+pub fn call_result(out: ToolOutput) -> Value {
     let mut m = Map::new();
     m.insert(
         "content".into(),
         json!([{"type": "text", "text": out.text}]),
     );
     if !out.structured.is_null() {
-        m.insert("structuredContent".into(), out.structured.clone());
+        m.insert("structuredContent".into(), out.structured);
     }
     m.insert("isError".into(), out.is_error.into());
     Value::Object(m)

@@ -160,10 +160,15 @@ impl Session {
     }
 
     pub(crate) fn respond(&self, id: &Id, outcome: Result<Value, RpcError>) {
-        self.send(match outcome {
-            Ok(result) => jsonrpc::result_line(id, result),
-            Err(e) => jsonrpc::error_line(Some(id), &e),
-        });
+        match outcome {
+            Ok(result) => {
+                self.send(jsonrpc::result_line(id, &result));
+                // Freeing a large answer (`list_devices` of a big house) takes as long as
+                // writing it: after it went out, not before.
+                drop(result);
+            }
+            Err(e) => self.send(jsonrpc::error_line(Some(id), &e)),
+        }
     }
 
     // ----------------------------------------------------------------- input

@@ -10,6 +10,9 @@
 //! Why fatigue: an AI that asks again and again can wear a person down until they accept. After
 //! [`FATIGUE_MAX_MISSES`] declined or unanswered requests for one device within
 //! [`FATIGUE_WINDOW`], further requests for it are refused for [`FATIGUE_BLOCK`] without asking.
+//! In the stateless era a question goes out as an MRTR round whose answer may never come back:
+//! an issued question (`Pending`) that no answer settles within its ticket's lifetime
+//! ([`FATIGUE_MRTR_UNANSWERED`]) counts as unanswered from then on.
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt::Write as _;
@@ -22,7 +25,8 @@ use crate::loxone::uuid::ControlAddr;
 use crate::mcp::tool::{ElicitOutcome, ElicitRequest};
 use crate::safety::Refusal;
 use crate::safety::table::{
-    FATIGUE_BLOCK, FATIGUE_MAX_MISSES, FATIGUE_WINDOW, NIGHT_LIGHT_MAX, num,
+    FATIGUE_BLOCK, FATIGUE_MAX_MISSES, FATIGUE_MRTR_UNANSWERED, FATIGUE_WINDOW, NIGHT_LIGHT_MAX,
+    num,
 };
 
 /// Whether people are in the house, from presence detectors' live `active` state.
@@ -369,8 +373,41 @@ impl TruncateChars for String {
 
 #[derive(Clone, Debug, Default)]
 struct Entry {
+    /// When requests were declined or went unanswered, oldest first.
     misses: VecDeque<Mono>,
+    /// When MRTR questions went out that no answer has settled yet, oldest first.
+    pending: VecDeque<Mono>,
     blocked_until: Option<Mono>,
+}
+
+impl Entry {
+    /// Open MRTR questions older than their ticket became misses when the ticket expired.
+    fn age(&mut self, now: Mono) {
+        while let Some(&asked) = self.pending.front() {
+            let missed = asked.plus(FATIGUE_MRTR_UNANSWERED);
+            if missed > now {
+                break;
+            }
+            self.pending.pop_front();
+            self.miss(missed);
+        }
+    }
+
+    /// A miss at `at`; the third within the window blocks for [`FATIGUE_BLOCK`] from then.
+    fn miss(&mut self, at: Mono) {
+        let i = self.misses.partition_point(|m| *m <= at);
+        self.misses.insert(i, at);
+        let recent = self
+            .misses
+            .iter()
+            .filter(|m| **m <= at && at.since(**m) <= FATIGUE_WINDOW)
+            .count();
+        if recent >= FATIGUE_MAX_MISSES {
+            let until = at.plus(FATIGUE_BLOCK);
+            self.blocked_until = Some(self.blocked_until.map_or(until, |u| u.max(until)));
+            self.misses.clear();
+        }
+    }
 }
 
 /// Consent fatigue per device (SC-5). Pure: the caller passes `now`.
@@ -385,8 +422,12 @@ impl Fatigue {
     }
 
     /// Whether a person may be asked about `addr` now.
-    pub fn admit(&self, addr: &ControlAddr, label: &str, now: Mono) -> Result<(), Refusal> {
-        match self.map.get(addr).and_then(|e| e.blocked_until) {
+    pub fn admit(&mut self, addr: &ControlAddr, label: &str, now: Mono) -> Result<(), Refusal> {
+        let Some(e) = self.map.get_mut(addr) else {
+            return Ok(());
+        };
+        e.age(now);
+        match e.blocked_until {
             Some(until) if now < until => Err(Refusal::new(
                 "SC-5",
                 format!(
@@ -402,22 +443,29 @@ impl Fatigue {
         }
     }
 
-    /// Records how a request about `addr` ended.
+    /// Records how a request about `addr` ended (or, for `Pending`, that an MRTR question went
+    /// out and its answer is still to come).
     pub fn record(&mut self, addr: &ControlAddr, outcome: &ElicitOutcome, now: Mono) {
-        let miss = matches!(
-            outcome,
+        let (miss, settles) = match outcome {
             ElicitOutcome::Declined
-                | ElicitOutcome::AcceptedWithoutConfirm
-                | ElicitOutcome::Cancelled
-                | ElicitOutcome::ErrorReply(_)
-                | ElicitOutcome::TimedOut
-                | ElicitOutcome::CallCancelled
-        );
-        if !miss {
-            return;
-        }
+            | ElicitOutcome::AcceptedWithoutConfirm
+            | ElicitOutcome::Cancelled
+            | ElicitOutcome::ErrorReply(_)
+            | ElicitOutcome::TimedOut
+            | ElicitOutcome::CallCancelled => (true, true),
+            // A person's answer settles an open MRTR question.
+            ElicitOutcome::Accepted => (false, true),
+            ElicitOutcome::Pending => {
+                let e = self.map.entry(addr.clone()).or_default();
+                e.age(now);
+                e.pending.push_back(now);
+                return;
+            }
+            // Nobody was asked, or the ticket was not one of ours: settles nothing.
+            ElicitOutcome::Unsupported | ElicitOutcome::InvalidState(_) => return,
+        };
         let e = self.map.entry(addr.clone()).or_default();
-        e.misses.push_back(now);
+        e.age(now);
         while e
             .misses
             .front()
@@ -425,9 +473,11 @@ impl Fatigue {
         {
             e.misses.pop_front();
         }
-        if e.misses.len() >= FATIGUE_MAX_MISSES {
-            e.blocked_until = Some(now.plus(FATIGUE_BLOCK));
-            e.misses.clear();
+        if settles {
+            e.pending.pop_front();
+        }
+        if miss {
+            e.miss(now);
         }
     }
 }
@@ -766,7 +816,6 @@ mod tests {
         for o in [
             ElicitOutcome::Accepted,
             ElicitOutcome::Unsupported,
-            ElicitOutcome::Pending,
             ElicitOutcome::InvalidState("x".into()),
         ] {
             f.record(&addr(), &o, t);
@@ -774,5 +823,43 @@ mod tests {
             f.record(&addr(), &o, t);
         }
         assert!(f.admit(&addr(), "x", t).is_ok());
+    }
+
+    #[test]
+    fn sc5_mrtr_questions_left_unanswered_past_their_ticket_count_as_misses() {
+        let mut f = Fatigue::new();
+        let at = |s: u64| Mono(1_000_000).plus(std::time::Duration::from_secs(s));
+        for i in 0..3 {
+            f.record(&addr(), &ElicitOutcome::Pending, at(i));
+        }
+        // Still answerable: not misses yet (the person may be reading them).
+        assert!(f.admit(&addr(), "x", at(119)).is_ok());
+        // The third ticket expired at 122 s: three unanswered, blocked for ten minutes from then.
+        assert!(f.admit(&addr(), "x", at(122)).is_err());
+        assert!(f.admit(&addr(), "x", at(122 + 599)).is_err());
+        assert!(f.admit(&addr(), "x", at(122 + 600)).is_ok());
+    }
+
+    #[test]
+    fn an_answered_mrtr_question_counts_once_and_an_accepted_one_not_at_all() {
+        let mut f = Fatigue::new();
+        let at = |s: u64| Mono(1_000_000).plus(std::time::Duration::from_secs(s));
+        // Asked and accepted, many times: never blocked, even long after.
+        for i in 0..5 {
+            f.record(&addr(), &ElicitOutcome::Pending, at(i));
+            f.record(&addr(), &ElicitOutcome::Accepted, at(i));
+        }
+        assert!(f.admit(&addr(), "x", at(300)).is_ok());
+        // Asked and declined twice: two misses, not four.
+        for i in 300..302 {
+            f.record(&addr(), &ElicitOutcome::Pending, at(i));
+            f.record(&addr(), &ElicitOutcome::Declined, at(i));
+        }
+        assert!(f.admit(&addr(), "x", at(500)).is_ok());
+        // A forged ticket settles nothing: the open question becomes the third miss.
+        f.record(&addr(), &ElicitOutcome::Pending, at(500));
+        f.record(&addr(), &ElicitOutcome::InvalidState("x".into()), at(501));
+        assert!(f.admit(&addr(), "x", at(619)).is_ok());
+        assert!(f.admit(&addr(), "x", at(620)).is_err());
     }
 }

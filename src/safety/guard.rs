@@ -977,13 +977,15 @@ impl<'a> Cx<'a> {
 
     // -------------------------------------------------------------- intercom
 
-    /// When the bell last rang, if it did since the link became live.
+    /// When the bell last rang, if it did since the link became live. A `bell` update to 0
+    /// (the ring ended or was answered) is not a ring: counting it would restart the window
+    /// after the ring, so only the ring-event states carry the time of a past ring.
     fn last_ring(&self, d: &Device) -> Option<Mono> {
         if self.num(d, "bell").is_some_and(|v| v != 0.0) {
             return Some(self.now);
         }
         let fresh_after = self.posture.link.since.plus(RING_GRACE);
-        ["bell", "lastBellEvents", "lastBellTimestamp"]
+        ["lastBellEvents", "lastBellTimestamp"]
             .iter()
             .filter_map(|s| self.house.state_uuid(d.id, s))
             .filter_map(|u| self.states.entry(&u))

@@ -20,7 +20,7 @@ struct World {
     rates: RateBook,
     health: Health,
     minute: Option<u16>,
-    estop: Option<Mono>,
+    estop: Option<std::time::Duration>,
     now: Mono,
 }
 
@@ -51,7 +51,7 @@ impl World {
             house: &self.h,
             states: &self.s,
             health: &self.health,
-            estop_since: self.estop,
+            estop_for: self.estop,
             limits: &self.limits,
             local_minute: self.minute,
             now: self.now,
@@ -167,7 +167,7 @@ fn sc8_no_actuation_while_the_link_is_not_live() {
 #[test]
 fn r11_a_latched_emergency_stop_refuses_everything_but_emergency_stop() {
     let mut w = World::new();
-    w.estop = Some(Mono(50_000));
+    w.estop = Some(std::time::Duration::from_secs(50));
     let r = w.refused(
         "control_blind",
         json!({"device": "Bedroom/Blind", "action": "up"}),
@@ -1064,8 +1064,8 @@ fn uca_i1_a_ring_within_120s_allows_opening_with_consent() {
     w.s.set_at(
         &h,
         a::INTERCOM,
-        "bell",
-        StateValue::Number(0.0),
+        "lastBellEvents",
+        StateValue::Text("20260301100000".into()),
         Mono(40_000),
     );
     let a = w.allowed(
@@ -1098,6 +1098,36 @@ fn uca_i1_a_ring_within_120s_allows_opening_with_consent() {
             json!({"device": "Front door", "action": "open_door"})
         )
         .is_refused()
+    );
+}
+
+#[test]
+fn uca_i1_the_bell_going_quiet_does_not_restart_the_window() {
+    let mut w = World::new();
+    let h = w.h.clone();
+    // Rang at 40 s; the ring was answered (bell back to 0) at 100 s.
+    w.s.set_at(
+        &h,
+        a::INTERCOM,
+        "lastBellEvents",
+        StateValue::Text("20260301100000".into()),
+        Mono(40_000),
+    );
+    w.s.set_at(
+        &h,
+        a::INTERCOM,
+        "bell",
+        StateValue::Number(0.0),
+        Mono(100_000),
+    );
+    w.now = Mono(40_000 + 121_000);
+    assert_eq!(
+        w.refused(
+            "control_intercom",
+            json!({"device": "Front door", "action": "open_door"})
+        )
+        .rule,
+        "UCA-I1"
     );
 }
 

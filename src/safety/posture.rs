@@ -16,6 +16,7 @@
 //!   sleeping rooms go on at no more than 30 % unless a person consents.
 
 use std::fmt::Write as _;
+use std::time::Duration;
 
 use crate::clock::Mono;
 use crate::health::{Health, LinkState};
@@ -54,8 +55,9 @@ pub struct NightNow {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Posture {
     pub link: LinkPosture,
-    /// The emergency stop is latched since this time.
-    pub estop_since: Option<Mono>,
+    /// The emergency stop is latched, for this long (from the latch file's wall-clock time, so
+    /// it stays right across a restart).
+    pub estop_for: Option<Duration>,
     pub emergency: Vec<Cause>,
     pub intrusion: Vec<Cause>,
     pub night: Option<NightNow>,
@@ -67,8 +69,8 @@ pub struct Inputs<'a> {
     pub house: &'a House,
     pub states: &'a dyn LiveStates,
     pub health: &'a Health,
-    /// Since when the emergency-stop latch is set, if it is.
-    pub estop_since: Option<Mono>,
+    /// How long the emergency-stop latch has been set, if it is.
+    pub estop_for: Option<Duration>,
     pub limits: &'a Limits,
     /// Minutes after local midnight, if the shell knows local time.
     pub local_minute: Option<u16>,
@@ -167,7 +169,7 @@ impl Posture {
                 since: i.health.since,
                 reason: i.health.reason.clone(),
             },
-            estop_since: i.estop_since,
+            estop_for: i.estop_for,
             emergency,
             intrusion,
             night,
@@ -177,15 +179,13 @@ impl Posture {
 
     /// Refuses all actuation while the emergency stop is latched or the link is not live.
     pub fn may_actuate(&self) -> Result<(), Refusal> {
-        if let Some(since) = self.estop_since {
-            return Err(Refusal::new(
-                "R-11",
-                format!(
-                    "the emergency stop is latched (for {} s); a person must clear it with \
-                     `loxwarden resume`",
-                    self.now.since(since).as_secs()
-                ),
-            ));
+        if let Some(latched_for) = self.estop_for {
+            let mut r = "the emergency stop is latched".to_owned();
+            if !latched_for.is_zero() {
+                let _ = write!(r, " (for {} s)", latched_for.as_secs());
+            }
+            r.push_str("; a person must clear it with `loxwarden resume`");
+            return Err(Refusal::new("R-11", r));
         }
         if self.link.state != LinkState::Live {
             let mut r = format!(
@@ -222,7 +222,7 @@ impl Posture {
     /// The most severe posture's name: `emergency-stop`, `degraded`, `emergency`, `intrusion`,
     /// `night` or `normal`.
     pub fn name(&self) -> &'static str {
-        if self.estop_since.is_some() {
+        if self.estop_for.is_some() {
             "emergency-stop"
         } else if self.link.state != LinkState::Live {
             "degraded"
@@ -243,7 +243,7 @@ impl Posture {
         if let Err(r) = self.may_actuate() {
             v.push(r.reason);
         }
-        if self.estop_since.is_some() && self.link.state != LinkState::Live {
+        if self.estop_for.is_some() && self.link.state != LinkState::Live {
             v.push(format!(
                 "the link to the Miniserver is {}",
                 self.link.state.as_str()
@@ -280,7 +280,7 @@ mod tests {
             house: &h,
             states,
             health,
-            estop_since: None,
+            estop_for: None,
             limits: &limits,
             local_minute: minute,
             now: Mono(100_000),
@@ -323,7 +323,7 @@ mod tests {
             house: &h,
             states: &s,
             health: &live(),
-            estop_since: None,
+            estop_for: None,
             limits: &limits,
             local_minute: Some(600),
             now: Mono(100_000),
@@ -404,7 +404,7 @@ mod tests {
     fn a_latched_emergency_stop_refuses_actuation() {
         let s = quiet_states();
         let mut p = posture(&s, &live(), Some(600));
-        p.estop_since = Some(Mono(90_000));
+        p.estop_for = Some(Duration::from_secs(90));
         assert_eq!(p.name(), "emergency-stop");
         assert_eq!(p.may_actuate().unwrap_err().rule, "R-11");
     }

@@ -210,11 +210,18 @@ fn uca_i1_intercom_window_is_120s_and_config_may_only_shorten_it() {
 pub const FATIGUE_MAX_MISSES: usize = 3;
 pub const FATIGUE_WINDOW: Duration = Duration::from_secs(600);
 pub const FATIGUE_BLOCK: Duration = Duration::from_secs(600);
+/// SC-5: a stateless-era (MRTR) question not answered within this (the lifetime of its
+/// `requestState`, after which no answer to it can be accepted) went unanswered.
+pub const FATIGUE_MRTR_UNANSWERED: Duration = Duration::from_secs(120);
 #[test]
 fn sc5_consent_fatigue_is_3_misses_in_10_minutes_blocking_10_minutes() {
     assert_eq!(FATIGUE_MAX_MISSES, 3);
     assert_eq!(FATIGUE_WINDOW.as_secs(), 600);
     assert_eq!(FATIGUE_BLOCK.as_secs(), 600);
+    assert_eq!(
+        FATIGUE_MRTR_UNANSWERED,
+        crate::mcp::ServerConfig::default().request_state_ttl
+    );
 }
 
 // ------------------------------------------------------------------ results

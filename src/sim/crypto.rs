@@ -242,7 +242,14 @@ impl SessionKey {
 /// The simulated Miniserver's RSA key pair (fixed, test-only).
 pub struct ServerKey {
     private: rsa::PrivateKey,
+    /// Session keys already decrypted, by their base64 text: a client sends the same `sk=`
+    /// with every encrypted HTTP command, and one RSA-2048 decryption costs milliseconds, which
+    /// would otherwise dominate every latency measured against the simulator.
+    known: std::sync::Mutex<std::collections::HashMap<String, SessionKey>>,
 }
+
+/// Session keys remembered at most (a client keeps one per connection).
+const KNOWN_SESSION_KEYS: usize = 256;
 
 impl ServerKey {
     /// Loads the embedded key. Fails only if the committed DER file is damaged.
@@ -253,7 +260,10 @@ impl ServerKey {
                 format!("embedded RSA key: {e}"),
             )
         })?;
-        Ok(ServerKey { private })
+        Ok(ServerKey {
+            private,
+            known: Default::default(),
+        })
     }
 
     /// The `getPublicKey` value: base64 SubjectPublicKeyInfo between `BEGIN CERTIFICATE`
@@ -273,9 +283,19 @@ impl ServerKey {
 
     /// Decrypts a base64 RSA session key into the AES key and IV.
     pub fn session_key(&self, b64_text: &str) -> Option<SessionKey> {
+        let known = || self.known.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(k) = known().get(b64_text) {
+            return Some(k.clone());
+        }
         let ct = b64_decode(b64_text)?;
         let pt = self.private.pkcs1v15_decrypt(&ct).ok()?;
-        SessionKey::from_plaintext(&pt)
+        let key = SessionKey::from_plaintext(&pt)?;
+        let mut known = known();
+        if known.len() >= KNOWN_SESSION_KEYS {
+            known.clear();
+        }
+        known.insert(b64_text.to_owned(), key.clone());
+        Some(key)
     }
 }
 

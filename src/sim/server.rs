@@ -387,6 +387,24 @@ impl Shared {
             || self.with_first("IntercomV2", devices::ring_bell)
     }
 
+    /// Sets a number state as the device's own sensor would (no command is logged).
+    pub fn sense(&self, addr: &ControlAddr, state: &str, v: f64) -> bool {
+        let now = self.now();
+        let found = {
+            let mut h = lock(&self.house);
+            h.tick(now);
+            match h.find(addr).map(|(i, c)| (i, c.state(state).is_some())) {
+                Some((i, true)) => {
+                    h.set(i, state, v);
+                    true
+                }
+                _ => false,
+            }
+        };
+        self.flush_changes();
+        found
+    }
+
     pub fn change_structure(&self, change: &StructureChange) -> bool {
         let now = self.now();
         let ok = {
@@ -676,6 +694,11 @@ impl Sim {
         self.shared.clear_log();
     }
 
+    /// The instant the command log's `at_ms` counts from (for latency figures).
+    pub fn log_epoch(&self) -> Instant {
+        self.shared.started
+    }
+
     /// A mark in the log: pass it to [`Sim::commands_since`] to see only what came after.
     pub fn log_mark(&self) -> u64 {
         self.shared.last_seq()
@@ -729,6 +752,13 @@ impl Sim {
     /// Ring the (first) intercom. False if the house has none.
     pub fn ring_bell(&self) -> bool {
         self.shared.ring_bell()
+    }
+
+    /// A sensor reading: sets the number state `state` of `addr` as the device itself would
+    /// (someone walks into a room, the burglar alarm starts sounding). Nothing is logged as a
+    /// command. False if there is no such control or state.
+    pub fn sense(&self, addr: &ControlAddr, state: &str, v: f64) -> bool {
+        self.shared.sense(addr, state, v)
     }
 
     /// Reconfigure: bump `lastModified`, and rename or remove a control.

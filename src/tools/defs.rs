@@ -230,7 +230,7 @@ macro_rules! device_schema {
 }
 
 const DEVICES_OUTPUT: &str = concat!(
-    r#"{"type":"object","properties":{"message":{"type":"string"},"count":{"type":"integer"},"error":{"type":"string"},"devices":{"type":"array","items":"#,
+    r#"{"type":"object","properties":{"message":{"type":"string"},"count":{"type":"integer"},"total":{"type":"integer"},"page":{"type":"integer"},"pages":{"type":"integer"},"error":{"type":"string"},"devices":{"type":"array","items":"#,
     device_schema!(),
     r#"}},"required":["message","devices"]}"#
 );
@@ -328,8 +328,9 @@ pub const LIST_DEVICES: ToolDef = ToolDef {
 room, kind, Loxone type, live state with its age in milliseconds, and which actions are possible \
 right now (allowed, needs the person's consent, or refused with the rule). Devices that are not \
 exposed by the site's config do not exist for you. Switches whose purpose is unknown are \
-read-only.",
-    input_schema: r#"{"type":"object","properties":{"room":{"type":"string","maxLength":200,"description":"a room name from list_rooms"},"kind":{"type":"string","enum":["light","blind","climate","audio","alarm","access","intercom","charger","scene","sensor","other"]}},"additionalProperties":false}"#,
+read-only. Large houses are answered 100 devices at a time: the answer says the total and the \
+number of pages; ask for the next `page`, or narrow by room or kind.",
+    input_schema: r#"{"type":"object","properties":{"room":{"type":"string","maxLength":200,"description":"a room name from list_rooms"},"kind":{"type":"string","enum":["light","blind","climate","audio","alarm","access","intercom","charger","scene","sensor","other"]},"page":{"type":"integer","minimum":1,"maximum":1000,"description":"which page of 100 devices (default 1); the answer gives total and pages"}},"additionalProperties":false}"#,
     output_schema: DEVICES_OUTPUT,
     annotations: READ,
 };

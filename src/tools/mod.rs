@@ -9,6 +9,7 @@
 //! feature (which only `cargo test` turns on); there is no run-time switch for them.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use crate::gateway::Gateway;
 use crate::mcp::tool::{
@@ -63,11 +64,42 @@ pub const TOOLS: &[ToolDef] = &[
 /// The tools behind an MCP session, bound to one [`Gateway`].
 pub struct Host {
     gw: Arc<Gateway>,
+    /// Until this instant a tool call waits for a link that is not live yet (a process that
+    /// has just started its link: `serve --standalone`, `call --standalone`).
+    link_grace: Option<Instant>,
 }
 
 impl Host {
     pub fn new(gw: Arc<Gateway>) -> Host {
-        Host { gw }
+        Host {
+            gw,
+            link_grace: None,
+        }
+    }
+
+    /// A host for a gateway whose link has just started: `initialize` and `tools/list` are
+    /// answered at once, and until `grace` has passed a tool call waits for the link to come
+    /// up, so that a client's first call finds the house live. `emergency_stop` never waits
+    /// (it goes out without a live link), and `get_system_status` reports the link as it is.
+    pub fn starting(gw: Arc<Gateway>, grace: Duration) -> Host {
+        Host {
+            gw,
+            link_grace: Some(Instant::now() + grace),
+        }
+    }
+
+    /// Waits (bounded by the grace period) for the link of a just-started gateway.
+    fn wait_for_link(&self, tool: &str) {
+        let Some(until) = self.link_grace else {
+            return;
+        };
+        if matches!(tool, "emergency_stop" | "get_system_status") {
+            return;
+        }
+        let now = Instant::now();
+        if now < until {
+            self.gw.link().wait_live(until - now);
+        }
     }
 }
 
@@ -94,6 +126,7 @@ impl ToolHost for Host {
         if !RELEASE_TOOLS.iter().any(|d| d.name == call.name) {
             return Err(CallError::UnknownTool(call.name.to_owned()));
         }
+        self.wait_for_link(call.name);
         Ok(crate::dispatch::call(&self.gw, call, ctx))
     }
 

@@ -8,7 +8,7 @@ use crate::clock::Mono;
 use crate::gateway::{EstopReport, Gateway, Snapshot};
 use crate::house::scene;
 use crate::house::{DevId, House, Kind};
-use crate::intent::Intent;
+use crate::intent::{Intent, LIST_PAGE};
 use crate::loxone::state::{LiveStates, StateValue};
 use crate::loxone::structure::StateRef;
 use crate::mcp::tool::{Era, ToolOutput};
@@ -37,26 +37,63 @@ pub fn answer(
     match intent {
         Intent::GetSystemStatus => status(gw, era),
         Intent::ListRooms => rooms(house),
-        Intent::ListDevices { room, kind } => {
+        Intent::ListDevices { room, kind, page } => {
             let ids = house.list(room.as_deref(), *kind);
-            let devices: Vec<Value> = ids
-                .iter()
-                .map(|id| device_json(gw, house, *id, posture, now, LIST_TEXT_MAX))
-                .collect();
-            let n = devices.len();
+            let total = ids.len();
+            let pages = total.div_ceil(LIST_PAGE).max(1);
             let scope = match (room, kind) {
                 (Some(r), Some(k)) => format!(" ({k} devices in {r})"),
                 (Some(r), None) => format!(" in {r}"),
                 (None, Some(k)) => format!(" of kind {k}"),
                 (None, None) => String::new(),
             };
+            if *page > pages {
+                let why = format!(
+                    "page {page} is past the last page: {total} device(s){scope} make {pages} \
+                     page(s) of {LIST_PAGE}"
+                );
+                return error_output("list_devices", &why, "");
+            }
+            let first = (page - 1) * LIST_PAGE;
+            let devices: Vec<Value> = ids
+                .iter()
+                .skip(first)
+                .take(LIST_PAGE)
+                .map(|id| device_json(gw, house, *id, posture, now, LIST_TEXT_MAX))
+                .collect();
+            let n = devices.len();
+            let summary = if pages == 1 {
+                format!("{n} device(s){scope}")
+            } else {
+                let more = if *page < pages {
+                    format!(
+                        "; ask for page {} for more, or narrow by room or kind",
+                        page + 1
+                    )
+                } else {
+                    String::new()
+                };
+                format!(
+                    "devices {}–{} of {total}{scope} (page {page} of {pages}{more})",
+                    first + 1,
+                    first + n
+                )
+            };
+            // `devices` is moved in, not copied (`json!` would serialize it into a copy; on a
+            // house of thousands of controls that copy cost more than building the list).
+            let mut m = Map::new();
+            m.insert(
+                "message".into(),
+                format!("{summary}; posture {}", posture.name()).into(),
+            );
+            m.insert("count".into(), n.into());
+            m.insert("total".into(), total.into());
+            m.insert("page".into(), (*page).into());
+            m.insert("pages".into(), pages.into());
+            m.insert("devices".into(), Value::Array(devices));
             ToolOutput::ok(
-                json!({
-                    "message": format!("{n} device(s){scope}; posture {}", posture.name()),
-                    "count": n,
-                    "devices": devices,
-                }),
-                format!("{n} device(s){scope}; posture {}.", posture.name()),
+                Value::Object(m),
+                format!("{summary}; posture {}.", posture.name()),
             )
         }
         Intent::GetDevice { device } => {
@@ -223,7 +260,7 @@ pub fn device_json(
             })
             .collect()
     };
-    json!({
+    let mut v = json!({
         "id": d.addr.to_string(),
         "name": d.name,
         "room": d.room_name,
@@ -231,9 +268,13 @@ pub fn device_json(
         "type": d.loxone_type,
         "read_only": d.read_only,
         "secured": d.secured,
-        "state": state,
-        "actions": actions,
-    })
+    });
+    // Moved in, not serialized into copies by `json!`.
+    if let Value::Object(m) = &mut v {
+        m.insert("state".into(), Value::Object(state));
+        m.insert("actions".into(), Value::Array(actions));
+    }
+    v
 }
 
 /// The limits that apply to one device (the compiled table as this site tightened it).

@@ -174,13 +174,11 @@ pub fn consent_outcome(
             false,
             "Waiting for the person's answer; nothing was sent yet.".into(),
         ),
+        // The engine's own words (`mcp::mrtr::StateError`), not the client's: shown whole.
         ElicitOutcome::InvalidState(e) => (
             "invalid_state",
             true,
-            format!(
-                "The confirmation could not be verified ({}). {instead}",
-                crate::house::resolve::quote_untrusted(e)
-            ),
+            format!("The confirmation could not be verified ({e}). {instead}"),
         ),
     }
 }

@@ -204,8 +204,11 @@ fn an_unauthorised_user_is_refused_by_the_socket_mode_and_by_the_daemon() {
         "{reply}"
     );
     assert!(!stdout.contains("serverInfo"), "no session was served");
-    let log = daemon.log();
-    assert!(log.contains("MCP connection refused"), "{log}");
+    // The daemon's stderr is collected by a reader thread: give it time on a loaded machine.
+    let logged = wait_until(Duration::from_secs(5), || {
+        daemon.log().contains("MCP connection refused")
+    });
+    assert!(logged.is_some(), "{}", daemon.log());
     // Root still gets in.
     let mut ok = Mcp::connect(&site.socket());
     assert_eq!(ok.initialize()["result"]["serverInfo"]["name"], "loxwarden");
@@ -328,11 +331,7 @@ fn the_python_sdk_passes_its_checks_through_serve_and_the_daemon() {
     );
     assert!(run.ok, "{}", run.context());
     assert_eq!(run.outcome(), "accepted");
-    assert!(
-        daemon.log().contains("MCP session from uid"),
-        "{}",
-        daemon.log()
-    );
+    assert!(daemon.logged("MCP session from uid"), "{}", daemon.log());
 }
 
 #[test]

@@ -222,6 +222,13 @@ impl Daemon {
         self.log.lock().unwrap().clone()
     }
 
+    /// Whether the daemon logs `needle` within 5 s: a reader thread collects its stderr, so a
+    /// line the daemon wrote a moment ago may not be in [`Daemon::log`] yet on a loaded machine.
+    pub fn logged(&self, needle: &str) -> bool {
+        crate::link_support::wait_until(Duration::from_secs(5), || self.log().contains(needle))
+            .is_some()
+    }
+
     /// Sends a signal with `kill(1)` (no libc in the tests either).
     pub fn signal(&self, sig: &str) {
         let ok = Command::new("kill")

@@ -162,11 +162,13 @@ fn serve_demo_config() -> Served {
 #[test]
 fn python_sdk_a_declined_unlock_never_reaches_the_miniserver_in_either_era() {
     let s = serve_demo_config();
-    assert!(s.sim.ring_bell(), "the bell stays on for 30 s");
     let opener = format!("{}/1", s.sim.control_named("Front Door").unwrap());
     let unlock = r#"control_access={"device":"Hall/Door opener","action":"unlock"}"#;
     let server = ["--config", s.config.as_str(), "serve", "--standalone"];
     for mode in ["legacy", "2026-07-28"] {
+        // Each probe starts a new gateway, which sees the bell only while it is on (30 s in
+        // the simulator): ring it for each run, so a slow machine does not miss it.
+        assert!(s.sim.ring_bell());
         let mark = s.sim.log_mark();
         let run = probe_with(
             &[
@@ -196,6 +198,7 @@ fn python_sdk_a_declined_unlock_never_reaches_the_miniserver_in_either_era() {
         assert!(got.is_empty(), "{mode}: {got:?}");
     }
     // Accepted through an MRTR round (signed requestState): the opener is pulsed once.
+    assert!(s.sim.ring_bell());
     let mark = s.sim.log_mark();
     let run = probe_with(
         &[
@@ -219,4 +222,87 @@ fn python_sdk_a_declined_unlock_never_reaches_the_miniserver_in_either_era() {
         .map(|e| e.command)
         .collect();
     assert_eq!(got, [format!("jdev/sps/io/{opener}/pulse")]);
+}
+
+#[test]
+fn python_sdk_every_critical_action_waits_for_a_persons_accept_in_both_eras() {
+    // Disarm, open the garage, move every blind, open the front door: with the official SDK
+    // answering for the person, against `serve` in front of the simulator. Declined: nothing
+    // reaches the Miniserver. Accepted: exactly the confirmed commands do.
+    let s = serve_demo_config();
+    let addr = |n: &str| s.sim.control_named(n).unwrap();
+    let (alarm, gate, blinds) = (
+        addr("Burglar Alarm"),
+        addr("Garage Door"),
+        addr("All Blinds"),
+    );
+    let opener = format!("{}/1", addr("Front Door"));
+    let visu = format!("LOXWARDEN_VISU_PASSWORD={}", s.sim.visu_password());
+    let calls = [
+        (
+            "set_alarm",
+            r#"set_alarm={"device":"Burglar Alarm","action":"disarm"}"#,
+        ),
+        (
+            "control_access",
+            r#"control_access={"device":"Garage Door","action":"open"}"#,
+        ),
+        (
+            "activate_scene",
+            r#"activate_scene={"device":"All Blinds","scene":"down"}"#,
+        ),
+        (
+            "control_intercom",
+            r#"control_intercom={"device":"Front Door","action":"open_door"}"#,
+        ),
+    ];
+    let server = ["--config", s.config.as_str(), "serve", "--standalone"];
+    for (answer, mode) in [
+        ("decline", "legacy"),
+        ("decline", "2026-07-28"),
+        ("accept", "legacy"),
+        ("accept", "2026-07-28"),
+    ] {
+        assert!(s.sim.ring_bell(), "the bell stays on for 30 s");
+        let mark = s.sim.log_mark();
+        let mut args = vec!["--mode", mode, "--elicit", answer, "--env", visu.as_str()];
+        for (_, c) in &calls {
+            args.extend(["--call", c]);
+        }
+        let run = probe_with(&args, &server);
+        assert!(run.ok, "{mode} {answer}: {}", run.context());
+        for (tool, _) in &calls {
+            let r = run.call_result(tool);
+            let sc = &r["structuredContent"];
+            let (outcome, done) = if answer == "accept" {
+                ("accepted", true)
+            } else {
+                ("declined", false)
+            };
+            assert_eq!(sc["consent"]["outcome"], outcome, "{mode} {tool}: {r}");
+            assert_eq!(sc["done"], done, "{mode} {tool}: {r}");
+        }
+        let got: Vec<String> = s
+            .sim
+            .commands_since(mark)
+            .into_iter()
+            .filter(|e| e.device)
+            .map(|e| e.command)
+            .collect();
+        if answer == "decline" {
+            assert!(got.is_empty(), "{mode}: {got:?}");
+            continue;
+        }
+        assert_eq!(got.len(), 4, "{mode}: {got:?}");
+        assert!(
+            got[0].starts_with("jdev/sps/ios/") && got[0].ends_with(&format!("/{alarm}/off")),
+            "{mode}: {got:?}"
+        );
+        assert_eq!(got[1], format!("jdev/sps/io/{gate}/open"), "{mode}");
+        assert!(
+            got[2].starts_with(&format!("jdev/sps/io/{blinds}/")),
+            "{mode}: {got:?}"
+        );
+        assert_eq!(got[3], format!("jdev/sps/io/{opener}/pulse"), "{mode}");
+    }
 }

@@ -1,13 +1,14 @@
 //! Login, tokens and what crosses the network, against the simulator.
 
 use std::os::unix::fs::PermissionsExt as _;
+use std::sync::Arc;
 use std::time::Duration;
 
 use loxwarden::health::LinkState;
 use loxwarden::loxone::auth::LOXONE_EPOCH_UNIX;
 use loxwarden::loxone::command::{Command, Op};
 use loxwarden::loxone::crypto::HashAlg;
-use loxwarden::loxone::link::SendError;
+use loxwarden::loxone::link::{Link, Secrets, SendError};
 use loxwarden::loxone::setup;
 use loxwarden::loxone::store::StoredToken;
 use loxwarden::sim::{AuthKind, Channel};
@@ -135,39 +136,56 @@ fn on_plain_http_every_credential_travels_encrypted_and_never_as_basic_auth() {
 
 #[test]
 fn the_token_is_refreshed_before_it_expires_and_the_new_one_is_kept() {
-    // A 6 s token: the link refreshes it (half-life / last-hour rule) and keeps working past
-    // the first token's end.
-    let sim = sim_with(|o| o.token_lifetime = Duration::from_secs(6));
+    // A two-hour token, and a link whose wall clock is then moved past the token's half-life
+    // (the simulator keeps real time, so there the token is still valid for about an hour):
+    // the link must refresh it, keep the new one on disk and in use. The simulator forgets a
+    // token when it is refreshed, so a command that authenticates afterwards can only have
+    // used the new one. Nothing here depends on how fast the machine is.
+    let sim = sim_with(|o| o.token_lifetime = Duration::from_secs(2 * 3600));
     let dir = TempDir::new("refresh");
     let (_, cfg) = write_config(&sim, dir.path(), "");
     login_ok(&sim, &cfg);
     let first = StoredToken::load(&cfg.paths.state_dir).unwrap().unwrap();
-    let link = start_live(&cfg, None);
-    let refreshed = wait_until(Duration::from_secs(8), || {
+    let first_token = first.token.token.expose().to_owned();
+    let clock = Arc::new(ShiftedClock::new());
+    let link = Link::start(&cfg, clock.clone(), Secrets::default()).expect("link starts");
+    let h = link.wait_live(Duration::from_secs(60));
+    assert!(h.is_live(), "link not live: {h:?}");
+    let refreshes = || {
+        sim.commands()
+            .into_iter()
+            .filter(|e| e.command.contains("refreshjwt"))
+            .collect::<Vec<_>>()
+    };
+    assert!(refreshes().is_empty(), "refreshed before its half-life");
+    // Half-life passed on the link's clock; an hour of validity is left on the Miniserver's.
+    clock.jump_ahead(Duration::from_secs(3600 + 60));
+    let refreshed = wait_until(Duration::from_secs(60), || {
         StoredToken::load(&cfg.paths.state_dir)
             .ok()
             .flatten()
-            .is_some_and(|t| t.token.valid_until > first.token.valid_until)
+            .is_some_and(|t| t.token.token.expose() != first_token)
     });
     assert!(refreshed.is_some(), "never refreshed");
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    std::thread::sleep(Duration::from_secs(
-        (first.token.expires_unix() + 1).saturating_sub(now),
-    ));
+    let kept = StoredToken::load(&cfg.paths.state_dir).unwrap().unwrap();
+    assert!(kept.token.valid_until >= first.token.valid_until);
+    assert!(
+        refreshes().iter().all(|e| e.code == 200),
+        "{:?}",
+        refreshes()
+    );
+    let issued = sim.tokens();
+    assert!(
+        issued.iter().all(|t| t.token != first_token),
+        "the Miniserver still knows the first token"
+    );
+    assert!(issued.iter().any(|t| t.token == kept.token.token.expose()));
     assert!(link.health().is_live(), "{:?}", link.health());
     let s = link.structure();
     let r = link
         .send(&Command::new(switch(&sim), Op::Off), s.generation)
         .unwrap();
     assert_eq!(r.code, 200, "the refreshed token authenticates commands");
-    assert!(
-        sim.commands()
-            .iter()
-            .any(|e| e.command.contains("refreshjwt") && e.code == 200)
-    );
     link.stop();
 }
 

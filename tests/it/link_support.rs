@@ -5,10 +5,10 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use loxwarden::clock::{Clock, SystemClock};
+use loxwarden::clock::{Clock, Mono, SystemClock};
 use loxwarden::config::Config;
 use loxwarden::loxone::link::{Link, Secrets};
 use loxwarden::loxone::secret::Secret;
@@ -117,6 +117,37 @@ pub fn start_live(cfg: &Config, visu: Option<&str>) -> Arc<Link> {
     let h = link.wait_live(Duration::from_secs(15));
     assert!(h.is_live(), "link not live: {h:?}");
     link
+}
+
+/// Real time, with a wall clock that can be moved ahead: the link's token-refresh policy reads
+/// the wall clock while the simulator keeps real time, so a test can make a long-lived token
+/// due for refresh without waiting for it (and without racing a short one).
+pub struct ShiftedClock {
+    real: SystemClock,
+    ahead_s: AtomicU64,
+}
+
+impl ShiftedClock {
+    pub fn new() -> ShiftedClock {
+        ShiftedClock {
+            real: SystemClock::new(),
+            ahead_s: AtomicU64::new(0),
+        }
+    }
+
+    /// From now on the wall clock reads `d` later than real time (monotonic time is real).
+    pub fn jump_ahead(&self, d: Duration) {
+        self.ahead_s.fetch_add(d.as_secs(), Ordering::SeqCst);
+    }
+}
+
+impl Clock for ShiftedClock {
+    fn mono(&self) -> Mono {
+        self.real.mono()
+    }
+    fn wall(&self) -> std::time::SystemTime {
+        self.real.wall() + Duration::from_secs(self.ahead_s.load(Ordering::SeqCst))
+    }
 }
 
 /// A simulator with default options except `f`.

@@ -238,3 +238,38 @@ fn the_consent_timeout_comes_from_the_config_file() {
         "{waited:?}"
     );
 }
+
+#[test]
+fn serve_standalone_answers_initialize_and_status_while_the_miniserver_does_not_answer() {
+    // A simulator that accepts connections and answers nothing, and a command timeout far
+    // beyond the test's line deadline: a server that waited for the link before answering
+    // `initialize`, or that held `get_system_status` back, would miss the deadline.
+    let sim = crate::link_support::sim_with(|_| {});
+    let dir = crate::link_support::TempDir::new("standalone-hung");
+    let (path, cfg) = crate::link_support::write_config(&sim, dir.path(), "");
+    crate::link_support::login_ok(&sim, &cfg);
+    let text = std::fs::read_to_string(&path).expect("config");
+    assert!(text.contains("command_timeout_s = 2\n"), "{text}");
+    std::fs::write(
+        &path,
+        text.replace("command_timeout_s = 2\n", "command_timeout_s = 60\n"),
+    )
+    .expect("config");
+    sim.hang(true);
+    let mut s = Served::start(&[
+        "--config",
+        path.to_str().expect("utf-8 path"),
+        "serve",
+        "--standalone",
+    ]);
+    let init = s.initialize(json!({}));
+    assert_eq!(init["result"]["serverInfo"]["name"], "loxwarden", "{init}");
+    s.send(&json!({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_system_status"}}));
+    let r = s.recv();
+    let state = &r["result"]["structuredContent"]["link"]["state"];
+    assert!(
+        state.is_string() && state != "live",
+        "the link cannot be live: {r}"
+    );
+    sim.hang(false);
+}

@@ -530,3 +530,53 @@ fn a_ramp_stops_at_the_first_answer_that_is_not_200_and_lists_the_steps_not_sent
     assert_eq!(rig.received(mark).len(), 1);
     assert_eq!(r["structuredContent"]["read_back"], json!([]));
 }
+
+#[test]
+fn a_large_house_is_listed_a_page_at_a_time_and_the_pages_cover_every_device_once() {
+    let rig = Rig::with(Options {
+        house: loxwarden::sim::HouseSource::Generated(250),
+        ..Options::default()
+    });
+    let first = rig.call("list_devices", json!({}));
+    assert_conforms("list_devices", &first);
+    let s = &first["structuredContent"];
+    let total = s["total"].as_u64().unwrap() as usize;
+    let pages = s["pages"].as_u64().unwrap() as usize;
+    assert!(total > 100, "{s}");
+    assert_eq!(pages, total.div_ceil(100));
+    assert_eq!(s["count"], 100);
+    assert!(
+        text(&first).contains(&format!("devices 1–100 of {total}"))
+            && text(&first).contains("ask for page 2"),
+        "{}",
+        text(&first)
+    );
+    let mut ids = std::collections::BTreeSet::new();
+    for page in 1..=pages {
+        let r = rig.call("list_devices", json!({ "page": page }));
+        assert_ne!(r["isError"], true, "{r}");
+        for d in r["structuredContent"]["devices"].as_array().unwrap() {
+            assert!(
+                ids.insert(d["id"].as_str().unwrap().to_owned()),
+                "twice: {d}"
+            );
+        }
+    }
+    assert_eq!(ids.len(), total);
+    // Past the last page: an error that says how many pages there are.
+    let past = rig.call("list_devices", json!({ "page": pages + 1 }));
+    assert_eq!(past["isError"], true);
+    assert!(
+        text(&past).contains(&format!("make {pages} page(s) of 100")),
+        "{}",
+        text(&past)
+    );
+    // A room of the same house fits on one page and says plainly how many it has.
+    let room = first["structuredContent"]["devices"][0]["room"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = rig.call("list_devices", json!({ "room": room }));
+    assert_eq!(r["structuredContent"]["pages"], 1, "{r}");
+    assert!(text(&r).contains(" device(s) in "), "{}", text(&r));
+}

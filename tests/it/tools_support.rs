@@ -19,7 +19,7 @@ use loxwarden::loxone::secret::Secret;
 use loxwarden::loxone::state::StateValue;
 use loxwarden::loxone::uuid::ControlAddr;
 use loxwarden::mcp::{Peer, Server, ServerConfig};
-use loxwarden::sim::{LogEntry, Sim, SimOptions};
+use loxwarden::sim::{HouseSource, LogEntry, Sim, SimOptions};
 use serde_json::{Value, json};
 
 use crate::link_support::{self, TempDir};
@@ -63,6 +63,8 @@ pub struct Options {
     pub consent_timeout: Duration,
     /// The link's visualisation password (the alarm is secured).
     pub visu: bool,
+    /// The simulator's house (default: the demo house).
+    pub house: HouseSource,
 }
 
 impl Default for Options {
@@ -74,6 +76,7 @@ impl Default for Options {
             time_scale: 1.0,
             consent_timeout: Duration::from_secs(10),
             visu: true,
+            house: HouseSource::Demo,
         }
     }
 }
@@ -95,6 +98,7 @@ impl Rig {
     pub fn with(o: Options) -> Rig {
         let sim = Sim::start(SimOptions {
             time_scale: o.time_scale,
+            house: o.house,
             ..SimOptions::default()
         })
         .expect("simulator starts");
@@ -177,6 +181,25 @@ impl Rig {
         self.manual.as_ref().expect("a manual clock").advance(d);
     }
 
+    /// Advances the manual clock by `d` in steps of at most a minute, each followed by a sign
+    /// of life from the Miniserver (the garden socket, switched at the device, reaching the
+    /// gateway's cache), so that long jumps never trip the link's stale rule.
+    pub fn advance_alive(&self, d: Duration) {
+        let socket = self.addr("Garden socket");
+        let mut left = d;
+        while !left.is_zero() {
+            let step = left.min(Duration::from_secs(60));
+            self.advance(step);
+            left -= step;
+            let v = 1.0 - self.num(&socket, "active");
+            assert!(self.sim.sense(&socket, "active", v));
+            assert!(
+                self.wait_cache_for(Duration::from_secs(30), &socket, "active", |x| x == v),
+                "no sign of life from the Miniserver"
+            );
+        }
+    }
+
     pub fn addr(&self, name: &str) -> ControlAddr {
         self.sim
             .control_named(name)
@@ -234,10 +257,21 @@ impl Rig {
 
     /// Waits until the gateway's own cache holds the bell ring (the guard reads the cache).
     pub fn wait_cache(&self, addr: &ControlAddr, state: &str, f: impl Fn(f64) -> bool) -> bool {
+        self.wait_cache_for(Duration::from_secs(5), addr, state, f)
+    }
+
+    /// As [`Rig::wait_cache`], waiting at most `timeout`.
+    pub fn wait_cache_for(
+        &self,
+        timeout: Duration,
+        addr: &ControlAddr,
+        state: &str,
+        f: impl Fn(f64) -> bool,
+    ) -> bool {
         let s = self.sim.structure();
         let c = s.control(addr).expect("control");
         let u = c.state(state).expect("state");
-        link_support::wait_until(Duration::from_secs(5), || {
+        link_support::wait_until(timeout, || {
             use loxwarden::loxone::state::LiveStates;
             self.gw.link().states().number(&u).is_some_and(&f)
         })
@@ -326,5 +360,130 @@ pub fn assert_conforms(tool: &str, r: &Value) {
     let sc = &r["structuredContent"];
     if let Err(e) = conforms(&output_schema(tool), sc) {
         panic!("{tool}: structuredContent does not match outputSchema: {e}\n{sc:#}");
+    }
+}
+
+/// A raw JSON-RPC session on the rig's engine, for what the scripted client cannot do: the
+/// stateless era (MRTR rounds with `requestState`), cancelling a call while the person is
+/// asked, replaying or forging answers.
+pub struct Wire {
+    input: Option<std::io::PipeWriter>,
+    lines: std::sync::mpsc::Receiver<String>,
+    session: Option<std::thread::JoinHandle<()>>,
+    next_id: i64,
+}
+
+/// The protocol version of the stateless era.
+pub const MODERN: &str = "2026-07-28";
+
+impl Wire {
+    pub fn start(server: &Server, peer: Peer) -> Wire {
+        use std::io::BufRead;
+        let (in_r, in_w) = std::io::pipe().expect("pipe");
+        let (out_r, out_w) = std::io::pipe().expect("pipe");
+        let server = server.clone();
+        let session = std::thread::spawn(move || {
+            server.serve(in_r, out_w, peer);
+        });
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(out_r).lines() {
+                let Ok(line) = line else { return };
+                if tx.send(line).is_err() {
+                    return;
+                }
+            }
+        });
+        Wire {
+            input: Some(in_w),
+            lines,
+            session: Some(session),
+            next_id: 0,
+        }
+    }
+
+    pub fn send(&mut self, msg: &Value) {
+        use std::io::Write;
+        let w = self.input.as_mut().expect("open");
+        writeln!(w, "{msg}").expect("the session reads");
+    }
+
+    /// The next message from the server (generous bound: a loaded machine is slow).
+    pub fn recv(&self) -> Value {
+        let line = self
+            .lines
+            .recv_timeout(Duration::from_secs(30))
+            .expect("a message within 30 s");
+        serde_json::from_str(&line).expect("JSON from the server")
+    }
+
+    /// True when the server sends nothing for `d`.
+    pub fn quiet(&self, d: Duration) -> bool {
+        self.lines.recv_timeout(d).is_err()
+    }
+
+    /// Sends a request and returns its response; notifications on the way are skipped, a
+    /// request from the server fails the test.
+    pub fn request(&mut self, method: &str, params: Value) -> Value {
+        self.next_id += 1;
+        let id = self.next_id;
+        self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        loop {
+            let m = self.recv();
+            if m.get("method").is_some() {
+                assert!(m.get("id").is_none(), "unexpected request: {m}");
+                continue;
+            }
+            assert_eq!(m["id"], id, "{m}");
+            return m;
+        }
+    }
+
+    /// `initialize` in the handshake era, then `notifications/initialized`.
+    pub fn handshake(&mut self, caps: Value) {
+        let r = self.request(
+            "initialize",
+            json!({"protocolVersion": "2025-11-25", "capabilities": caps,
+                   "clientInfo": {"name": "wire", "version": "1"}}),
+        );
+        assert!(r.get("result").is_some(), "{r}");
+        self.send(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+    }
+
+    /// A stateless-era `tools/call` (no handshake) declaring `caps`, with `extra` params
+    /// (`requestState`, `inputResponses`) merged in. Returns the whole response.
+    pub fn modern_call(&mut self, tool: &str, args: Value, caps: Value, extra: Value) -> Value {
+        let mut params = json!({
+            "name": tool,
+            "arguments": args,
+            "_meta": {
+                "io.modelcontextprotocol/protocolVersion": MODERN,
+                "io.modelcontextprotocol/clientCapabilities": caps,
+            }
+        });
+        if let (Some(p), Some(e)) = (params.as_object_mut(), extra.as_object()) {
+            p.extend(e.clone());
+        }
+        self.request("tools/call", params)
+    }
+
+    pub fn close(mut self) {
+        drop(self.input.take());
+        if let Some(h) = self.session.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+impl Drop for Wire {
+    fn drop(&mut self) {
+        drop(self.input.take());
+    }
+}
+
+impl Rig {
+    /// A raw session on this rig's engine.
+    pub fn wire(&self) -> Wire {
+        Wire::start(&self.server, Peer::default())
     }
 }
