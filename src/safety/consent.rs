@@ -810,6 +810,18 @@ mod tests {
     }
 
     #[test]
+    fn three_misses_exactly_ten_minutes_apart_end_to_end_still_block() {
+        // "Within 10 minutes" includes the tenth minute: the first miss is still counted when
+        // the third comes exactly 600 s later.
+        let mut f = Fatigue::new();
+        let at = |s: u64| Mono(1_000_000).plus(std::time::Duration::from_secs(s));
+        f.record(&addr(), &ElicitOutcome::Declined, at(0));
+        f.record(&addr(), &ElicitOutcome::Declined, at(300));
+        f.record(&addr(), &ElicitOutcome::Declined, at(600));
+        assert!(f.admit(&addr(), "x", at(601)).is_err());
+    }
+
+    #[test]
     fn accepts_and_unsupported_clients_do_not_count_as_misses() {
         let mut f = Fatigue::new();
         let t = Mono(1_000_000);
