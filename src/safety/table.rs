@@ -655,6 +655,18 @@ mod tests {
     }
 
     #[test]
+    fn a_band_of_one_temperature_is_allowed_but_not_an_inverted_one() {
+        let l = cfg("[limits]\ntemperature_min_c = 21\ntemperature_max_c = 21\n").unwrap();
+        assert!(l.temperature(21.0, Some(21.0), "").is_ok());
+        assert_eq!(
+            l.temperature(21.5, Some(21.0), "").unwrap_err().rule,
+            "SC-2"
+        );
+        let e = cfg("[limits]\ntemperature_min_c = 22\ntemperature_max_c = 21\n").unwrap_err();
+        assert!(e.contains("is above temperature_max_c"), "{e}");
+    }
+
+    #[test]
     fn a_room_band_outside_the_site_band_is_a_config_error() {
         let e = cfg(
             "[limits]\ntemperature_max_c = 22\n[[limits.room]]\nroom = \"Nursery\"\ntemperature_min_c = 25\n",
