@@ -187,63 +187,7 @@ pub fn consent_outcome(
 mod tests {
     use super::*;
 
-    /// A minimal JSON Schema check for the shapes we use (type, properties, required, items,
-    /// enum): enough to catch a result that drifts from `outputSchema`.
-    pub(crate) fn conforms(schema: &Value, v: &Value) -> Result<(), String> {
-        if let Some(t) = schema.get("type") {
-            let types: Vec<&str> = match t {
-                Value::String(s) => vec![s.as_str()],
-                Value::Array(a) => a.iter().filter_map(Value::as_str).collect(),
-                _ => vec![],
-            };
-            let ok = types.iter().any(|t| match *t {
-                "object" => v.is_object(),
-                "array" => v.is_array(),
-                "string" => v.is_string(),
-                "integer" => v.is_i64() || v.is_u64(),
-                "number" => v.is_number(),
-                "boolean" => v.is_boolean(),
-                "null" => v.is_null(),
-                _ => false,
-            });
-            if !ok {
-                return Err(format!("{v} is not {t}"));
-            }
-        }
-        if let Some(e) = schema.get("enum").and_then(Value::as_array)
-            && !e.contains(v)
-        {
-            return Err(format!("{v} not in {e:?}"));
-        }
-        if let Some(o) = v.as_object() {
-            for r in schema
-                .get("required")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
-                let r = r.as_str().unwrap_or_default();
-                if !o.contains_key(r) {
-                    return Err(format!("missing {r} in {v}"));
-                }
-            }
-            let props = schema.get("properties").and_then(Value::as_object);
-            for (k, val) in o {
-                let sub = props
-                    .and_then(|p| p.get(k))
-                    .or_else(|| schema.get("additionalProperties").filter(|a| a.is_object()));
-                if let Some(sub) = sub {
-                    conforms(sub, val).map_err(|e| format!("{k}: {e}"))?;
-                }
-            }
-        }
-        if let (Some(a), Some(items)) = (v.as_array(), schema.get("items")) {
-            for x in a {
-                conforms(items, x)?;
-            }
-        }
-        Ok(())
-    }
+    use crate::tools::testing::conforms;
 
     #[test]
     fn a_full_control_result_conforms_to_the_output_schema() {

@@ -296,64 +296,7 @@ pub fn output_schema(tool: &str) -> Value {
     serde_json::from_str(def.output_schema).unwrap()
 }
 
-/// Checks `v` against `schema` (type, enum, required, properties, additionalProperties,
-/// items): the subset of JSON Schema the catalogue uses. The Python SDK client validates with
-/// a full validator in the interop tests.
-pub fn conforms(schema: &Value, v: &Value) -> Result<(), String> {
-    if let Some(t) = schema.get("type") {
-        let types: Vec<&str> = match t {
-            Value::String(s) => vec![s.as_str()],
-            Value::Array(a) => a.iter().filter_map(Value::as_str).collect(),
-            _ => vec![],
-        };
-        let ok = types.iter().any(|t| match *t {
-            "object" => v.is_object(),
-            "array" => v.is_array(),
-            "string" => v.is_string(),
-            "integer" => v.is_i64() || v.is_u64(),
-            "number" => v.is_number(),
-            "boolean" => v.is_boolean(),
-            "null" => v.is_null(),
-            _ => false,
-        });
-        if !ok {
-            return Err(format!("{v} is not {t}"));
-        }
-    }
-    if let Some(e) = schema.get("enum").and_then(Value::as_array)
-        && !e.contains(v)
-    {
-        return Err(format!("{v} is not one of {e:?}"));
-    }
-    if let Some(o) = v.as_object() {
-        for r in schema
-            .get("required")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let r = r.as_str().unwrap_or_default();
-            if !o.contains_key(r) {
-                return Err(format!("missing {r}"));
-            }
-        }
-        let props = schema.get("properties").and_then(Value::as_object);
-        for (k, val) in o {
-            let sub = props
-                .and_then(|p| p.get(k))
-                .or_else(|| schema.get("additionalProperties").filter(|a| a.is_object()));
-            if let Some(sub) = sub {
-                conforms(sub, val).map_err(|e| format!("{k}: {e}"))?;
-            }
-        }
-    }
-    if let (Some(a), Some(items)) = (v.as_array(), schema.get("items")) {
-        for (i, x) in a.iter().enumerate() {
-            conforms(items, x).map_err(|e| format!("[{i}]: {e}"))?;
-        }
-    }
-    Ok(())
-}
+pub use loxwarden::tools::testing::conforms;
 
 /// Asserts a successful result validates against its tool's output schema.
 pub fn assert_conforms(tool: &str, r: &Value) {
