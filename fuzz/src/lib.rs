@@ -21,31 +21,9 @@ pub const TEST_HOUSE_JSON: &[u8] = include_bytes!("../../tests/fixtures/house/te
 /// The simulator's demo house.
 pub const DEMO_HOUSE_JSON: &[u8] = loxwarden::sim::DEMO_HOUSE;
 
-/// The test house's config, as the unit tests use it (src/house/mod.rs `TEST_CONFIG`): access,
+/// The test house's config, as the unit tests use it (tests/fixtures/house/test-config.toml, shared with src/house/mod.rs): access,
 /// alarm and intercom devices opted in, the lock classified, night rooms set.
-pub const TEST_CONFIG: &str = r#"
-[miniserver]
-url = "http://127.0.0.1"
-user = "ai"
-
-[exposure]
-opt_in = ["House", "Front door", "Hall/Door opener", "Garage door", "Front door lock", "All gates"]
-
-[[classify]]
-device = "Front door lock"
-kind = "access"
-
-[limits]
-[[limits.room]]
-room = "Nursery"
-temperature_min_c = 18
-temperature_max_c = 24
-
-[night]
-start = "22:00"
-end = "06:30"
-sleeping_rooms = ["Bedroom", "Nursery"]
-"#;
+pub const TEST_CONFIG: &str = include_str!("../../tests/fixtures/house/test-config.toml");
 
 /// The demo house's config: its alarm, intercom and gate opted in, the garden hidden.
 pub const DEMO_CONFIG: &str = r#"

@@ -353,29 +353,10 @@ pub(crate) mod testhouse {
 
     /// The config of the test house: its access, alarm and intercom devices opted in, the lock
     /// classified, the nursery band tightened, the bedroom and nursery sleeping rooms.
-    pub const TEST_CONFIG: &str = r#"
-[miniserver]
-url = "http://127.0.0.1"
-user = "ai"
-
-[exposure]
-opt_in = ["House", "Front door", "Hall/Door opener", "Garage door", "Front door lock", "All gates"]
-
-[[classify]]
-device = "Front door lock"
-kind = "access"
-
-[limits]
-[[limits.room]]
-room = "Nursery"
-temperature_min_c = 18
-temperature_max_c = 24
-
-[night]
-start = "22:00"
-end = "06:30"
-sleeping_rooms = ["Bedroom", "Nursery"]
-"#;
+    pub const TEST_CONFIG: &str = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/house/test-config.toml"
+    ));
 
     pub fn structure(path: &str) -> Arc<Structure> {
         Arc::new(Structure::parse(&std::fs::read(path).unwrap()).unwrap())
