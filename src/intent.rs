@@ -1110,6 +1110,115 @@ mod tests {
     }
 
     #[test]
+    fn every_action_word_of_every_tool_parses_to_that_action_and_no_other() {
+        // A word that fell through to another arm would send another command: "stop" on a
+        // gate read as the catch-all "unlock" would open the house instead of halting a door.
+        let cases: &[(&str, &str, &[&str], Value)] = &[
+            ("control_light", a::READING, &["on", "off"], json!({})),
+            (
+                "control_light",
+                a::READING,
+                &["dim"],
+                json!({"brightness": 40}),
+            ),
+            (
+                "control_blind",
+                a::BLIND_LIVING,
+                &["up", "down", "stop", "shade"],
+                json!({}),
+            ),
+            (
+                "control_blind",
+                a::BLIND_LIVING,
+                &["position"],
+                json!({"position": 30}),
+            ),
+            (
+                "control_audio",
+                a::SPEAKER_LIVING,
+                &["play", "pause", "next", "previous"],
+                json!({}),
+            ),
+            (
+                "control_audio",
+                a::SPEAKER_LIVING,
+                &["volume"],
+                json!({"volume": 45}),
+            ),
+            ("control_charger", a::CHARGER, &["start", "stop"], json!({})),
+            (
+                "control_charger",
+                a::CHARGER,
+                &["limit"],
+                json!({"kw": 7.4}),
+            ),
+            (
+                "set_alarm",
+                a::ALARM,
+                &["arm", "arm_delayed", "disarm", "acknowledge"],
+                json!({}),
+            ),
+            (
+                "control_access",
+                a::GARAGE_DOOR,
+                &["open", "close", "stop"],
+                json!({}),
+            ),
+            (
+                "control_access",
+                a::DOOR_LOCK,
+                &["lock", "unlock"],
+                json!({}),
+            ),
+            (
+                "control_intercom",
+                a::INTERCOM,
+                &["answer", "open_door"],
+                json!({}),
+            ),
+        ];
+        for (tool, device, words, extra) in cases {
+            for word in *words {
+                let mut args = extra.clone();
+                args["device"] = json!(device);
+                args["action"] = json!(word);
+                let i = call(tool, args).unwrap_or_else(|r| panic!("{tool} {word}: {r}"));
+                let said = i.action_text();
+                assert_eq!(
+                    said.split(' ').next(),
+                    Some(*word),
+                    "{tool} {word} parsed as {i:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_audit_summary_names_the_tool_the_device_and_the_action() {
+        let h = test_house();
+        let i = call(
+            "control_access",
+            json!({"device": a::GARAGE_DOOR, "action": "stop"}),
+        )
+        .unwrap();
+        let v = i.to_json(&h);
+        assert_eq!(v["tool"], "control_access");
+        assert_eq!(v["action"], "stop");
+        assert_eq!(v["device"]["id"], a::GARAGE_DOOR);
+        assert_eq!(v["device"]["kind"], "access");
+        assert!(
+            v["device"]["name"].as_str().is_some_and(|n| !n.is_empty()),
+            "{v}"
+        );
+        assert!(v.get("reason_from_ai").is_none(), "{v}");
+        let stop = call("emergency_stop", json!({"reason": "smoke"})).unwrap();
+        let v = stop.to_json(&h);
+        assert_eq!(v["tool"], "emergency_stop");
+        assert_eq!(v["reason_from_ai"], "smoke");
+        assert!(v.get("device").is_none(), "{v}");
+    }
+
+    #[test]
     fn unknown_tools_are_refused() {
         assert!(call("unlock_everything", json!({})).is_err());
     }

@@ -406,7 +406,18 @@ mod tests {
         let mut p = posture(&s, &live(), Some(600));
         p.estop_for = Some(Duration::from_secs(90));
         assert_eq!(p.name(), "emergency-stop");
-        assert_eq!(p.may_actuate().unwrap_err().rule, "R-11");
+        let r = p.may_actuate().unwrap_err();
+        assert_eq!(r.rule, "R-11");
+        // How long it has held, so the person knows whether it is theirs; and how to lift it.
+        assert!(r.reason.contains("latched (for 90 s);"), "{r}");
+        assert!(r.reason.contains("`loxwarden resume`"), "{r}");
+        // Latched this instant: no "(for 0 s)".
+        p.estop_for = Some(Duration::ZERO);
+        let r = p.may_actuate().unwrap_err();
+        assert!(
+            r.reason.starts_with("the emergency stop is latched;"),
+            "{r}"
+        );
     }
 
     #[test]

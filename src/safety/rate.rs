@@ -127,9 +127,9 @@ impl RateBook {
                 && !still
                 && gap < MOTOR_SETTLE;
             if moving_motor && let Some(prev) = t.last_motion.filter(|m| m.moves()) {
-                let reversal = prev != mark.motion
-                    || prev == Motion::Unknown
-                    || mark.motion == Motion::Unknown;
+                // Another direction, or the last one unknown. (A new direction that is unknown
+                // differs from every known one, so the first test covers it.)
+                let reversal = prev != mark.motion || prev == Motion::Unknown;
                 if reversal {
                     return Err(Refusal::new(
                         "UCA-B1",
@@ -242,6 +242,17 @@ mod tests {
         b.record(&mark(RateClass::Motor, Motion::Raise), at(0.0));
         let pos = mark(RateClass::Motor, Motion::Unknown);
         assert_eq!(b.check(&pos, false, at(3.0)).unwrap_err().rule, "UCA-B1");
+        // After a move of unknown direction, any move may be a reversal, even another unknown.
+        let mut b = RateBook::new();
+        b.record(&pos, at(0.0));
+        for next in [Motion::Raise, Motion::Lower, Motion::Unknown] {
+            let m = mark(RateClass::Motor, next);
+            assert_eq!(
+                b.check(&m, false, at(3.0)).unwrap_err().rule,
+                "UCA-B1",
+                "{next:?}"
+            );
+        }
     }
 
     #[test]
