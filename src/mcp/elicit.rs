@@ -117,6 +117,20 @@ mod tests {
     }
 
     #[test]
+    fn an_unknown_action_is_named_in_the_error_cut_to_40_characters() {
+        let ElicitOutcome::ErrorReply(e) = interpret(&json!({"action": "maybe"})) else {
+            panic!("not an error")
+        };
+        assert_eq!(e, "unknown elicitation action \"maybe\"");
+        let long = "y".repeat(100);
+        let ElicitOutcome::ErrorReply(e) = interpret(&json!({"action": long})) else {
+            panic!("not an error")
+        };
+        assert!(e.ends_with(&format!("\"{}\"", "y".repeat(40))), "{e}");
+        assert!(!e.contains(&"y".repeat(41)), "{e}");
+    }
+
+    #[test]
     fn the_form_has_one_required_boolean_and_no_default() {
         let req = ElicitRequest {
             message: "Unlock Front door?".into(),

@@ -325,6 +325,13 @@ mod tests {
     }
 
     #[test]
+    fn the_state_key_never_shows_its_bytes_in_debug_output() {
+        // Debug output reaches logs; the key signs every requestState.
+        let key = StateKey::from_bytes([0xab; 32]);
+        assert_eq!(format!("{key:?}"), "StateKey(..)");
+    }
+
+    #[test]
     fn a_fresh_ticket_verifies_once_and_then_counts_as_reused() {
         let f = Fixture::new();
         let state = f.state();

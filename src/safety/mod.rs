@@ -83,14 +83,6 @@ impl Verdict {
             Verdict::Allow(_) => None,
         }
     }
-
-    /// The allowed plan, if any.
-    pub fn allowed(&self) -> Option<&Allowed> {
-        match self {
-            Verdict::Allow(a) => Some(a),
-            Verdict::Refuse(_) => None,
-        }
-    }
 }
 
 impl From<Refusal> for Verdict {
