@@ -417,21 +417,39 @@ mod tests {
         // payload was padded past it.
         let f = Fixture::new();
         let state = f.state();
-        let payload_b64 = state.split('.').nth(1).unwrap();
-        let mut payload: Value =
-            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload_b64).unwrap()).unwrap();
-        payload["pad"] = json!("A".repeat(MAX_STATE_LEN));
-        let padded_b64 = URL_SAFE_NO_PAD.encode(payload.to_string());
-        let mut mac = f.key.mac();
-        mac.update(padded_b64.as_bytes());
-        let tag = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
-        let padded = format!("{VERSION}.{padded_b64}.{tag}");
+        let padded = padded_ticket(&f, &state, MAX_STATE_LEN);
         assert!(padded.len() > MAX_STATE_LEN);
         assert_eq!(
             verify(&f.key, &padded, &f.binding(), f.now),
             Err(StateError::Malformed)
         );
         assert!(verify(&f.key, &state, &f.binding(), f.now).is_ok());
+        // Exactly at the cap the ticket is read, and judged by its signature. (No signed ticket
+        // is exactly 4096 long: unpadded base64 is never 1 more than a multiple of 4. So one a
+        // character short gets a 44-character tag: a valid encoding, a wrong signature.)
+        let short = (0..MAX_STATE_LEN)
+            .map(|n| padded_ticket(&f, &state, n))
+            .find(|t| t.len() == MAX_STATE_LEN - 1)
+            .expect("some padding lands one short of the cap");
+        assert!(verify(&f.key, &short, &f.binding(), f.now).is_ok());
+        let at_cap = format!("{short}A");
+        assert_eq!(
+            verify(&f.key, &at_cap, &f.binding(), f.now),
+            Err(StateError::BadSignature)
+        );
+    }
+
+    /// `state`'s payload with a `pad` of `n` characters, signed again with the fixture's key.
+    fn padded_ticket(f: &Fixture, state: &str, n: usize) -> String {
+        let payload_b64 = state.split('.').nth(1).unwrap();
+        let mut payload: Value =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload_b64).unwrap()).unwrap();
+        payload["pad"] = json!("A".repeat(n));
+        let padded_b64 = URL_SAFE_NO_PAD.encode(payload.to_string());
+        let mut mac = f.key.mac();
+        mac.update(padded_b64.as_bytes());
+        let tag = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
+        format!("{VERSION}.{padded_b64}.{tag}")
     }
 
     #[test]
@@ -525,15 +543,18 @@ mod tests {
             .unwrap();
         assert_eq!(store.len(), 2, "both live tickets are remembered");
         assert!(!store.is_empty());
+        assert!(NonceStore::default().is_empty());
     }
 
     #[test]
     fn canonical_json_sorts_keys_at_every_level() {
         let a: Value =
-            serde_json::from_str(r#"{"b":{"y":1,"x":[{"d":2,"c":3}]},"a":"é"}"#).unwrap();
+            serde_json::from_str(r#"{"b":{"y":1,"x":[{"d":2,"c":3},4,[5,6]]},"a":"é"}"#).unwrap();
         assert_eq!(
             canonical_json(&a),
-            r#"{"a":"é","b":{"x":[{"c":3,"d":2}],"y":1}}"#
+            r#"{"a":"é","b":{"x":[{"c":3,"d":2},4,[5,6]],"y":1}}"#
         );
+        // Elements stay apart: [1,2] and [12] are different arguments, bound differently.
+        assert_ne!(canonical_json(&json!([1, 2])), canonical_json(&json!([12])));
     }
 }
