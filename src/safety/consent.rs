@@ -822,6 +822,31 @@ mod tests {
     }
 
     #[test]
+    fn misses_older_than_the_window_are_forgotten_not_kept_forever() {
+        // A gateway that runs for months must not keep every decline it ever saw.
+        let mut f = Fatigue::new();
+        let at = |s: u64| Mono(1_000_000).plus(std::time::Duration::from_secs(s));
+        for i in 0..20 {
+            f.record(&addr(), &ElicitOutcome::Declined, at(i * 301));
+        }
+        assert!(f.admit(&addr(), "x", at(20 * 301)).is_ok());
+        assert!(f.map[&addr()].misses.len() <= 2, "{:?}", f.map[&addr()]);
+    }
+
+    #[test]
+    fn an_expired_question_counts_with_the_misses_of_its_own_ten_minutes_only() {
+        // Two declines long ago, then a question left unanswered: when it expires it is one
+        // miss, not the third of a window that closed long before.
+        let mut f = Fatigue::new();
+        let at = |s: u64| Mono(1_000_000).plus(std::time::Duration::from_secs(s));
+        f.record(&addr(), &ElicitOutcome::Declined, at(0));
+        f.record(&addr(), &ElicitOutcome::Declined, at(100));
+        f.record(&addr(), &ElicitOutcome::Pending, at(900));
+        f.record(&addr(), &ElicitOutcome::Declined, at(1100));
+        assert!(f.admit(&addr(), "x", at(1101)).is_ok());
+    }
+
+    #[test]
     fn accepts_and_unsupported_clients_do_not_count_as_misses() {
         let mut f = Fatigue::new();
         let t = Mono(1_000_000);
