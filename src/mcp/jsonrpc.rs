@@ -303,6 +303,37 @@ mod tests {
     }
 
     #[test]
+    fn a_number_is_read_as_its_nearest_double_and_survives_re_encoding() {
+        // Found by fuzzing (jsonrpc_line): without serde_json's `float_roundtrip`, the long
+        // literal below was read one unit in the last place off, and its re-encoding read back
+        // as another number, so a message changed by being passed on.
+        for text in [
+            "300000000000000000000002.00",
+            "30000000000000000002.00",
+            "21.499999999999999",
+            "22.3",
+            "0.1",
+            "1.7976931348623157e308",
+            "5e-324",
+        ] {
+            let line = format!(
+                r#"{{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{{"x":{text}}}}}"#
+            );
+            let Ok(Incoming::Request { id, method, params }) = decode(line.as_bytes()) else {
+                panic!("{line}")
+            };
+            let params = params.unwrap_or(Value::Null);
+            let x = params["x"].as_f64();
+            assert_eq!(x, text.parse::<f64>().ok(), "{text}");
+            let again = decode(request_line(&id, &method, params.clone()).as_bytes());
+            let Ok(Incoming::Request { params: p2, .. }) = again else {
+                panic!("{text}")
+            };
+            assert_eq!(p2, Some(params), "{text}");
+        }
+    }
+
+    #[test]
     fn a_batch_is_an_invalid_request_without_id() {
         let r = rejected(r#"[{"jsonrpc":"2.0","id":1,"method":"ping"}]"#);
         assert_eq!((r.id, r.error.code), (None, INVALID_REQUEST));
