@@ -1519,6 +1519,27 @@ fn a_blind_or_window_sent_where_it_already_is_counts_as_a_stop_even_in_an_emerge
 }
 
 #[test]
+fn a_blind_at_rest_may_reverse_without_a_stop_but_not_while_either_motor_runs() {
+    let up = || json!({"device": "Bedroom/Blind", "action": "up"});
+    for (moving_up, moving_down) in [(0.0, 1.0), (1.0, 0.0)] {
+        let mut w = World::new();
+        let a = w.allowed(
+            "control_blind",
+            json!({"device": "Bedroom/Blind", "action": "down"}),
+        );
+        w.record(&a);
+        w.advance(3_000);
+        w.set(a::BLIND_BED, "up", moving_up);
+        w.set(a::BLIND_BED, "down", moving_down);
+        assert_eq!(w.refused("control_blind", up()).rule, "UCA-B1");
+        // Both motors off: the blind stopped at its end or was stopped at the wall.
+        w.set(a::BLIND_BED, "up", 0.0);
+        w.set(a::BLIND_BED, "down", 0.0);
+        assert!(!w.call("control_blind", up()).is_refused());
+    }
+}
+
+#[test]
 fn a_window_at_rest_may_reverse_without_a_stop_but_not_while_it_moves() {
     let mut w = World::new();
     let a = w.allowed(
