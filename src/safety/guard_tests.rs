@@ -517,6 +517,8 @@ fn sc2_a_free_setpoint_is_sent_as_comfort_temperature() {
         [path(a::IRC_LIVING, "setComfortTemperature/22.5")]
     );
     assert!(a.consent.is_none());
+    // A Celsius Miniserver is sent Celsius, and nothing is said about a conversion.
+    assert!(a.notes.is_empty(), "{:?}", a.notes);
 }
 
 #[test]
@@ -675,12 +677,18 @@ fn r15_a_volume_rise_is_ramped_in_steps_of_10_with_pauses() {
     assert_eq!(steps, ["volume/30", "volume/40", "volume/50", "volume/55"]);
     assert_eq!(a.plan[0].pause_before, Duration::ZERO);
     assert!(a.plan[1..].iter().all(|s| s.pause_before > Duration::ZERO));
+    // The result says why the volume comes in steps.
+    assert_eq!(
+        a.notes,
+        ["volume raised in 4 steps of at most 10 points (R-15)"]
+    );
     // Lowering is immediate.
     let a = w.allowed(
         "control_audio",
         json!({"device": "Kitchen speaker", "action": "volume", "volume": 5}),
     );
     assert_eq!(a.plan.len(), 1);
+    assert!(a.notes.is_empty(), "{:?}", a.notes);
 }
 
 #[test]
@@ -1471,6 +1479,24 @@ fn sc1_open_door_does_not_guess_between_two_outputs_until_the_config_says_which_
 // ------------------------------------------------------------------ mutation-testing gaps
 
 #[test]
+fn uca_l1_in_an_emergency_a_dimmer_may_go_to_full_or_stay_but_never_darker() {
+    let mut w = World::new();
+    w.smoke();
+    let dim = |p: u8| json!({"device": "Reading light", "action": "dim", "brightness": p});
+    // Full brightness is never darker, even when the current level is unknown; anything less
+    // might be.
+    let h = w.h.clone();
+    w.s.unset(&h, a::READING, "position");
+    assert!(!w.call("control_light", dim(100)).is_refused());
+    assert_eq!(w.refused("control_light", dim(99)).rule, "UCA-L1");
+    // Known at 60 %: 60 and more are allowed, 59 is darker.
+    w.set(a::READING, "position", 60.0);
+    assert!(!w.call("control_light", dim(60)).is_refused());
+    assert!(!w.call("control_light", dim(61)).is_refused());
+    assert_eq!(w.refused("control_light", dim(59)).rule, "UCA-L1");
+}
+
+#[test]
 fn the_read_back_expects_each_commands_own_state_and_value() {
     // SC-9: the result reads back the state the command should change, with the value in the
     // Miniserver's own terms.
@@ -1483,6 +1509,16 @@ fn the_read_back_expects_each_commands_own_state_and_value() {
         assert_eq!(a.expect.len(), 1, "{action}");
         assert_eq!(a.expect[0].state, "active", "{action}");
         assert_eq!(a.expect[0].change, Change::To(v), "{action}");
+    }
+    // A dimmer reads back its position: any rise for "on", zero for "off".
+    for (action, change) in [("on", Change::Increase), ("off", Change::To(0.0))] {
+        let a = w.allowed(
+            "control_light",
+            json!({"device": "Reading light", "action": action}),
+        );
+        assert_eq!(a.expect.len(), 1, "{action}");
+        assert_eq!(a.expect[0].state, "position", "{action}");
+        assert_eq!(a.expect[0].change, change, "{action}");
     }
     // A window's position is 1 = open: 30 % closed reads back 0.7.
     let a = w.allowed(
