@@ -805,6 +805,14 @@ fn a_charger_limit_must_lie_within_the_controls_min_and_max() {
     );
     assert_eq!(r.rule, "SC-10");
     assert!(r.reason.contains("outside 1.4–11 kW"), "{r}");
+    // Both ends of the charger's own range are inside it.
+    for kw in [1.4, 11.0] {
+        let a = w.allowed(
+            "control_charger",
+            json!({"device": "Car charger", "action": "limit", "kw": kw}),
+        );
+        assert_eq!(paths(&a), [path(a::CHARGER, &format!("limit/{kw:.1}"))]);
+    }
     let a = w.allowed(
         "control_charger",
         json!({"device": "Wallbox", "action": "limit", "kw": 11}),
