@@ -1143,13 +1143,10 @@ impl<'a> Cx<'a> {
                 Effect::Stop => Motion::Stop,
                 _ => Motion::Change,
             };
+            // A light member is only ever changed by a light effect (see `house::scene`).
             let class = match (m.kind, m.loxone_type.as_str()) {
                 (Kind::Blind, _) | (_, "Gate") => Some(RateClass::Motor),
-                (Kind::Light | Kind::Scene, _)
-                    if matches!(entry.effect, Effect::LightsOn | Effect::LightsChange) =>
-                {
-                    Some(RateClass::Light)
-                }
+                (Kind::Light | Kind::Scene, _) => Some(RateClass::Light),
                 _ => None,
             };
             if let Some(class) = class {

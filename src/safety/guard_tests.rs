@@ -951,6 +951,13 @@ fn uca_d1_an_unlock_always_needs_consent_and_says_when_the_alarm_is_armed() {
     );
     assert!(a.consent.is_none());
     assert_eq!(paths(&a), [path(a::DOOR_LOCK, "off")]);
+    assert_eq!(a.expect[0].state, "active");
+    assert_eq!(a.expect[0].change, Change::To(0.0));
+    let a = w.allowed(
+        "control_access",
+        json!({"device": "Front door lock", "action": "unlock"}),
+    );
+    assert_eq!(a.expect[0].change, Change::To(1.0));
     assert_eq!(
         w.refused(
             "control_access",
@@ -976,6 +983,15 @@ fn a_lock_classified_to_unlock_with_off_is_driven_the_other_way() {
         json!({"device": "Front door lock", "action": "unlock"}),
     );
     assert_eq!(paths(&a), [path(a::DOOR_LOCK, "off")]);
+    // The read-back follows the wiring: unlocked reads active 0, locked reads active 1.
+    assert_eq!(a.expect[0].state, "active");
+    assert_eq!(a.expect[0].change, Change::To(0.0));
+    let a = w.allowed(
+        "control_access",
+        json!({"device": "Front door lock", "action": "lock"}),
+    );
+    assert_eq!(paths(&a), [path(a::DOOR_LOCK, "on")]);
+    assert_eq!(a.expect[0].change, Change::To(1.0));
 }
 
 #[test]
@@ -1709,6 +1725,15 @@ fn a_scene_rate_limits_and_reads_back_what_it_really_moves() {
         .expect("the bedroom blind is rate-limited by the scene");
     assert_eq!(mark.motion, Motion::Lower);
     assert!(!a.expect.iter().any(|e| e.state == "activeMoods"));
+    // "up" raises, "stop" stops: each member is marked with the motion it really makes.
+    for (scene, motion) in [("up", Motion::Raise), ("stop", Motion::Stop)] {
+        let a = w.allowed(
+            "activate_scene",
+            json!({"device": "All blinds", "scene": scene}),
+        );
+        let m = a.rate_marks.iter().find(|m| m.addr == blind_bed).unwrap();
+        assert_eq!(m.motion, motion, "{scene}");
+    }
     w.record(&a);
     w.set(a::BLIND_BED, "down", 1.0);
     w.advance(3_000);
