@@ -401,6 +401,27 @@ mod tests {
     }
 
     #[test]
+    fn a_latched_stop_names_the_link_as_well_only_when_the_link_is_down() {
+        // The latch hides the link's state from `may_actuate`; `reasons` must still say it.
+        let s = quiet_states();
+        let mut p = posture(&s, &live(), Some(600));
+        p.estop_for = Some(Duration::from_secs(5));
+        assert_eq!(p.reasons().len(), 1, "{:?}", p.reasons());
+        let degraded = Health {
+            state: LinkState::Degraded,
+            since: Mono(40_000),
+            since_wall: std::time::SystemTime::UNIX_EPOCH,
+            reason: "keepalive missed".into(),
+        };
+        let mut p = posture(&s, &degraded, Some(600));
+        p.estop_for = Some(Duration::from_secs(5));
+        let r = p.reasons();
+        assert_eq!(r.len(), 2, "{r:?}");
+        assert!(r[0].starts_with("the emergency stop is latched"), "{r:?}");
+        assert_eq!(r[1], "the link to the Miniserver is degraded");
+    }
+
+    #[test]
     fn a_latched_emergency_stop_refuses_actuation() {
         let s = quiet_states();
         let mut p = posture(&s, &live(), Some(600));
