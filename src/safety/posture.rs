@@ -359,15 +359,20 @@ mod tests {
         assert_eq!(p.name(), "intrusion");
     }
 
-    #[test]
-    fn a_link_that_is_not_live_refuses_actuation_saying_why_and_since_when() {
-        let s = quiet_states();
-        let h = Health {
+    /// A link degraded since 40 s after start, by a missed keepalive.
+    fn degraded() -> Health {
+        Health {
             state: LinkState::Degraded,
             since: Mono(40_000),
             since_wall: std::time::SystemTime::UNIX_EPOCH,
             reason: "keepalive missed".into(),
-        };
+        }
+    }
+
+    #[test]
+    fn a_link_that_is_not_live_refuses_actuation_saying_why_and_since_when() {
+        let s = quiet_states();
+        let h = degraded();
         let p = posture(&s, &h, Some(600));
         assert_eq!(p.name(), "degraded");
         let r = p.may_actuate().unwrap_err();
@@ -382,14 +387,8 @@ mod tests {
     fn a_degraded_link_is_one_reason_and_a_smoke_cause_without_level_shows_no_level() {
         let h = test_house();
         let mut s = quiet_states();
-        let degraded = Health {
-            state: LinkState::Degraded,
-            since: Mono(40_000),
-            since_wall: std::time::SystemTime::UNIX_EPOCH,
-            reason: "keepalive missed".into(),
-        };
         // Without an emergency stop the link is named once, not twice.
-        assert_eq!(posture(&s, &degraded, Some(600)).reasons().len(), 1);
+        assert_eq!(posture(&s, &degraded(), Some(600)).reasons().len(), 1);
         s.set(&h, a::SMOKE, "level", 0.0);
         s.set(&h, a::SMOKE, "alarmCause", 1.0);
         let p = posture(&s, &live(), Some(15 * 60));
@@ -407,13 +406,7 @@ mod tests {
         let mut p = posture(&s, &live(), Some(600));
         p.estop_for = Some(Duration::from_secs(5));
         assert_eq!(p.reasons().len(), 1, "{:?}", p.reasons());
-        let degraded = Health {
-            state: LinkState::Degraded,
-            since: Mono(40_000),
-            since_wall: std::time::SystemTime::UNIX_EPOCH,
-            reason: "keepalive missed".into(),
-        };
-        let mut p = posture(&s, &degraded, Some(600));
+        let mut p = posture(&s, &degraded(), Some(600));
         p.estop_for = Some(Duration::from_secs(5));
         let r = p.reasons();
         assert_eq!(r.len(), 2, "{r:?}");
