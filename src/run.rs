@@ -70,13 +70,11 @@ pub fn run(global: &Global, command: Command) -> Result<ExitCode> {
             )
         }
         Command::Resume => {
-            crate::control::client::resume(&Config::load(&config_path)?, &mut std::io::stdout())
+            crate::control::client::resume(&daemon_paths(global)?, &mut std::io::stdout())
         }
-        Command::Status { json } => crate::control::client::status(
-            &Config::load(&config_path)?,
-            json,
-            &mut std::io::stdout(),
-        ),
+        Command::Status { json } => {
+            crate::control::client::status(&daemon_paths(global)?, json, &mut std::io::stdout())
+        }
         Command::CheckConfig => {
             warn_about_file_modes(&config_path);
             crate::loxone::setup::check_config(&config_path, &mut std::io::stdout())?;
@@ -173,27 +171,38 @@ fn serve(config_path: &Path, knobs: &TestKnobs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The daemon's MCP socket: from `--config`, else from the default config file if this user
-/// can read it, else the default path.
-fn socket_path(global: &Global) -> Result<PathBuf> {
+/// Where the daemon's sockets and state are, for the commands any local user may run (`serve`,
+/// `status`, `resume`): from `--config`, else from the default config file, else the default
+/// paths. The package keeps the default config to root and the group loxwarden, so a person
+/// outside the group gets the default paths without a warning; a config that exists but does
+/// not parse is warned about.
+fn daemon_paths(global: &Global) -> Result<config::Paths> {
     if let Some(path) = &global.config {
-        return Ok(Config::load(path)?.paths.socket);
+        return Ok(Config::load(path)?.paths);
     }
-    let default = Path::new(config::DEFAULT_PATH);
-    match Config::load(default) {
-        Ok(cfg) => Ok(cfg.paths.socket),
+    Ok(paths_or_default(Path::new(config::DEFAULT_PATH)))
+}
+
+fn paths_or_default(path: &Path) -> config::Paths {
+    match Config::load(path) {
+        Ok(cfg) => cfg.paths,
         Err(e) => {
-            if default.exists() {
-                log::warn!("{e}; using the default socket path");
+            match std::fs::File::open(path) {
+                Err(o) if o.kind() == std::io::ErrorKind::NotFound => {}
+                Err(o) if o.kind() == std::io::ErrorKind::PermissionDenied => log::info!(
+                    "{} is not readable by this user; using the default paths",
+                    path.display()
+                ),
+                _ => log::warn!("{e}; using the default paths"),
             }
-            Ok(config::Paths::default().socket)
+            config::Paths::default()
         }
     }
 }
 
 /// `loxwarden serve`: stdin/stdout ⇄ the daemon's socket.
 fn bridge(global: &Global) -> Result<ExitCode> {
-    let socket = socket_path(global)?;
+    let socket = daemon_paths(global)?.socket;
     let stream = crate::bridge::connect(&socket)?;
     let end = crate::bridge::pump(stream, std::io::stdin(), std::io::stdout())
         .map_err(|e| Error::io("the session with the daemon failed", e))?;
@@ -228,7 +237,7 @@ fn call(global: &Global, tool: &str, arguments: &str, standalone: bool) -> Resul
         gateway = Some(gw);
         ours
     } else {
-        crate::bridge::connect(&socket_path(global)?)?
+        crate::bridge::connect(&daemon_paths(global)?.socket)?
     };
     ours.set_read_timeout(Some(crate::call::CALL_WITHIN))
         .map_err(|e| Error::io("socket", e))?;
@@ -238,4 +247,36 @@ fn call(global: &Global, tool: &str, arguments: &str, standalone: bool) -> Resul
         gw.stop();
     }
     code
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_and_serve_fall_back_to_the_default_paths_when_the_default_config_is_not_there_or_broken()
+     {
+        let dir = std::env::temp_dir().join(format!("loxwarden-run-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let default = config::Paths::default();
+        assert_eq!(
+            paths_or_default(&dir.join("absent.toml")).socket,
+            default.socket
+        );
+        let broken = dir.join("broken.toml");
+        std::fs::write(&broken, "[miniserver\n").unwrap();
+        assert_eq!(paths_or_default(&broken).state_dir, default.state_dir);
+        let good = dir.join("good.toml");
+        std::fs::write(
+            &good,
+            "[miniserver]\nurl = \"http://192.168.1.47\"\nuser = \"ai\"\n\
+             [paths]\nsocket = \"/run/elsewhere/mcp.sock\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            paths_or_default(&good).socket,
+            Path::new("/run/elsewhere/mcp.sock")
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

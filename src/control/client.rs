@@ -17,7 +17,7 @@ use std::time::{Duration, Instant, UNIX_EPOCH};
 use serde_json::Value;
 
 use super::{ANSWER_WITHIN, Reply, Request, StopReport, direct};
-use crate::config::Config;
+use crate::config::{Config, Paths};
 use crate::error::{Error, Result};
 use crate::estop::{LATCH_FILE, Latch, Latched};
 
@@ -83,7 +83,9 @@ fn read_reply(reader: &mut BufReader<UnixStream>) -> io::Result<Reply> {
 }
 
 /// `loxwarden estop [--reason TEXT]`. A config that cannot be read does not stop the stop:
-/// the daemon is asked at the default socket, and only the direct path needs the config.
+/// the daemon is asked at the default socket, and only the direct path needs the config. (The
+/// stock config is not readable by users outside the group loxwarden, so for them this is the
+/// normal way, and it is only mentioned when the daemon does not answer there.)
 pub fn estop(
     cfg: std::result::Result<&Config, String>,
     reason: Option<&str>,
@@ -92,14 +94,8 @@ pub fn estop(
     let started = Instant::now();
     let reason = reason.unwrap_or("loxwarden estop").to_owned();
     let socket = match &cfg {
-        Ok(c) => super::socket_path(c),
-        Err(e) => {
-            w(
-                out,
-                &format!("WARNING: {e}; asking the daemon at the default socket"),
-            )?;
-            super::socket_beside(&crate::config::Paths::default().socket)
-        }
+        Ok(c) => super::socket_path(&c.paths),
+        Err(_) => super::socket_path(&crate::config::Paths::default()),
     };
     let request = Request::Estop {
         reason: reason.clone(),
@@ -133,7 +129,10 @@ pub fn estop(
             format!("the daemon refused: {error}")
         }
         Ok((_, other)) => format!("the daemon answered {other:?}"),
-        Err(Unreached::Absent(e) | Unreached::Silent(e)) => e,
+        Err(Unreached::Absent(e) | Unreached::Silent(e)) => match &cfg {
+            Ok(_) => e,
+            Err(c) => format!("{c}; so the daemon was asked at the default socket: {e}"),
+        },
     };
     w(
         out,
@@ -238,8 +237,8 @@ fn w(out: &mut dyn Write, line: &str) -> Result<()> {
 }
 
 /// `loxwarden resume`.
-pub fn resume(cfg: &Config, out: &mut dyn Write) -> Result<ExitCode> {
-    match ask(&super::socket_path(cfg), &Request::Resume, QUERY_WITHIN) {
+pub fn resume(paths: &Paths, out: &mut dyn Write) -> Result<ExitCode> {
+    match ask(&super::socket_path(paths), &Request::Resume, QUERY_WITHIN) {
         Ok((_, Reply::Resumed { was: Some(l) })) => {
             w(
                 out,
@@ -264,7 +263,7 @@ pub fn resume(cfg: &Config, out: &mut dyn Write) -> Result<ExitCode> {
         ))),
         Err(Unreached::Absent(e)) => {
             // No daemon: the latch is only the file, and whoever may delete it may lift it.
-            let latch = Latch::in_dir(&cfg.paths.state_dir);
+            let latch = Latch::in_dir(&paths.state_dir);
             match latch.release() {
                 Ok(Some(l)) => {
                     w(
@@ -285,7 +284,7 @@ pub fn resume(cfg: &Config, out: &mut dyn Write) -> Result<ExitCode> {
                 Err(err) => Err(Error::io(
                     format!(
                         "{e}, and the latch file {} cannot be removed (run as root or the service user)",
-                        cfg.paths.state_dir.join(LATCH_FILE).display()
+                        paths.state_dir.join(LATCH_FILE).display()
                     ),
                     err,
                 )),
@@ -295,13 +294,13 @@ pub fn resume(cfg: &Config, out: &mut dyn Write) -> Result<ExitCode> {
 }
 
 /// `loxwarden status [--json]`.
-pub fn status(cfg: &Config, json: bool, out: &mut dyn Write) -> Result<ExitCode> {
-    let reply = ask(&super::socket_path(cfg), &Request::Status, QUERY_WITHIN);
+pub fn status(paths: &Paths, json: bool, out: &mut dyn Write) -> Result<ExitCode> {
+    let reply = ask(&super::socket_path(paths), &Request::Status, QUERY_WITHIN);
     let (status, running) = match reply {
         Ok((_, Reply::Status { status })) => (status, true),
         Ok((_, other)) => return Err(Error::Failed(format!("unexpected answer {other:?}"))),
-        Err(Unreached::Absent(e)) => (offline_status(cfg, "not running", &e), false),
-        Err(Unreached::Silent(e)) => (offline_status(cfg, "NOT ANSWERING", &e), false),
+        Err(Unreached::Absent(e)) => (offline_status(paths, "not running", &e), false),
+        Err(Unreached::Silent(e)) => (offline_status(paths, "NOT ANSWERING", &e), false),
     };
     if json {
         w(
@@ -319,10 +318,10 @@ pub fn status(cfg: &Config, json: bool, out: &mut dyn Write) -> Result<ExitCode>
 }
 
 /// What can be said without the daemon: that it is not running, and the latch file.
-fn offline_status(cfg: &Config, state: &str, why: &str) -> Value {
-    let path = cfg.paths.state_dir.join(LATCH_FILE);
+fn offline_status(paths: &Paths, state: &str, why: &str) -> Value {
+    let path = paths.state_dir.join(LATCH_FILE);
     let latch = match std::fs::metadata(&path) {
-        Ok(_) => match Latch::in_dir(&cfg.paths.state_dir).current() {
+        Ok(_) => match Latch::in_dir(&paths.state_dir).current() {
             Some(l) => serde_json::to_value(l).unwrap_or(Value::Null),
             None => Value::Null,
         },

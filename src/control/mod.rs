@@ -29,7 +29,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::config::Config;
+use crate::config::Paths;
 use crate::estop::Latched;
 
 pub mod client;
@@ -47,8 +47,8 @@ pub const ANSWER_WITHIN: Duration = Duration::from_secs(1);
 pub const MAX_REQUEST: usize = 4096;
 
 /// `control.sock` next to the MCP socket.
-pub fn socket_path(cfg: &Config) -> PathBuf {
-    socket_beside(&cfg.paths.socket)
+pub fn socket_path(paths: &Paths) -> PathBuf {
+    socket_beside(&paths.socket)
 }
 
 /// `control.sock` in the directory of `mcp_socket`.

@@ -105,7 +105,7 @@ pub fn run(cfg: &Config, core: Arc<dyn Core>, engine: ServerConfig) -> Result<()
     let mcp = listen::bind(&cfg.paths.socket, 0o660)?;
     let meta = fs::metadata(&cfg.paths.socket)
         .map_err(|e| Error::io(format!("cannot stat {}", cfg.paths.socket.display()), e))?;
-    let ctl_path = control::socket_path(cfg);
+    let ctl_path = control::socket_path(&cfg.paths);
     let ctl = listen::bind(&ctl_path, 0o666)?;
     let daemon = Arc::new(Daemon {
         core,

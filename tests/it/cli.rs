@@ -97,7 +97,7 @@ fn estop_with_an_unreadable_config_still_asks_the_daemon_and_says_what_it_could_
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(
-        text.contains("asking the daemon at the default socket"),
+        text.contains("so the daemon was asked at the default socket"),
         "{text}"
     );
     assert!(text.contains("CANNOT STOP DIRECTLY"), "{text}");

@@ -57,7 +57,7 @@ impl Site {
     }
 
     pub fn control_socket(&self) -> PathBuf {
-        loxwarden::control::socket_path(&self.cfg)
+        loxwarden::control::socket_path(&self.cfg.paths)
     }
 
     pub fn latch_file(&self) -> PathBuf {
