@@ -792,7 +792,7 @@ fn estop(root: &Path, bin: &Path, plan: &Plan) -> Vec<Row> {
                 v.push(t);
                 sent = k;
             }
-            loxwarden::control::client::resume(&site.cfg, &mut Vec::new()).expect("resume");
+            loxwarden::control::client::resume(&site.cfg.paths, &mut Vec::new()).expect("resume");
         }
         rows.push(Row::lower(
             &format!(

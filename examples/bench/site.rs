@@ -119,7 +119,7 @@ impl Daemon {
         let until = Instant::now() + Duration::from_secs(60);
         loop {
             let mut out = Vec::new();
-            let live = loxwarden::control::client::status(&site.cfg, true, &mut out).is_ok()
+            let live = loxwarden::control::client::status(&site.cfg.paths, true, &mut out).is_ok()
                 && String::from_utf8_lossy(&out).contains("\"live\"");
             if live && UnixStream::connect(site.socket()).is_ok() {
                 return d;
