@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use loxwarden::demo::client::Answer;
+use loxwarden::sim::{DEMO_HOUSE, HouseSource};
 use serde_json::{Value, json};
 
 use crate::tools_support::{Options, Rig, text};
@@ -679,5 +680,92 @@ fn an_accept_is_used_once_the_same_alarm_action_is_asked_again() {
         "{r}"
     );
     assert_eq!(c.asked.len(), 2, "no consent is remembered");
+    assert_eq!(rig.received(mark).len(), 1);
+}
+
+/// The demo house, edited: for the rules that need a house the demo does not have.
+fn demo_house_with(edit: impl FnOnce(&mut serde_json::Map<String, Value>)) -> HouseSource {
+    let mut house: Value = serde_json::from_slice(DEMO_HOUSE).unwrap();
+    edit(house["controls"].as_object_mut().unwrap());
+    HouseSource::Json(serde_json::to_vec(&house).unwrap())
+}
+
+#[test]
+fn arming_a_house_without_presence_detectors_needs_consent_because_nobody_knows_who_is_inside() {
+    let rig = Rig::with(Options {
+        house: demo_house_with(|controls| {
+            controls.retain(|_, c| c["type"] != "PresenceDetector");
+        }),
+        ..Options::default()
+    });
+    let alarm = rig.addr("Burglar Alarm");
+    let arm = json!({"device": "Burglar Alarm", "action": "arm"});
+    let mut c = rig.client();
+    let mark = rig.sim.log_mark();
+    let r = c.call("set_alarm", arm.clone()).unwrap();
+    assert_eq!(r["structuredContent"]["consent"]["rule"], "UCA-S1", "{r}");
+    assert_eq!(r["structuredContent"]["consent"]["outcome"], "declined");
+    let q = c.asked[0]["message"].as_str().unwrap();
+    assert!(
+        q.ends_with("? Whether anyone is inside is not known."),
+        "{q}"
+    );
+    assert!(rig.received(mark).is_empty());
+    assert_eq!(rig.num(&alarm, "armed"), 0.0);
+    let r = rig.call_answering("set_alarm", arm, Answer::Accept);
+    assert_eq!(r["structuredContent"]["done"], true, "{r}");
+    assert_eq!(rig.received(mark).len(), 1);
+    assert!(rig.wait_state(&alarm, "armed", |v| v == 1.0));
+}
+
+#[test]
+fn a_mood_that_changes_more_than_five_lights_needs_consent_and_the_question_names_them() {
+    // The living room's controller gets two more circuits: six lights (the demo has four).
+    let rig = Rig::with(Options {
+        house: demo_house_with(|controls| {
+            let lc = controls
+                .values_mut()
+                .find(|c| c["name"] == "Living Room Lighting")
+                .unwrap();
+            let action = lc["uuidAction"].as_str().unwrap().to_owned();
+            let subs = lc["subControls"].as_object_mut().unwrap();
+            for (n, name) in [(4, "Wall washer"), (5, "Shelf light")] {
+                let addr = format!("{action}/AI{n}");
+                let states: serde_json::Map<String, Value> = ["position", "min", "max", "step"]
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| {
+                        let uuid = format!("1d62c{n}{i:02x}-03{n}{i}-2d{n}{i}-ffff8c3e0a91d2b7");
+                        ((*s).to_owned(), Value::String(uuid))
+                    })
+                    .collect();
+                subs.insert(
+                    addr.clone(),
+                    json!({"name": name, "type": "Dimmer", "uuidAction": addr,
+                           "defaultRating": 0, "isFavorite": false, "isSecured": false,
+                           "states": states}),
+                );
+            }
+        }),
+        ..Options::default()
+    });
+    let bright = json!({"device": "Living Room Lighting", "scene": "Bright"});
+    let mut c = rig.client();
+    let mark = rig.sim.log_mark();
+    let r = c.call("activate_scene", bright.clone()).unwrap();
+    assert_eq!(r["structuredContent"]["consent"]["rule"], "SC-7", "{r}");
+    assert_eq!(r["structuredContent"]["consent"]["outcome"], "declined");
+    let q = c.asked[0]["message"].as_str().unwrap();
+    assert!(
+        q.starts_with("Activate 'Bright' on '")
+            && q.contains("It affects 6 devices:")
+            && q.contains("Wall washer")
+            && q.contains("Shelf light")
+            && !q.contains("Safety-relevant"),
+        "{q}"
+    );
+    assert!(rig.received(mark).is_empty());
+    let r = rig.call_answering("activate_scene", bright, Answer::Accept);
+    assert_eq!(r["structuredContent"]["done"], true, "{r}");
     assert_eq!(rig.received(mark).len(), 1);
 }
