@@ -370,11 +370,9 @@ impl Gateway {
             .map_err(|e| Refusal::new("SC-1", e))
     }
 
-    /// Minutes after local midnight, if local time is known.
-    pub fn local_minute(&self) -> Option<u16> {
-        self.zone
-            .as_ref()
-            .map(|z| z.local_minute(self.clock.wall()))
+    /// Milliseconds after local midnight, if local time is known.
+    pub fn local_ms(&self) -> Option<u32> {
+        self.zone.as_ref().map(|z| z.local_ms(self.clock.wall()))
     }
 
     /// How long the emergency stop has been latched, by the latch file's wall-clock time (the
@@ -401,7 +399,7 @@ impl Gateway {
             health: &self.link.health(),
             estop_for: self.estop_for(),
             limits: &self.limits,
-            local_minute: self.local_minute(),
+            local_ms: self.local_ms(),
             now,
         })
     }

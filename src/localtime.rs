@@ -169,12 +169,17 @@ impl Zone {
 
     /// Minutes after local midnight at `wall`.
     pub fn local_minute(&self, wall: SystemTime) -> u16 {
-        let unix = match wall.duration_since(UNIX_EPOCH) {
-            Ok(d) => d.as_secs() as i64,
-            Err(e) => -(e.duration().as_secs() as i64),
+        (self.local_ms(wall) / 60_000) as u16
+    }
+
+    /// Milliseconds after local midnight at `wall`.
+    pub fn local_ms(&self, wall: SystemTime) -> u32 {
+        let ms = match wall.duration_since(UNIX_EPOCH) {
+            Ok(d) => d.as_millis() as i64,
+            Err(e) => -(e.duration().as_millis() as i64),
         };
-        let local = unix + i64::from(self.offset_at(unix));
-        (local.rem_euclid(86_400) / 60) as u16
+        let local = ms + i64::from(self.offset_at(ms.div_euclid(1000))) * 1000;
+        local.rem_euclid(86_400_000) as u32
     }
 }
 
@@ -541,6 +546,9 @@ mod tests {
         assert_eq!(z.local_minute(at(unix(2026, 3, 29, 1, 0))), 3 * 60);
         // 22:30 UTC in July = 00:30 local the next day.
         assert_eq!(z.local_minute(at(unix(2026, 7, 1, 22, 30))), 30);
+        let ms = UNIX_EPOCH
+            + std::time::Duration::from_millis(unix(2026, 7, 1, 22, 30) as u64 * 1000 + 1_234);
+        assert_eq!(z.local_ms(ms), 30 * 60_000 + 1_234);
     }
 
     #[test]

@@ -98,6 +98,7 @@ impl MapStates {
             StateEntry {
                 value: StateValue::Text(text),
                 updated: Mono(0),
+                changed: None,
             },
         );
     }

@@ -401,6 +401,7 @@ mod tests {
             crate::loxone::state::StateEntry {
                 value: crate::loxone::state::StateValue::Text("1=\"Day\",2=\"Evening\"".into()),
                 updated: crate::clock::Mono(1),
+                changed: None,
             },
         );
         let d = describe(&h, id, &s).unwrap();

@@ -43,6 +43,10 @@ pub struct StateEntry {
     pub value: StateValue,
     /// Monotonic time of the last update.
     pub updated: Mono,
+    /// When this gateway saw the value replace a different one; `None` while the value is the
+    /// first one seen since the cache was filled (the Miniserver does not say since when it
+    /// holds). What "armed since 21:04" in a consent question rests on.
+    pub changed: Option<Mono>,
 }
 
 /// Read access to live states, as the pure safety core sees it.
@@ -74,11 +78,17 @@ impl StateCache {
         {
             let mut map = self.map.write().unwrap_or_else(|e| e.into_inner());
             for (uuid, value) in updates {
+                let changed = match map.get(&uuid) {
+                    None => None,
+                    Some(old) if old.value == value => old.changed,
+                    Some(_) => Some(now),
+                };
                 map.insert(
                     uuid,
                     StateEntry {
                         value,
                         updated: now,
+                        changed,
                     },
                 );
             }
@@ -145,6 +155,23 @@ mod tests {
         assert_eq!(e.updated, Mono(42));
         assert_eq!(c.number(&u(1)), Some(0.5));
         assert_eq!(c.number(&u(2)), None);
+    }
+
+    #[test]
+    fn a_change_is_dated_only_when_a_different_value_replaces_a_known_one() {
+        let c = StateCache::new();
+        // The first value after (re)connecting: since when it holds is not known.
+        c.apply([(u(1), StateValue::Number(0.0))], Mono(10));
+        assert_eq!(c.entry(&u(1)).unwrap().changed, None);
+        c.apply([(u(1), StateValue::Number(1.0))], Mono(20));
+        assert_eq!(c.entry(&u(1)).unwrap().changed, Some(Mono(20)));
+        // The same value again keeps the date of the change.
+        c.apply([(u(1), StateValue::Number(1.0))], Mono(30));
+        let e = c.entry(&u(1)).unwrap();
+        assert_eq!((e.updated, e.changed), (Mono(30), Some(Mono(20))));
+        c.clear();
+        c.apply([(u(1), StateValue::Number(1.0))], Mono(40));
+        assert_eq!(c.entry(&u(1)).unwrap().changed, None);
     }
 
     #[test]

@@ -161,9 +161,22 @@ pub enum Subject {
 /// At most this many affected devices are named in a scene message.
 const MAX_NAMED: usize = 8;
 
-/// Builds the question for `subject`. Everything in it comes from the structure file and live
-/// state; no AI-supplied text can reach it.
-pub fn request(subject: &Subject, house: &House, states: &dyn LiveStates) -> ElicitRequest {
+/// When a question is asked: the instant and, if the shell knows it, the milliseconds after
+/// local midnight (for "armed since 21:04").
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Moment {
+    pub now: Mono,
+    pub local_ms: Option<u32>,
+}
+
+/// Builds the question for `subject`. Everything in it comes from the structure file, live
+/// state and the clock; no AI-supplied text can reach it.
+pub fn request(
+    subject: &Subject,
+    house: &House,
+    states: &dyn LiveStates,
+    at: Moment,
+) -> ElicitRequest {
     let q = |id: DevId| format!("'{}'", clean_name(&house.device(id).label()));
     let short = |id: DevId| clean_name(&house.device(id).name);
     let armed_note = |armed: &[DevId], m: &mut String| {
@@ -199,13 +212,13 @@ pub fn request(subject: &Subject, house: &House, states: &dyn LiveStates) -> Eli
         }
         Subject::Disarm { device, presence } => {
             let mut m = format!("Disarm the alarm {}?", q(*device));
-            alarm_facts(house, states, *device, &mut m);
+            alarm_facts(house, states, *device, at, &mut m);
             let _ = write!(m, " {}.", capitalise(&presence.sentence()));
             (m, format!("Disarm {}", short(*device)))
         }
         Subject::Acknowledge { device } => {
             let mut m = format!("Acknowledge the alarm {}?", q(*device));
-            alarm_facts(house, states, *device, &mut m);
+            alarm_facts(house, states, *device, at, &mut m);
             (m, format!("Acknowledge {}", short(*device)))
         }
         Subject::Arm {
@@ -325,9 +338,18 @@ pub fn request(subject: &Subject, house: &House, states: &dyn LiveStates) -> Eli
     }
 }
 
-fn alarm_facts(house: &House, states: &dyn LiveStates, id: DevId, m: &mut String) {
+fn alarm_facts(house: &House, states: &dyn LiveStates, id: DevId, at: Moment, m: &mut String) {
     match house.number(states, id, "armed") {
-        Some(v) if v != 0.0 => m.push_str(" It is armed"),
+        Some(v) if v != 0.0 => {
+            m.push_str(" It is armed");
+            let changed = house
+                .state_uuid(id, "armed")
+                .and_then(|u| states.entry(&u))
+                .and_then(|e| e.changed);
+            if let Some(t) = changed {
+                m.push_str(&since(t, at));
+            }
+        }
         Some(_) => m.push_str(" It is not armed"),
         None => m.push_str(" Its state is not known"),
     }
@@ -335,6 +357,30 @@ fn alarm_facts(house: &House, states: &dyn LiveStates, id: DevId, m: &mut String
         let _ = write!(m, " and sounding (level {})", num(l));
     }
     m.push('.');
+}
+
+/// " since 21:04" when the change was seen less than a day ago and local time is known, else
+/// " for 3 h 12 min" or " for 2 days". The local time of the change is the local time now less
+/// the time since, in milliseconds, so the same change reads the same in every question (an
+/// MRTR ticket binds the question's text) unless it lies within a millisecond of a minute's
+/// edge; a daylight-saving switch in between shifts it by the switch.
+fn since(t: Mono, at: Moment) -> String {
+    const DAY: u64 = 86_400_000;
+    let ago = at.now.since(t).as_millis() as u64;
+    match at.local_ms {
+        Some(now) if ago < DAY => {
+            let min = (u64::from(now) + DAY - ago) % DAY / 60_000;
+            format!(" since {:02}:{:02}", min / 60, min % 60)
+        }
+        _ if ago >= 2 * DAY => format!(" for {} days", ago / DAY),
+        _ if ago >= DAY => " for 1 day".to_owned(),
+        _ if ago >= 3_600_000 => format!(
+            " for {} h {} min",
+            ago / 3_600_000,
+            ago % 3_600_000 / 60_000
+        ),
+        _ => format!(" for {} min", ago / 60_000),
+    }
 }
 
 fn name_list(house: &House, ids: &[DevId]) -> String {
@@ -487,18 +533,24 @@ mod tests {
     use super::*;
     use crate::house::testhouse::*;
     use crate::safety::testkit::*;
+    use std::time::Duration;
 
     fn msg(subject: &Subject) -> ElicitRequest {
         let h = test_house();
-        request(subject, &h, &quiet_states())
+        request(subject, &h, &quiet_states(), Moment::default())
     }
 
     #[test]
     fn a_disarm_message_names_the_alarm_its_state_and_where_people_are() {
         let h = test_house();
         let mut s = quiet_states();
-        s.set(&h, a::ALARM, "armed", 1.0);
+        // Armed while this gateway watched, six minutes before 21:10.
+        s.changed_at(&h, a::ALARM, "armed", 1.0, Mono(1_000));
         s.set(&h, a::PRESENCE_LIVING, "active", 1.0);
+        let at = Moment {
+            now: Mono(1_000).plus(Duration::from_secs(6 * 60)),
+            local_ms: Some((21 * 60 + 10) * 60_000),
+        };
         let r = request(
             &Subject::Disarm {
                 device: dev(&h, a::ALARM),
@@ -506,12 +558,49 @@ mod tests {
             },
             &h,
             &s,
+            at,
         );
         assert_eq!(
             r.message,
-            "Disarm the alarm 'Central/House'? It is armed. Presence is detected in Living Room."
+            "Disarm the alarm 'Central/House'? It is armed since 21:04. Presence is detected in Living Room."
         );
         assert_eq!(r.title, "Disarm House");
+        // Armed before the gateway connected: since when is not known, and not guessed.
+        s.set(&h, a::ALARM, "armed", 1.0);
+        let r = request(
+            &Subject::Disarm {
+                device: dev(&h, a::ALARM),
+                presence: Presence::of(&h, &s),
+            },
+            &h,
+            &s,
+            at,
+        );
+        assert!(
+            r.message.contains("? It is armed. Presence"),
+            "{}",
+            r.message
+        );
+    }
+
+    #[test]
+    fn since_reads_as_a_local_time_within_a_day_else_as_a_duration() {
+        let t = Mono(5_000);
+        let after = |min: u64| t.plus(Duration::from_secs(min * 60));
+        let at = |min: u64, local: Option<u32>| Moment {
+            now: after(min),
+            local_ms: local.map(|m| m * 60_000),
+        };
+        assert_eq!(since(t, at(0, Some(600))), " since 10:00");
+        // Across midnight.
+        assert_eq!(since(t, at(20, Some(10))), " since 23:50");
+        assert_eq!(since(t, at(24 * 60 - 1, Some(600))), " since 10:01");
+        assert_eq!(since(t, at(24 * 60, Some(600))), " for 1 day");
+        assert_eq!(since(t, at(3 * 24 * 60 + 5, Some(600))), " for 3 days");
+        // Local time unknown.
+        assert_eq!(since(t, at(7, None)), " for 7 min");
+        assert_eq!(since(t, at(192, None)), " for 3 h 12 min");
+        assert_eq!(since(t, at(2 * 24 * 60, None)), " for 2 days");
     }
 
     #[test]
@@ -525,6 +614,7 @@ mod tests {
                 },
                 &h,
                 s,
+                Moment::default(),
             )
             .message
         };
@@ -750,6 +840,7 @@ mod tests {
             },
             &h,
             &FakeStates::default(),
+            Moment::default(),
         );
         assert!(
             !r.message.contains('\n') && !r.message.contains('\u{202e}'),

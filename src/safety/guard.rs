@@ -352,7 +352,15 @@ impl<'a> Cx<'a> {
             rule,
             device: d.id,
             addr: d.addr.clone(),
-            request: consent::request(&subject, self.house, self.states),
+            request: consent::request(
+                &subject,
+                self.house,
+                self.states,
+                consent::Moment {
+                    now: self.now,
+                    local_ms: self.posture.local_ms,
+                },
+            ),
         }
     }
 

@@ -53,7 +53,7 @@ impl World {
             health: &self.health,
             estop_for: self.estop,
             limits: &self.limits,
-            local_minute: self.minute,
+            local_ms: self.minute.map(|m| u32::from(m) * 60_000),
             now: self.now,
         })
     }

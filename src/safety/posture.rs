@@ -61,6 +61,8 @@ pub struct Posture {
     pub emergency: Vec<Cause>,
     pub intrusion: Vec<Cause>,
     pub night: Option<NightNow>,
+    /// Milliseconds after local midnight, if the shell knows local time.
+    pub local_ms: Option<u32>,
     pub now: Mono,
 }
 
@@ -72,8 +74,8 @@ pub struct Inputs<'a> {
     /// How long the emergency-stop latch has been set, if it is.
     pub estop_for: Option<Duration>,
     pub limits: &'a Limits,
-    /// Minutes after local midnight, if the shell knows local time.
-    pub local_minute: Option<u16>,
+    /// Milliseconds after local midnight, if the shell knows local time.
+    pub local_ms: Option<u32>,
     pub now: Mono,
 }
 
@@ -152,17 +154,21 @@ impl Posture {
                 _ => {}
             }
         }
-        let night = i.limits.night.as_ref().and_then(|h| match i.local_minute {
-            Some(m) if h.contains(m) => Some(NightNow {
-                hours: h.clone(),
-                certain: true,
-            }),
-            Some(_) => None,
-            None => Some(NightNow {
-                hours: h.clone(),
-                certain: false,
-            }),
-        });
+        let night =
+            i.limits
+                .night
+                .as_ref()
+                .and_then(|h| match i.local_ms.map(|ms| (ms / 60_000) as u16) {
+                    Some(m) if h.contains(m) => Some(NightNow {
+                        hours: h.clone(),
+                        certain: true,
+                    }),
+                    Some(_) => None,
+                    None => Some(NightNow {
+                        hours: h.clone(),
+                        certain: false,
+                    }),
+                });
         Posture {
             link: LinkPosture {
                 state: i.health.state,
@@ -173,6 +179,7 @@ impl Posture {
             emergency,
             intrusion,
             night,
+            local_ms: i.local_ms,
             now: i.now,
         }
     }
@@ -282,7 +289,7 @@ mod tests {
             health,
             estop_for: None,
             limits: &limits,
-            local_minute: minute,
+            local_ms: minute.map(|m| u32::from(m) * 60_000),
             now: Mono(100_000),
         })
     }
@@ -325,7 +332,7 @@ mod tests {
             health: &live(),
             estop_for: None,
             limits: &limits,
-            local_minute: Some(600),
+            local_ms: Some(600 * 60_000),
             now: Mono(100_000),
         });
         assert_eq!(

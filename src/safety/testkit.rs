@@ -41,7 +41,27 @@ impl FakeStates {
 
     pub fn set_at(&mut self, h: &House, addr: &str, state: &str, value: StateValue, at: Mono) {
         let u = Self::uuid(h, addr, state);
-        self.map.insert(u, StateEntry { value, updated: at });
+        self.map.insert(
+            u,
+            StateEntry {
+                value,
+                updated: at,
+                changed: None,
+            },
+        );
+    }
+
+    /// A numeric state this gateway saw change to `v` at `at`.
+    pub fn changed_at(&mut self, h: &House, addr: &str, state: &str, v: f64, at: Mono) {
+        let u = Self::uuid(h, addr, state);
+        self.map.insert(
+            u,
+            StateEntry {
+                value: StateValue::Number(v),
+                updated: at,
+                changed: Some(at),
+            },
+        );
     }
 
     pub fn unset(&mut self, h: &House, addr: &str, state: &str) {

@@ -221,15 +221,22 @@ fn disarming_the_secured_alarm_needs_consent_and_goes_through_the_visualisation_
     );
     assert_eq!(r["structuredContent"]["done"], true, "{r}");
     assert!(rig.wait_state(&alarm, "armed", |v| v == 1.0));
+    assert!(rig.wait_cache(&alarm, "armed", |v| v == 1.0));
     let mark = rig.sim.log_mark();
-    let r = rig.call(
-        "set_alarm",
-        json!({"device": "Burglar Alarm", "action": "disarm"}),
-    );
+    let mut c = rig.client();
+    let r = c
+        .call(
+            "set_alarm",
+            json!({"device": "Burglar Alarm", "action": "disarm"}),
+        )
+        .unwrap();
     assert_eq!(
         r["structuredContent"]["consent"]["outcome"], "declined",
         "{r}"
     );
+    // The gateway saw it armed a moment ago; the rig's clock starts at 12:00 UTC.
+    let q = c.asked[0]["message"].as_str().unwrap();
+    assert!(q.contains("? It is armed since 12:0"), "{q}");
     assert!(rig.received(mark).is_empty());
     let r = rig.call_answering(
         "set_alarm",
@@ -423,7 +430,8 @@ fn acknowledging_a_sounding_alarm_needs_consent_and_takes_the_visualisation_path
     let q = c.asked[0]["message"].as_str().unwrap();
     assert!(
         q.starts_with("Acknowledge the alarm '")
-            && q.ends_with("/Burglar Alarm'? It is armed and sounding (level 2)."),
+            && q.contains("/Burglar Alarm'? It is armed since 12:0")
+            && q.ends_with(" and sounding (level 2)."),
         "{q}"
     );
     assert!(rig.received(mark).is_empty());
