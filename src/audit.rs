@@ -230,6 +230,81 @@ impl AuditLog {
     }
 }
 
+// ------------------------------------------------------------------ interrupted calls
+
+/// How far back from the end [`AuditLog::close_interrupted`] reads: the calls a previous run
+/// was carrying out when it stopped are among its last records.
+const INTERRUPTED_TAIL: u64 = 1 << 20;
+
+/// The error of every step of a call whose outcome was never recorded.
+pub const NOT_KNOWN: &str = "not known: loxwarden stopped before it recorded the Miniserver's \
+     answer; the command may or may not have been sent (check the device)";
+
+/// The outcome [`AuditLog::close_interrupted`] writes.
+fn interrupted(o: &Outcome) -> bool {
+    !o.ok
+        && o.results
+            .iter()
+            .all(|r| r.error.as_deref() == Some(NOT_KNOWN))
+}
+
+impl AuditLog {
+    /// Appends an outcome for every allowed decision near the end of the log that has none:
+    /// calls a previous run was carrying out when it stopped (killed, crashed, power lost). The
+    /// outcome says the answer is not known (`ok: false`, [`NOT_KNOWN`] for each step), never
+    /// that a command was or was not sent, so every decision in the log has an outcome. Only the
+    /// daemon calls this, at start and before it serves: then it alone writes the log. Returns
+    /// the audit ids closed.
+    pub fn close_interrupted(&self, now: SystemTime) -> Result<Vec<String>, AuditError> {
+        let open_err = |source| AuditError::Open {
+            path: self.path.clone(),
+            source,
+        };
+        let mut f = File::open(&self.path).map_err(open_err)?;
+        let len = f.metadata().map_err(open_err)?.len();
+        let from = len.saturating_sub(INTERRUPTED_TAIL);
+        f.seek(SeekFrom::Start(from)).map_err(open_err)?;
+        let mut tail = Vec::new();
+        f.read_to_end(&mut tail).map_err(open_err)?;
+        let text = String::from_utf8_lossy(&tail);
+        // A tail that starts mid-line drops that line.
+        let whole = if from > 0 {
+            text.split_once('\n').map_or("", |(_, rest)| rest)
+        } else {
+            &text
+        };
+        let mut open: Vec<(String, Vec<String>)> = Vec::new();
+        for line in whole.lines() {
+            match serde_json::from_str::<Record>(line) {
+                Ok(Record::Decided(d)) if d.verdict == "allow" => open.push((d.audit_id, d.plan)),
+                Ok(Record::Outcome(o)) => open.retain(|(id, _)| *id != o.audit_id),
+                _ => {}
+            }
+        }
+        let mut closed = Vec::new();
+        for (id, plan) in open {
+            self.write(&Record::Outcome(Outcome {
+                time: rfc3339(now),
+                audit_id: id.clone(),
+                ok: false,
+                results: plan
+                    .into_iter()
+                    .map(|command| StepResult {
+                        command,
+                        code: None,
+                        value: None,
+                        error: Some(NOT_KNOWN.to_owned()),
+                    })
+                    .collect(),
+                read_back: Vec::new(),
+                latency_ms: 0,
+            }))?;
+            closed.push(id);
+        }
+        Ok(closed)
+    }
+}
+
 // ------------------------------------------------------------------ time
 
 fn unix_ms(t: SystemTime) -> u64 {
@@ -416,7 +491,13 @@ pub fn render(r: &Record) -> String {
                 "{} {} outcome {} in {} ms:",
                 o.time,
                 o.audit_id,
-                if o.ok { "ok" } else { "FAILED" },
+                if o.ok {
+                    "ok"
+                } else if interrupted(o) {
+                    "NOT KNOWN (interrupted)"
+                } else {
+                    "FAILED"
+                },
                 o.latency_ms
             );
             for r in &o.results {
@@ -580,6 +661,85 @@ mod tests {
             consent: None,
             plan: vec!["jdev/sps/io/4c570000-000a-0000-ffff00000000000a/FullDown".into()],
         }))
+    }
+
+    #[test]
+    fn a_decision_a_stopped_run_left_without_outcome_gets_one_that_says_the_answer_is_not_known() {
+        let dir = tmp("interrupted");
+        let path = dir.join("audit.jsonl");
+        let before = AuditLog::open(&path).unwrap();
+        // One call finished, one refused, one interrupted (its decision alone).
+        let done = before.next_id();
+        before
+            .write(&decided(&done, "2026-03-09T21:04:05.123Z"))
+            .unwrap();
+        before
+            .write(&Record::Outcome(Outcome {
+                time: "2026-03-09T21:04:05.400Z".into(),
+                audit_id: done.clone(),
+                ok: true,
+                results: Vec::new(),
+                read_back: Vec::new(),
+                latency_ms: 277,
+            }))
+            .unwrap();
+        let refused = before.next_id();
+        let Record::Decided(mut r) = decided(&refused, "2026-03-09T21:04:06.000Z") else {
+            unreachable!()
+        };
+        r.verdict = "refuse".into();
+        before.write(&Record::Decided(r)).unwrap();
+        let cut = before.next_id();
+        before
+            .write(&decided(&cut, "2026-03-09T21:04:07.000Z"))
+            .unwrap();
+        // The next run closes it, once.
+        let after = AuditLog::open(&path).unwrap();
+        assert_eq!(
+            after.close_interrupted(SystemTime::now()).unwrap(),
+            std::slice::from_ref(&cut)
+        );
+        assert!(
+            after
+                .close_interrupted(SystemTime::now())
+                .unwrap()
+                .is_empty()
+        );
+        let last: Record = serde_json::from_str(
+            std::fs::read_to_string(&path)
+                .unwrap()
+                .lines()
+                .last()
+                .unwrap(),
+        )
+        .unwrap();
+        let Record::Outcome(o) = last else {
+            panic!("{last:?}")
+        };
+        assert_eq!(o.audit_id, cut);
+        assert!(!o.ok);
+        assert_eq!(o.results.len(), 1);
+        assert_eq!(o.results[0].code, None);
+        assert_eq!(o.results[0].error.as_deref(), Some(NOT_KNOWN));
+        assert!(o.results[0].command.ends_with("/FullDown"));
+        assert!(render(&Record::Outcome(o)).contains(" outcome NOT KNOWN (interrupted) in 0 ms: "));
+    }
+
+    #[test]
+    fn only_the_tail_of_a_long_log_is_read_for_interrupted_calls() {
+        let dir = tmp("interrupted-tail");
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("audit.jsonl");
+        let line =
+            |id: &str| serde_json::to_string(&decided(id, "2026-03-09T21:04:05.123Z")).unwrap();
+        let filler = format!("{}\n", "x".repeat(1023)).repeat(1100);
+        std::fs::write(
+            &path,
+            format!("{}\n{filler}{}\n", line("old-1"), line("new-1")),
+        )
+        .unwrap();
+        let log = AuditLog::open(&path).unwrap();
+        assert_eq!(log.close_interrupted(SystemTime::now()).unwrap(), ["new-1"]);
     }
 
     #[test]

@@ -232,6 +232,22 @@ impl Gateway {
         })
     }
 
+    /// Gives every call a previous run left without an outcome (killed mid-call, power lost)
+    /// an outcome that says the Miniserver's answer is not known ([`AuditLog::close_interrupted`]).
+    /// For the daemon, at start, before it serves.
+    pub fn close_interrupted_calls(&self) {
+        match self.audit.close_interrupted(self.clock.wall()) {
+            Ok(ids) if ids.is_empty() => {}
+            Ok(ids) => log::warn!(
+                "{} call(s) were interrupted when loxwarden last stopped; their outcome is \
+                 recorded as not known (audit ids {}): check those devices",
+                ids.len(),
+                ids.join(", ")
+            ),
+            Err(e) => log::error!("cannot close the calls the last run left open: {e}"),
+        }
+    }
+
     /// Builds the gateway from explicit parts (tests: a `ManualClock`, a zone).
     pub fn from_parts(p: Parts) -> Result<Arc<Gateway>, Error> {
         let limits = Limits::from_config(&p.cfg).map_err(Error::Config)?;

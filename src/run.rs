@@ -91,6 +91,7 @@ pub fn run(global: &Global, command: Command) -> Result<ExitCode> {
             let engine = engine_config(&cfg.consent, &knobs);
             let secrets = Secrets::from_config(&cfg)?;
             let gw = Gateway::start(cfg.clone(), Arc::new(SystemClock::new()), secrets)?;
+            gw.close_interrupted_calls();
             let core = crate::daemon::core::GatewayCore::new(gw);
             crate::daemon::run(&cfg, Arc::new(core), engine)?;
             Ok(ExitCode::SUCCESS)

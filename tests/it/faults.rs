@@ -118,9 +118,9 @@ pub const MATRIX: &[Row] = &[
     Row {
         fault: "Daemon killed mid-call",
         injected: "SIGKILL to `loxwarden daemon` during a volume ramp",
-        recovery: "restarted daemon live ≤ 15 s (systemd `Restart=`)",
+        recovery: "restarted daemon live ≤ 15 s (systemd `Restart=`); the cut-off call's outcome recorded as not known",
         tests: &[
-            "faults_local::a_daemon_killed_mid_ramp_leaves_its_decision_on_disk_and_serves_again_after_restart",
+            "faults_local::a_daemon_killed_mid_ramp_leaves_its_decision_on_disk_and_once_restarted_records_the_outcome_as_not_known",
             "daemon::a_session_killed_mid_call_leaves_the_daemon_healthy",
         ],
     },

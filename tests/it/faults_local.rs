@@ -98,7 +98,8 @@ fn volume_steps(site: &Site, mark: u64) -> usize {
 }
 
 #[test]
-fn a_daemon_killed_mid_ramp_leaves_its_decision_on_disk_and_serves_again_after_restart() {
+fn a_daemon_killed_mid_ramp_leaves_its_decision_on_disk_and_once_restarted_records_the_outcome_as_not_known()
+ {
     let site = Site::new("fault-kill", "");
     let daemon = Daemon::start(&site);
     wait_link_live(&site, &daemon);
@@ -151,6 +152,22 @@ fn a_daemon_killed_mid_ramp_leaves_its_decision_on_disk_and_serves_again_after_r
     let took = restarted.elapsed();
     assert!(took < Duration::from_secs(15), "{took:?}");
     eprintln!("fault daemon killed: serving again {took:?} after the restart");
+    // The restarted daemon closed the interrupted call: an outcome that says the answer is not
+    // known for every step of the plan, and not a success.
+    let audit = std::fs::read_to_string(&site.cfg.paths.audit_log).unwrap();
+    let closed: Vec<Value> = audit
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|r| r["record"] == "outcome" && r["audit_id"] == decided["audit_id"])
+        .collect();
+    assert_eq!(closed.len(), 1, "{closed:?}");
+    assert_eq!(closed[0]["ok"], false);
+    let steps = closed[0]["results"].as_array().unwrap();
+    assert_eq!(steps.len(), plan);
+    for s in steps {
+        assert!(s.get("code").is_none(), "{s}");
+        assert_eq!(s["error"], loxwarden::audit::NOT_KNOWN);
+    }
     let mut m = Mcp::connect(&site.socket());
     m.initialize();
     let r = m.call(
