@@ -1318,7 +1318,7 @@ mod tests {
     use super::*;
     use crate::loxone::uuid::ControlAddr;
 
-    const DEMO: &[u8] = include_bytes!("demo_house.json");
+    use crate::sim::DEMO_HOUSE as DEMO;
 
     fn now(sim: f64) -> Now {
         Now {

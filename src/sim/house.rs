@@ -398,7 +398,7 @@ impl House {
 mod tests {
     use super::*;
 
-    pub(crate) const DEMO: &[u8] = include_bytes!("demo_house.json");
+    use crate::sim::DEMO_HOUSE as DEMO;
 
     fn now(sim: f64) -> Now {
         Now {
