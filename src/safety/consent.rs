@@ -551,15 +551,14 @@ mod tests {
             now: Mono(1_000).plus(Duration::from_secs(6 * 60)),
             local_ms: Some((21 * 60 + 10) * 60_000),
         };
-        let r = request(
-            &Subject::Disarm {
+        let disarm = |s: &FakeStates| {
+            let subject = Subject::Disarm {
                 device: dev(&h, a::ALARM),
-                presence: Presence::of(&h, &s),
-            },
-            &h,
-            &s,
-            at,
-        );
+                presence: Presence::of(&h, s),
+            };
+            request(&subject, &h, s, at)
+        };
+        let r = disarm(&s);
         assert_eq!(
             r.message,
             "Disarm the alarm 'Central/House'? It is armed since 21:04. Presence is detected in Living Room."
@@ -567,15 +566,7 @@ mod tests {
         assert_eq!(r.title, "Disarm House");
         // Armed before the gateway connected: since when is not known, and not guessed.
         s.set(&h, a::ALARM, "armed", 1.0);
-        let r = request(
-            &Subject::Disarm {
-                device: dev(&h, a::ALARM),
-                presence: Presence::of(&h, &s),
-            },
-            &h,
-            &s,
-            at,
-        );
+        let r = disarm(&s);
         assert!(
             r.message.contains("? It is armed. Presence"),
             "{}",
