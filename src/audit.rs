@@ -253,8 +253,9 @@ impl AuditLog {
     /// calls a previous run was carrying out when it stopped (killed, crashed, power lost). The
     /// outcome says the answer is not known (`ok: false`, [`NOT_KNOWN`] for each step), never
     /// that a command was or was not sent, so every decision in the log has an outcome. Only the
-    /// daemon calls this, at start and before it serves: then it alone writes the log. Returns
-    /// the audit ids closed.
+    /// daemon calls this, at start and before it serves: then no call of its own is open, and
+    /// the one other writer, a direct `loxwarden estop`, writes its decision and outcome back to
+    /// back after the stop. Returns the audit ids closed.
     pub fn close_interrupted(&self, now: SystemTime) -> Result<Vec<String>, AuditError> {
         let open_err = |source| AuditError::Open {
             path: self.path.clone(),
