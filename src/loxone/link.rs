@@ -725,6 +725,8 @@ impl Link {
             Ok(s) => s,
             Err(e) => return Outcome::Lost(Event::ConnectFailed(e.to_string())),
         };
+        // The initial tables below carry the values of now, not when they came about.
+        self.states.forget_changes();
         let deadline = Instant::now() + timeout;
         let mut on_frame = |f: Frame| self.apply(f);
         match sock.authenticate(&token, deadline, &mut on_frame) {

@@ -98,6 +98,19 @@ impl StateCache {
         self.changed.notify_all();
     }
 
+    /// Forgets when values changed (at a reconnect, before the initial tables: what happened
+    /// while the link was down is not known, even where a value reads the same again).
+    pub fn forget_changes(&self) {
+        for e in self
+            .map
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .values_mut()
+        {
+            e.changed = None;
+        }
+    }
+
     /// Forgets everything (after a structure change or a reconnect before the initial tables).
     pub fn clear(&self) {
         self.map.write().unwrap_or_else(|e| e.into_inner()).clear();
@@ -169,6 +182,10 @@ mod tests {
         c.apply([(u(1), StateValue::Number(1.0))], Mono(30));
         let e = c.entry(&u(1)).unwrap();
         assert_eq!((e.updated, e.changed), (Mono(30), Some(Mono(20))));
+        // A reconnect: the value may have changed and changed back meanwhile.
+        c.forget_changes();
+        c.apply([(u(1), StateValue::Number(1.0))], Mono(35));
+        assert_eq!(c.entry(&u(1)).unwrap().changed, None);
         c.clear();
         c.apply([(u(1), StateValue::Number(1.0))], Mono(40));
         assert_eq!(c.entry(&u(1)).unwrap().changed, None);

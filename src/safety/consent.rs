@@ -167,6 +167,9 @@ const MAX_NAMED: usize = 8;
 pub struct Moment {
     pub now: Mono,
     pub local_ms: Option<u32>,
+    /// Changes up to this instant came with the tables sent at connect: they say what the value
+    /// is, not since when.
+    pub changes_known_after: Mono,
 }
 
 /// Builds the question for `subject`. Everything in it comes from the structure file, live
@@ -345,7 +348,8 @@ fn alarm_facts(house: &House, states: &dyn LiveStates, id: DevId, at: Moment, m:
             let changed = house
                 .state_uuid(id, "armed")
                 .and_then(|u| states.entry(&u))
-                .and_then(|e| e.changed);
+                .and_then(|e| e.changed)
+                .filter(|t| *t > at.changes_known_after);
             if let Some(t) = changed {
                 m.push_str(&since(t, at));
             }
@@ -547,31 +551,36 @@ mod tests {
         // Armed while this gateway watched, six minutes before 21:10.
         s.changed_at(&h, a::ALARM, "armed", 1.0, Mono(1_000));
         s.set(&h, a::PRESENCE_LIVING, "active", 1.0);
+        // The link has been live since Mono(500).
         let at = Moment {
             now: Mono(1_000).plus(Duration::from_secs(6 * 60)),
             local_ms: Some((21 * 60 + 10) * 60_000),
+            changes_known_after: Mono(500),
         };
-        let disarm = |s: &FakeStates| {
+        let disarm = |s: &FakeStates, at: Moment| {
             let subject = Subject::Disarm {
                 device: dev(&h, a::ALARM),
                 presence: Presence::of(&h, s),
             };
             request(&subject, &h, s, at)
         };
-        let r = disarm(&s);
+        let r = disarm(&s, at);
         assert_eq!(
             r.message,
             "Disarm the alarm 'Central/House'? It is armed since 21:04. Presence is detected in Living Room."
         );
         assert_eq!(r.title, "Disarm House");
-        // Armed before the gateway connected: since when is not known, and not guessed.
+        // The change came with the tables sent at connect (armed while the link was down):
+        // since when is not known, and not guessed.
+        let connect = Moment {
+            changes_known_after: Mono(1_000),
+            ..at
+        };
+        let plain = "? It is armed. Presence";
+        assert!(disarm(&s, connect).message.contains(plain));
+        // Armed before the gateway connected.
         s.set(&h, a::ALARM, "armed", 1.0);
-        let r = disarm(&s);
-        assert!(
-            r.message.contains("? It is armed. Presence"),
-            "{}",
-            r.message
-        );
+        assert!(disarm(&s, at).message.contains(plain));
     }
 
     #[test]
@@ -581,6 +590,7 @@ mod tests {
         let at = |min: u64, local: Option<u32>| Moment {
             now: after(min),
             local_ms: local.map(|m| m * 60_000),
+            changes_known_after: Mono(0),
         };
         assert_eq!(since(t, at(0, Some(600))), " since 10:00");
         // Across midnight.
