@@ -136,6 +136,10 @@ pub struct Outcome {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub read_back: Vec<ReadBack>,
     pub latency_ms: u64,
+    /// Written at the next start for a call a stopped run left open
+    /// ([`AuditLog::close_interrupted`]): what the Miniserver answered is not known.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub interrupted: bool,
 }
 
 /// One line of the log.
@@ -240,14 +244,6 @@ const INTERRUPTED_TAIL: u64 = 1 << 20;
 pub const NOT_KNOWN: &str = "not known: loxwarden stopped before it recorded the Miniserver's \
      answer; the command may or may not have been sent (check the device)";
 
-/// The outcome [`AuditLog::close_interrupted`] writes.
-fn interrupted(o: &Outcome) -> bool {
-    !o.ok
-        && o.results
-            .iter()
-            .all(|r| r.error.as_deref() == Some(NOT_KNOWN))
-}
-
 impl AuditLog {
     /// Appends an outcome for every allowed decision near the end of the log that has none:
     /// calls a previous run was carrying out when it stopped (killed, crashed, power lost). The
@@ -299,6 +295,7 @@ impl AuditLog {
                     .collect(),
                 read_back: Vec::new(),
                 latency_ms: 0,
+                interrupted: true,
             }))?;
             closed.push(id);
         }
@@ -494,7 +491,7 @@ pub fn render(r: &Record) -> String {
                 o.audit_id,
                 if o.ok {
                     "ok"
-                } else if interrupted(o) {
+                } else if o.interrupted {
                     "NOT KNOWN (interrupted)"
                 } else {
                     "FAILED"
@@ -682,6 +679,7 @@ mod tests {
                 results: Vec::new(),
                 read_back: Vec::new(),
                 latency_ms: 277,
+                interrupted: false,
             }))
             .unwrap();
         let refused = before.next_id();
@@ -723,7 +721,66 @@ mod tests {
         assert_eq!(o.results[0].code, None);
         assert_eq!(o.results[0].error.as_deref(), Some(NOT_KNOWN));
         assert!(o.results[0].command.ends_with("/FullDown"));
+        assert!(o.interrupted);
         assert!(render(&Record::Outcome(o)).contains(" outcome NOT KNOWN (interrupted) in 0 ms: "));
+        // Other failures, with or without steps (an emergency stop with no house), read FAILED.
+        for results in [
+            Vec::new(),
+            vec![StepResult {
+                command: "jdev/sps/io/x/FullDown".into(),
+                code: Some(500),
+                value: None,
+                error: None,
+            }],
+        ] {
+            let failed = Record::Outcome(Outcome {
+                time: "2026-03-09T21:04:08.000Z".into(),
+                audit_id: "f-1".into(),
+                ok: false,
+                results,
+                read_back: Vec::new(),
+                latency_ms: 12,
+                interrupted: false,
+            });
+            assert!(
+                render(&failed).contains(" outcome FAILED in 12 ms:"),
+                "{}",
+                render(&failed)
+            );
+        }
+        // A log whose only record is the interrupted decision (the first line is read too).
+        let lone = dir.join("lone.jsonl");
+        std::fs::write(
+            &lone,
+            format!(
+                "{}\n",
+                serde_json::to_string(&decided("lone-1", "2026-03-09T21:04:05.123Z")).unwrap()
+            ),
+        )
+        .unwrap();
+        let log = AuditLog::open(&lone).unwrap();
+        assert_eq!(
+            log.close_interrupted(SystemTime::now()).unwrap(),
+            ["lone-1"]
+        );
+    }
+
+    #[test]
+    fn a_decision_names_its_client_and_uid_only_when_known() {
+        let shown = |client: &str, uid: Option<u32>| {
+            let Record::Decided(mut d) = decided("r-1", "2026-03-09T21:04:05.123Z") else {
+                unreachable!()
+            };
+            d.client = client.into();
+            d.peer_uid = uid;
+            render(&Record::Decided(d))
+        };
+        assert!(
+            shown("claude-code 1.0", Some(1000)).contains(" session 3 (claude-code 1.0, uid 1000)")
+        );
+        assert!(shown("", Some(1000)).contains(" session 3 (uid 1000)"));
+        assert!(shown("n8n", None).contains(" session 3 (n8n)"));
+        assert!(!shown("", None).contains(" session 3 ("));
     }
 
     #[test]
@@ -763,6 +820,7 @@ mod tests {
             }],
             read_back: vec![],
             latency_ms: 277,
+            interrupted: false,
         }))
         .unwrap();
         let text = std::fs::read_to_string(&path).unwrap();

@@ -557,6 +557,7 @@ impl Gateway {
                 .collect(),
             read_back: Vec::new(),
             latency_ms: started.elapsed().as_millis() as u64,
+            interrupted: false,
         });
         if let Err(e) = self.audit.write(&outcome) {
             log::error!("emergency stop: {e}");

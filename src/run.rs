@@ -188,16 +188,32 @@ fn paths_or_default(path: &Path) -> config::Paths {
     match Config::load(path) {
         Ok(cfg) => cfg.paths,
         Err(e) => {
-            match std::fs::File::open(path) {
-                Err(o) if o.kind() == std::io::ErrorKind::NotFound => {}
-                Err(o) if o.kind() == std::io::ErrorKind::PermissionDenied => log::info!(
-                    "{} is not readable by this user; using the default paths",
-                    path.display()
-                ),
-                _ => log::warn!("{e}; using the default paths"),
+            let opened = std::fs::File::open(path).map(drop).map_err(|o| o.kind());
+            if let Some((level, text)) = default_paths_note(path, &e, opened) {
+                log::log!(level, "{text}");
             }
             config::Paths::default()
         }
+    }
+}
+
+/// What to tell a person whose default config could not be loaded: nothing when there is
+/// none, a note when it is kept from them (the package's 0640), a warning when it is broken.
+fn default_paths_note(
+    path: &Path,
+    e: &config::ConfigError,
+    opened: std::result::Result<(), std::io::ErrorKind>,
+) -> Option<(log::Level, String)> {
+    match opened {
+        Err(std::io::ErrorKind::NotFound) => None,
+        Err(std::io::ErrorKind::PermissionDenied) => Some((
+            log::Level::Info,
+            format!(
+                "{} is not readable by this user; using the default paths",
+                path.display()
+            ),
+        )),
+        _ => Some((log::Level::Warn, format!("{e}; using the default paths"))),
     }
 }
 
@@ -279,5 +295,32 @@ mod tests {
             Path::new("/run/elsewhere/mcp.sock")
         );
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_consent_timeout_of_the_config_is_the_engines() {
+        let consent = config::Consent {
+            timeout_s: 7,
+            ..config::Consent::default()
+        };
+        let engine = engine_config(&consent, &TestKnobs::default());
+        assert_eq!(engine.consent_timeout, Duration::from_secs(7));
+    }
+
+    #[test]
+    fn a_missing_default_config_is_quiet_an_unreadable_one_a_note_and_a_broken_one_a_warning() {
+        let p = Path::new(config::DEFAULT_PATH);
+        let e = config::ConfigError {
+            path: p.to_owned(),
+            message: "line 1: expected `]`".into(),
+        };
+        use std::io::ErrorKind::{NotFound, PermissionDenied};
+        assert_eq!(default_paths_note(p, &e, Err(NotFound)), None);
+        let (level, text) = default_paths_note(p, &e, Err(PermissionDenied)).unwrap();
+        assert_eq!(level, log::Level::Info);
+        assert!(text.contains("not readable by this user"), "{text}");
+        let (level, text) = default_paths_note(p, &e, Ok(())).unwrap();
+        assert_eq!(level, log::Level::Warn);
+        assert!(text.contains("expected `]`"), "{text}");
     }
 }

@@ -180,6 +180,7 @@ fn write_audit(cfg: &Config, by: &str, reason: &str, report: &StopReport) -> Res
             .collect(),
         read_back: Vec::new(),
         latency_ms: report.elapsed_ms,
+        interrupted: false,
     };
     log.write(&Record::Decided(Box::new(decided)))
         .and_then(|()| log.write(&Record::Outcome(outcome)))

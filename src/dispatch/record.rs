@@ -263,6 +263,7 @@ impl<'a> Rec<'a> {
             results: Vec::new(),
             read_back: Vec::new(),
             latency_ms: self.started.elapsed().as_millis() as u64,
+            interrupted: false,
         });
         for r in [d, o] {
             if let Err(e) = self.gw.audit().write(&r) {
@@ -302,6 +303,7 @@ impl<'a> Rec<'a> {
                 })
                 .collect(),
             latency_ms: self.started.elapsed().as_millis() as u64,
+            interrupted: false,
         });
         let mut notes = a.notes.clone();
         if let Err(e) = self.gw.audit().write(&rec) {

@@ -602,6 +602,7 @@ mod tests {
         assert_eq!(since(t, at(7, None)), " for 7 min");
         assert_eq!(since(t, at(192, None)), " for 3 h 12 min");
         assert_eq!(since(t, at(2 * 24 * 60, None)), " for 2 days");
+        assert_eq!(since(t, at(2 * 24 * 60 - 1, None)), " for 1 day");
     }
 
     #[test]
