@@ -471,19 +471,26 @@ fn arming_while_presence_is_detected_needs_consent_and_the_question_says_where()
 fn arming_asks_a_person_first(rig: &Rig, question_end: &str) {
     let alarm = rig.addr("Burglar Alarm");
     let arm = json!({"device": "Burglar Alarm", "action": "arm"});
+    asked_first(rig, "set_alarm", arm, "UCA-S1", |q| {
+        q.ends_with(question_end)
+    });
+    assert!(rig.wait_state(&alarm, "armed", |v| v == 1.0));
+}
+
+/// `tool` with `args` asks a person under `rule` with a question `question` accepts: declined,
+/// nothing reaches the Miniserver; accepted, the one command does.
+fn asked_first(rig: &Rig, tool: &str, args: Value, rule: &str, question: impl Fn(&str) -> bool) {
     let mut c = rig.client();
     let mark = rig.sim.log_mark();
-    let r = c.call("set_alarm", arm.clone()).unwrap();
-    assert_eq!(r["structuredContent"]["consent"]["rule"], "UCA-S1", "{r}");
+    let r = c.call(tool, args.clone()).unwrap();
+    assert_eq!(r["structuredContent"]["consent"]["rule"], rule, "{r}");
     assert_eq!(r["structuredContent"]["consent"]["outcome"], "declined");
     let q = c.asked[0]["message"].as_str().unwrap();
-    assert!(q.ends_with(question_end), "{q}");
+    assert!(question(q), "{q}");
     assert!(rig.received(mark).is_empty());
-    assert_eq!(rig.num(&alarm, "armed"), 0.0);
-    let r = rig.call_answering("set_alarm", arm, Answer::Accept);
+    let r = rig.call_answering(tool, args, Answer::Accept);
     assert_eq!(r["structuredContent"]["done"], true, "{r}");
     assert_eq!(rig.received(mark).len(), 1);
-    assert!(rig.wait_state(&alarm, "armed", |v| v == 1.0));
 }
 
 #[test]
@@ -525,20 +532,9 @@ fn at_night_a_light_scene_in_a_sleeping_room_needs_consent_elsewhere_it_does_not
         ..Options::default()
     });
     let bright = json!({"device": "Bedroom Lighting", "scene": "Bright"});
-    let mut c = rig.client();
-    let mark = rig.sim.log_mark();
-    let r = c.call("activate_scene", bright.clone()).unwrap();
-    assert_eq!(r["structuredContent"]["consent"]["rule"], "UCA-L2", "{r}");
-    assert_eq!(r["structuredContent"]["consent"]["outcome"], "declined");
-    let q = c.asked[0]["message"].as_str().unwrap();
-    assert!(
-        q.contains("It is night and it changes lights in Bedroom"),
-        "{q}"
-    );
-    assert!(rig.received(mark).is_empty());
-    let r = rig.call_answering("activate_scene", bright, Answer::Accept);
-    assert_eq!(r["structuredContent"]["done"], true, "{r}");
-    assert_eq!(rig.received(mark).len(), 1);
+    asked_first(&rig, "activate_scene", bright, "UCA-L2", |q| {
+        q.contains("It is night and it changes lights in Bedroom")
+    });
     // The living room is not a sleeping room.
     let mut c = rig.client();
     let r = c
@@ -753,22 +749,11 @@ fn a_mood_that_changes_more_than_five_lights_needs_consent_and_the_question_name
         ..Options::default()
     });
     let bright = json!({"device": "Living Room Lighting", "scene": "Bright"});
-    let mut c = rig.client();
-    let mark = rig.sim.log_mark();
-    let r = c.call("activate_scene", bright.clone()).unwrap();
-    assert_eq!(r["structuredContent"]["consent"]["rule"], "SC-7", "{r}");
-    assert_eq!(r["structuredContent"]["consent"]["outcome"], "declined");
-    let q = c.asked[0]["message"].as_str().unwrap();
-    assert!(
+    asked_first(&rig, "activate_scene", bright, "SC-7", |q| {
         q.starts_with("Activate 'Bright' on '")
             && q.contains("It affects 6 devices:")
             && q.contains("Wall washer")
             && q.contains("Shelf light")
-            && !q.contains("Safety-relevant"),
-        "{q}"
-    );
-    assert!(rig.received(mark).is_empty());
-    let r = rig.call_answering("activate_scene", bright, Answer::Accept);
-    assert_eq!(r["structuredContent"]["done"], true, "{r}");
-    assert_eq!(rig.received(mark).len(), 1);
+            && !q.contains("Safety-relevant")
+    });
 }
