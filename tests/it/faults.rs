@@ -46,7 +46,7 @@ pub const MATRIX: &[Row] = &[
         recovery: "live again ≤ 10 s",
         tests: &[
             "faults::a_dropped_websocket_refuses_or_completes_each_call_honestly_and_reconnects",
-            "link_live::dropped_sockets_are_noticed_and_the_link_reconnects",
+            "link_live::dropped_sockets_are_noticed_and_the_link_reconnects_forgetting_when_values_changed",
         ],
     },
     Row {

@@ -298,14 +298,36 @@ fn after_a_reboot_the_link_is_live_again_without_a_restart() {
 }
 
 #[test]
-fn dropped_sockets_are_noticed_and_the_link_reconnects() {
+fn dropped_sockets_are_noticed_and_the_link_reconnects_forgetting_when_values_changed() {
     let t = live("drop", None);
     assert_eq!(t.link.facts().sessions, 1);
+    // A change seen live is dated.
+    let socket = named(&t.sim, "Garden socket");
+    let active = t
+        .link
+        .structure()
+        .structure
+        .control(&socket)
+        .unwrap()
+        .state("active")
+        .unwrap();
+    assert!(t.sim.sense(&socket, "active", 1.0));
+    let dated = wait_until(Duration::from_secs(10), || {
+        t.link
+            .states()
+            .entry(&active)
+            .is_some_and(|e| e.changed.is_some())
+    });
+    assert!(dated.is_some(), "the change was not seen");
     t.sim.drop_sockets();
     let back = wait_until(Duration::from_secs(10), || {
         t.link.health().is_live() && t.link.facts().sessions == 2
     });
     assert!(back.is_some(), "{:?}", t.link.health());
+    // After the reconnect the value is known again, but not since when ("armed since" needs it).
+    let e = t.link.states().entry(&active).unwrap();
+    assert_eq!(e.value.as_number(), Some(1.0));
+    assert_eq!(e.changed, None);
 }
 
 #[test]
