@@ -8,8 +8,10 @@
 //!  5. a refusal is audited and returned with its rule.
 //!  6. consent: fatigue → `ctx.elicit` → fatigue; after an accept, decide again and send only
 //!     the same plan.
-//!  7. audit `Decided` — if it cannot be written, nothing is sent (R-14, fail closed).
-//!  8. send the plan in order (pauses, progress, cancellation; stop at the first non-200);
+//!  7. audit `Decided` — if it cannot be written, nothing is sent (R-14, fail closed); a
+//!     daemon that is stopping sends nothing new and waits for this call from here on.
+//!  8. send the plan in order (pauses, progress, cancellation, a stop of the daemon; stop at
+//!     the first non-200);
 //!  9. rate marks are recorded with the decision, under one lock (atomic across sessions);
 //! 10. read back the expected states; 11. audit `Outcome`; the result carries it all.
 
@@ -22,6 +24,7 @@ use crate::gateway::{Gateway, Snapshot};
 use crate::intent::{self, Intent};
 use crate::mcp::tool::{CallContext, SessionInfo, ToolCall, ToolOutput};
 use crate::safety::{Allowed, Refusal, Verdict, guard};
+use crate::shutdown;
 use crate::tools::{read, result};
 
 use record::Rec;
@@ -76,6 +79,10 @@ pub fn call(gw: &Gateway, call: ToolCall<'_>, ctx: &mut dyn CallContext) -> Tool
         rec.read(&out);
         return out;
     }
+    // A daemon that is stopping sends nothing new, so it asks nobody either.
+    if gw.shutdown().is_stopping() {
+        return rec.refuse(&shutdown::refusal());
+    }
     // 2.–3. (and 9.) Posture and guard; the rate marks are reserved when the plan will be sent.
     let first = match decide(gw, &snap, &intent, |a| a.consent.is_none()) {
         (Verdict::Refuse(r), _) => return rec.refuse(&r),
@@ -104,7 +111,11 @@ pub fn call(gw: &Gateway, call: ToolCall<'_>, ctx: &mut dyn CallContext) -> Tool
             }
         }
     };
-    // 7. The decision is on disk before anything goes out.
+    // 7. A stop asked for meanwhile (while a person was asked) wins; from here on a stopping
+    // daemon waits for this call. The decision is on disk before anything goes out.
+    let Some(_sending) = gw.shutdown().begin() else {
+        return rec.refuse(&shutdown::refusal());
+    };
     if let Err(e) = rec.decided(&allowed) {
         return rec.audit_failed(&e);
     }
@@ -157,8 +168,8 @@ fn decide(
 
 /// Step 8: sends the plan in order through the link (which refuses unless live and resolved
 /// against the loaded structure; secured controls take the visualisation-password path),
-/// honouring pauses with progress notifications, stopping on cancellation and at the first
-/// answer that is not LL 200. Steps not sent are listed as such.
+/// honouring pauses with progress notifications, stopping on cancellation, when the daemon is
+/// stopping and at the first answer that is not LL 200. Steps not sent are listed as such.
 fn send(
     gw: &Gateway,
     snap: &Snapshot,
@@ -187,12 +198,14 @@ fn send(
                     step.pause_before.as_millis()
                 ),
             );
-            if !pause(step.pause_before, ctx) {
-                stop = Some("the call was cancelled; not sent".into());
+            if let Err(why) = pause(step.pause_before, gw, ctx) {
+                stop = Some(why.into());
             }
         }
-        if stop.is_none() && ctx.is_cancelled() {
-            stop = Some("the call was cancelled; not sent".into());
+        if stop.is_none()
+            && let Some(why) = halted(gw, ctx)
+        {
+            stop = Some(why.into());
         }
         if let Some(why) = &stop {
             c.error = Some(why.clone());
@@ -226,16 +239,30 @@ fn send(
     out
 }
 
-/// Sleeps `d` in small slices; false when the call was cancelled meanwhile.
-fn pause(d: Duration, ctx: &dyn CallContext) -> bool {
-    let end = Instant::now() + d;
-    while Instant::now() < end {
-        if ctx.is_cancelled() {
-            return false;
-        }
-        std::thread::sleep((end - Instant::now()).min(Duration::from_millis(20)));
+/// Why the rest of a plan must not be sent: the call was cancelled, or the daemon is stopping.
+fn halted(gw: &Gateway, ctx: &dyn CallContext) -> Option<&'static str> {
+    if ctx.is_cancelled() {
+        Some("the call was cancelled; not sent")
+    } else if gw.shutdown().is_stopping() {
+        Some(shutdown::NOT_SENT)
+    } else {
+        None
     }
-    !ctx.is_cancelled()
+}
+
+/// Sleeps `d` in small slices; the reason when the plan was halted meanwhile.
+fn pause(d: Duration, gw: &Gateway, ctx: &dyn CallContext) -> Result<(), &'static str> {
+    let end = Instant::now() + d;
+    loop {
+        if let Some(why) = halted(gw, ctx) {
+            return Err(why);
+        }
+        let left = end.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Ok(());
+        }
+        std::thread::sleep(left.min(Duration::from_millis(20)));
+    }
 }
 
 /// `emergency_stop`: always allowed; the gateway latches, stops and audits.

@@ -6,8 +6,9 @@
 //! fatigue, SC-5), an emergency stop latched by anyone stops everyone, and every record
 //! goes to one audit log. So the [`Gateway`] owns the config, the clock, the Loxone
 //! [`Link`], the compiled [`Limits`], the device model ([`House`], rebuilt when the link loads
-//! a new structure), one [`RateBook`] and one [`Fatigue`] behind mutexes, the [`AuditLog`] and
-//! the emergency-stop [`Latch`]. Tool calls go through [`crate::dispatch`]; the daemon and the
+//! a new structure), one [`RateBook`] and one [`Fatigue`] behind mutexes, the [`AuditLog`],
+//! the emergency-stop [`Latch`] and the [`Shutdown`] that lets a stopping daemon wait for the
+//! calls that are sending. Tool calls go through [`crate::dispatch`]; the daemon and the
 //! CLI use [`Gateway::emergency_stop`], [`Gateway::resume`] and [`Gateway::status`].
 //!
 //! Starting never blocks on the network: the link connects in its own thread and every
@@ -31,6 +32,7 @@ use crate::mcp::tool::ToolHost;
 use crate::safety::consent::Fatigue;
 use crate::safety::posture::{Inputs, Posture};
 use crate::safety::{Limits, RateBook, Refusal, stop};
+use crate::shutdown::Shutdown;
 
 /// The shared core. Build it once per process with [`Gateway::start`].
 pub struct Gateway {
@@ -46,6 +48,7 @@ pub struct Gateway {
     /// The local time zone; `None` = unknown (night is assumed).
     zone: Option<Zone>,
     started: Mono,
+    shutdown: Shutdown,
 }
 
 /// The house built for one structure generation (or why it could not be built).
@@ -274,6 +277,7 @@ impl Gateway {
             latch: p.latch,
             zone: p.zone,
             started,
+            shutdown: Shutdown::new(),
         }))
     }
 
@@ -298,6 +302,11 @@ impl Gateway {
 
     pub fn clock(&self) -> &Arc<dyn Clock> {
         &self.clock
+    }
+
+    /// The sending calls and the stop request ([`crate::shutdown`]).
+    pub fn shutdown(&self) -> &Shutdown {
+        &self.shutdown
     }
 
     pub fn limits(&self) -> &Limits {
@@ -437,6 +446,8 @@ impl Gateway {
         session: u64,
         client: &str,
     ) -> EstopReport {
+        // Waited for by a daemon that is stopping, never refused by it.
+        let _sending = self.shutdown.begin_always();
         let wall = self.clock.wall();
         let (latched, latch_error) = match self.latch.engage(reason, by, wall) {
             Ok(l) => (l, None),

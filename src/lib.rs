@@ -35,5 +35,6 @@ pub mod mcp;
 pub mod peer;
 pub mod run;
 pub mod safety;
+pub mod shutdown;
 pub mod sim;
 pub mod tools;

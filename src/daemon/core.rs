@@ -75,4 +75,8 @@ impl Core for GatewayCore {
     fn link_alive(&self) -> bool {
         self.gw.link_alive()
     }
+
+    fn drain(&self, bound: std::time::Duration) -> usize {
+        self.gw.shutdown().drain(bound)
+    }
 }

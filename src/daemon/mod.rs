@@ -11,7 +11,8 @@
 //!
 //! Threads: the main thread accepts MCP connections, one thread per session (the MCP engine
 //! adds a writer and one worker per call); one thread accepts control connections
-//! ([`crate::control::server`]); one talks to systemd ([`notify`]). Every peer is identified
+//! ([`crate::control::server`]); one talks to systemd ([`notify`]); one waits for SIGTERM
+//! and SIGINT and stops cleanly ([`signals`]). Every peer is identified
 //! by `SO_PEERCRED` and checked ([`crate::peer::Policy`]) before a byte of MCP is read; its
 //! uid travels in `Peer` into every audit record.
 
@@ -37,6 +38,7 @@ pub mod core;
 pub mod listen;
 pub mod notify;
 pub mod sessions;
+pub mod signals;
 
 use sessions::Sessions;
 
@@ -53,6 +55,9 @@ pub trait Core: Send + Sync {
     fn status(&self) -> Value;
     /// The Miniserver link answered its heartbeat in time (feeds the systemd watchdog).
     fn link_alive(&self) -> bool;
+    /// Stops sending anything new and waits up to `bound` for the calls that are sending;
+    /// how many still are ([`crate::shutdown`]).
+    fn drain(&self, bound: Duration) -> usize;
 }
 
 /// Everything the connection threads share.
@@ -98,7 +103,7 @@ impl Daemon {
     }
 }
 
-/// Binds both sockets, tells systemd it is ready, and serves until the process is killed.
+/// Binds both sockets, tells systemd it is ready, and serves until SIGTERM or SIGINT.
 pub fn run(cfg: &Config, core: Arc<dyn Core>, engine: ServerConfig) -> Result<(), Error> {
     let server = Server::new(core.host(), engine)
         .map_err(|e| Error::Failed(format!("cannot start the MCP engine: {e}")))?;
@@ -129,6 +134,10 @@ pub fn run(cfg: &Config, core: Arc<dyn Core>, engine: ServerConfig) -> Result<()
             .unwrap_or_else(|| daemon.policy.group.to_string()),
         ctl_path.display()
     );
+    // Before anything is served: a stop from here on waits for the calls that are sending.
+    let signals = signals::listen()?;
+    let d = daemon.clone();
+    spawn("loxwarden-signals", move || signals::run(signals, &d.core))?;
     let d = daemon.clone();
     spawn("loxwarden-control", move || accept_control(&d, ctl))?;
     notify::ready(&daemon.status_line());

@@ -1,5 +1,6 @@
 //! Talking to systemd (`Type=notify`): `READY=1` once the sockets listen, `WATCHDOG=1` only
-//! while the Miniserver link is alive, `STATUS=` with the link health in words.
+//! while the Miniserver link is alive, `STATUS=` with the link health in words, `STOPPING=1`
+//! once a stop was asked for.
 //!
 //! Why the watchdog follows the link and not a timer alone: a daemon whose link is dead is
 //! useless (every command is refused, SC-4), and the cure that always works is a fresh process
@@ -31,6 +32,13 @@ fn send(states: &[NotifyState<'_>]) {
 pub fn ready(status: &str) {
     if enabled() {
         send(&[NotifyState::Ready, NotifyState::Status(status)]);
+    }
+}
+
+/// `STOPPING=1`: the daemon is finishing the calls that are sending, then exits.
+pub fn stopping(status: &str) {
+    if enabled() {
+        send(&[NotifyState::Stopping, NotifyState::Status(status)]);
     }
 }
 

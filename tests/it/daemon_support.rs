@@ -246,6 +246,21 @@ impl Daemon {
         self.log()
     }
 
+    /// Waits up to `within` for the daemon to exit; its exit code (`None`: still running, or
+    /// ended by a signal).
+    pub fn wait_exit(&mut self, within: Duration) -> Option<Option<i32>> {
+        let end = Instant::now() + within;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status.code());
+            }
+            if Instant::now() >= end {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// Still running?
     pub fn alive(&mut self) -> bool {
         self.child.try_wait().ok().flatten().is_none()

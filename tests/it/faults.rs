@@ -125,6 +125,17 @@ pub const MATRIX: &[Row] = &[
         ],
     },
     Row {
+        fault: "Daemon stopped mid-call",
+        injected: "SIGTERM to `loxwarden daemon` during a volume ramp (`systemctl stop`, an upgrade)",
+        recovery: "exits by itself ≤ 10 s once the step in flight is answered; the call's outcome is the Miniserver's answers, the rest not sent",
+        tests: &[
+            "faults_local::a_daemon_stopped_mid_ramp_halts_before_the_next_step_records_the_outcome_and_exits",
+            "stopping::a_stop_halts_a_ramp_before_its_next_step_and_waits_for_its_outcome",
+            "stopping::a_stopping_gateway_sends_nothing_new_asks_nobody_and_still_stops_the_house",
+            "stopping::a_stop_asked_for_while_the_person_is_asked_beats_their_accept",
+        ],
+    },
+    Row {
         fault: "Client disconnected mid-consent",
         injected: "session input closed while `elicitation/create` is open",
         recovery: "next session at once",
@@ -146,6 +157,7 @@ fn the_fault_matrix_names_real_tests() {
         ("link_auth", include_str!("link_auth.rs")),
         ("link_tls", include_str!("link_tls.rs")),
         ("daemon", include_str!("daemon.rs")),
+        ("stopping", include_str!("stopping.rs")),
     ];
     let mut table = String::from("| Fault | Injected by | Recovery bound | Tests (each asserts: ");
     table.push_str(PROMISES);
@@ -170,7 +182,7 @@ fn the_fault_matrix_names_real_tests() {
         ));
     }
     eprintln!("\nFault matrix ({} faults):\n\n{table}", MATRIX.len());
-    assert_eq!(MATRIX.len(), 13);
+    assert_eq!(MATRIX.len(), 14);
 }
 
 // ---------------------------------------------------------------- the rig and the promises

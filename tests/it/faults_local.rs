@@ -98,6 +98,81 @@ fn volume_steps(site: &Site, mark: u64) -> usize {
 }
 
 #[test]
+fn a_daemon_stopped_mid_ramp_halts_before_the_next_step_records_the_outcome_and_exits() {
+    let site = Site::new("fault-term", "");
+    let mut daemon = Daemon::start(&site);
+    wait_link_live(&site, &daemon);
+    let mut m = Mcp::connect(&site.socket());
+    m.initialize();
+    let volume = |v: u32| json!({"device": "Living Room Music", "action": "volume", "volume": v});
+    let r = m.call("zero", "control_audio", volume(0));
+    assert_eq!(r["result"]["structuredContent"]["done"], true, "{r}");
+    let mark = site.sim.log_mark();
+    m.send(&json!({"jsonrpc":"2.0","id":"ramp","method":"tools/call",
+        "params":{"name":"control_audio","arguments":volume(60)}}));
+    let two = wait_until(Duration::from_secs(10), || volume_steps(&site, mark) >= 2);
+    assert!(two.is_some(), "the ramp never started\n{}", daemon.log());
+    // What `systemctl stop` sends. The daemon exits by itself, well inside TimeoutStopSec.
+    daemon.signal("TERM");
+    let code = daemon.wait_exit(Duration::from_secs(12));
+    assert_eq!(code, Some(Some(0)), "{}", daemon.log());
+    let sent = volume_steps(&site, mark);
+    assert!(
+        (2..6).contains(&sent),
+        "{sent} of 6 steps\n{}",
+        daemon.log()
+    );
+    assert!(daemon.logged("SIGTERM: stopping"), "{}", daemon.log());
+    // The client may get the result before the socket closes; if it does, it is no success.
+    while let Some(msg) = m.recv() {
+        if msg["id"] == "ramp" {
+            assert_eq!(msg["result"]["structuredContent"]["done"], false, "{msg}");
+        }
+    }
+    // The outcome is the Miniserver's real answers, and says which steps were not sent.
+    let audit = std::fs::read_to_string(&site.cfg.paths.audit_log).unwrap();
+    let records: Vec<Value> = audit
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let decided = records
+        .iter()
+        .rev()
+        .find(|r| r["record"] == "decided" && r["tool"] == "control_audio")
+        .expect("the ramp's decision is in the audit log");
+    let outcome = records
+        .iter()
+        .find(|r| r["record"] == "outcome" && r["audit_id"] == decided["audit_id"])
+        .unwrap_or_else(|| panic!("no outcome for the ramp\n{audit}"));
+    assert_eq!(outcome["ok"], false, "{outcome}");
+    assert!(
+        outcome.get("interrupted").is_none_or(|i| i == false),
+        "{outcome}"
+    );
+    let steps = outcome["results"].as_array().unwrap();
+    assert_eq!(steps.len(), 6, "{outcome}");
+    assert_eq!(
+        steps.iter().filter(|s| s["code"] == 200).count(),
+        sent,
+        "{outcome}"
+    );
+    assert!(
+        steps[sent..]
+            .iter()
+            .all(|s| s["error"] == loxwarden::shutdown::NOT_SENT),
+        "{outcome}"
+    );
+    // Nothing is left for the next start to close as "not known".
+    let daemon = Daemon::start(&site);
+    wait_link_live(&site, &daemon);
+    assert!(
+        !daemon.log().contains("were interrupted"),
+        "{}",
+        daemon.log()
+    );
+}
+
+#[test]
 fn a_daemon_killed_mid_ramp_leaves_its_decision_on_disk_and_once_restarted_records_the_outcome_as_not_known()
  {
     let site = Site::new("fault-kill", "");

@@ -28,6 +28,7 @@ mod sim_client;
 mod sim_faults;
 mod sim_support;
 mod soak;
+mod stopping;
 mod support;
 mod tools;
 mod tools_consent;
