@@ -113,9 +113,14 @@ fn a_daemon_stopped_mid_ramp_halts_before_the_next_step_records_the_outcome_and_
     let two = wait_until(Duration::from_secs(10), || volume_steps(&site, mark) >= 2);
     assert!(two.is_some(), "the ramp never started\n{}", daemon.log());
     // What `systemctl stop` sends. The daemon exits by itself, well inside TimeoutStopSec.
+    let termed = Instant::now();
     daemon.signal("TERM");
     let code = daemon.wait_exit(Duration::from_secs(12));
     assert_eq!(code, Some(Some(0)), "{}", daemon.log());
+    eprintln!(
+        "fault daemon stopped: exited {:?} after SIGTERM",
+        termed.elapsed()
+    );
     let sent = volume_steps(&site, mark);
     assert!(
         (2..6).contains(&sent),
