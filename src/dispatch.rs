@@ -9,7 +9,7 @@
 //!  6. consent: fatigue → `ctx.elicit` → fatigue; after an accept, decide again and send only
 //!     the same plan.
 //!  7. audit `Decided` — if it cannot be written, nothing is sent (R-14, fail closed); a
-//!     daemon that is stopping sends nothing new and waits for this call from here on.
+//!     daemon that is stopping sends nothing new (from step 2 on it waits for this call).
 //!  8. send the plan in order (pauses, progress, cancellation, a stop of the daemon; stop at
 //!     the first non-200);
 //!  9. rate marks are recorded with the decision, under one lock (atomic across sessions);
@@ -79,10 +79,11 @@ pub fn call(gw: &Gateway, call: ToolCall<'_>, ctx: &mut dyn CallContext) -> Tool
         rec.read(&out);
         return out;
     }
-    // A daemon that is stopping sends nothing new, so it asks nobody either.
-    if gw.shutdown().is_stopping() {
+    // A daemon that is stopping sends nothing new, so it asks nobody either. From here on a
+    // stop waits for this call (an open question is withdrawn), so it is always audited.
+    let Some(_counted) = gw.shutdown().begin() else {
         return rec.refuse(&shutdown::refusal());
-    }
+    };
     // 2.–3. (and 9.) Posture and guard; the rate marks are reserved when the plan will be sent.
     let first = match decide(gw, &snap, &intent, |a| a.consent.is_none()) {
         (Verdict::Refuse(r), _) => return rec.refuse(&r),
@@ -111,11 +112,11 @@ pub fn call(gw: &Gateway, call: ToolCall<'_>, ctx: &mut dyn CallContext) -> Tool
             }
         }
     };
-    // 7. A stop asked for meanwhile (while a person was asked) wins; from here on a stopping
-    // daemon waits for this call. The decision is on disk before anything goes out.
-    let Some(_sending) = gw.shutdown().begin() else {
+    // 7. A stop asked for meanwhile (while a person was asked) wins. The decision is on disk
+    // before anything goes out.
+    if gw.shutdown().is_stopping() {
         return rec.refuse(&shutdown::refusal());
-    };
+    }
     if let Err(e) = rec.decided(&allowed) {
         return rec.audit_failed(&e);
     }

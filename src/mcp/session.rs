@@ -17,7 +17,7 @@ use std::io::{Read, Write};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value, json};
 
@@ -38,6 +38,9 @@ use super::versions::{
 /// Lines queued for the writer before the reader waits (back-pressure on a client that does
 /// not read its input).
 const OUTBOX: usize = 256;
+
+/// How soon an open question notices that the host is stopping.
+const STOP_SLICE: Duration = Duration::from_millis(100);
 
 /// Every method this server knows; anything else is `-32601`.
 const KNOWN: &[&str] = &[
@@ -549,18 +552,22 @@ impl Session {
             form_params(request, with_mode),
         ));
         let started = Instant::now();
-        let wake = rx.recv_timeout(self.shared.config.consent_timeout);
+        let wake = self.wait_answer(&rx, started + self.shared.config.consent_timeout);
         lock(&self.waiters).remove(&key);
         let outcome = match wake {
-            Ok(Wake::Reply(Ok(result))) => interpret(&result),
-            Ok(Wake::Reply(Err(e))) => {
+            None => {
+                self.cancel_own(&server_id, "loxwarden is stopping");
+                ElicitOutcome::Withdrawn
+            }
+            Some(Ok(Wake::Reply(Ok(result)))) => interpret(&result),
+            Some(Ok(Wake::Reply(Err(e)))) => {
                 ElicitOutcome::ErrorReply(format!("{} (code {})", e.message, e.code))
             }
-            Ok(Wake::CallCancelled) | Err(RecvTimeoutError::Disconnected) => {
+            Some(Ok(Wake::CallCancelled) | Err(RecvTimeoutError::Disconnected)) => {
                 self.cancel_own(&server_id, "the tool call was cancelled");
                 ElicitOutcome::CallCancelled
             }
-            Err(RecvTimeoutError::Timeout) => {
+            Some(Err(RecvTimeoutError::Timeout)) => {
                 self.cancel_own(&server_id, "confirmation timed out");
                 ElicitOutcome::TimedOut
             }
@@ -572,6 +579,25 @@ impl Session {
             started.elapsed().as_millis()
         );
         outcome
+    }
+
+    /// The answer to a question, waited for until `deadline` in slices, so that a host that is
+    /// stopping ([`ToolHost::stopping`]) ends the wait within one slice; `None` then.
+    fn wait_answer(
+        &self,
+        rx: &mpsc::Receiver<Wake>,
+        deadline: Instant,
+    ) -> Option<Result<Wake, RecvTimeoutError>> {
+        loop {
+            if self.shared.host.stopping() {
+                return None;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left.min(STOP_SLICE)) {
+                Err(RecvTimeoutError::Timeout) if left > STOP_SLICE => {}
+                other => return Some(other),
+            }
+        }
     }
 
     /// Withdraws one of our own requests.

@@ -114,6 +114,8 @@ pub enum ElicitOutcome {
     TimedOut,
     /// The `tools/call` itself was cancelled while waiting.
     CallCancelled,
+    /// The server withdrew the question (it is stopping: [`ToolHost::stopping`]).
+    Withdrawn,
     /// The client did not declare the `elicitation` capability with form mode (or the
     /// session is not initialized yet).
     Unsupported,
@@ -162,4 +164,10 @@ pub trait ToolHost: Send + Sync {
     /// Records a `tools/call` the engine rejected before it reached [`ToolHost::call`]
     /// (unknown tool, malformed params), so that every call leaves an audit record.
     fn rejected(&self, _session: &SessionInfo, _tool: &str, _reason: &str) {}
+    /// True once the host is stopping: the engine withdraws every open question
+    /// ([`ElicitOutcome::Withdrawn`]) so those calls end, and are audited, before the process
+    /// exits.
+    fn stopping(&self) -> bool {
+        false
+    }
 }

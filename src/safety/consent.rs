@@ -503,6 +503,8 @@ impl Fatigue {
             | ElicitOutcome::ErrorReply(_)
             | ElicitOutcome::TimedOut
             | ElicitOutcome::CallCancelled => (true, true),
+            // The gateway withdrew the question (it is stopping): nobody missed anything.
+            ElicitOutcome::Withdrawn => (false, true),
             // A person's answer settles an open MRTR question.
             ElicitOutcome::Accepted => (false, true),
             ElicitOutcome::Pending => {

@@ -137,6 +137,10 @@ impl ToolHost for Host {
         );
         crate::dispatch::rejected(&self.gw, session, tool, reason);
     }
+
+    fn stopping(&self) -> bool {
+        self.gw.shutdown().is_stopping()
+    }
 }
 
 /// Tool names as the spec advises: 1–128 of `A-Z a-z 0-9 _ - .`.

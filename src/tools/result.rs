@@ -161,6 +161,11 @@ pub fn consent_outcome(
             true,
             format!("The call was cancelled while the person was asked. {instead}"),
         ),
+        ElicitOutcome::Withdrawn => (
+            "withdrawn",
+            true,
+            format!("loxwarden is stopping, so the question was withdrawn. {instead}"),
+        ),
         ElicitOutcome::Unsupported => (
             "unsupported",
             true,
@@ -248,6 +253,7 @@ mod tests {
             (ElicitOutcome::ErrorReply("x".into()), true),
             (ElicitOutcome::InvalidState("x".into()), true),
             (ElicitOutcome::CallCancelled, true),
+            (ElicitOutcome::Withdrawn, true),
         ] {
             let (_, is_error, sentence) = consent_outcome(&o, "unlock it", 60);
             assert_eq!(is_error, err, "{o:?}");

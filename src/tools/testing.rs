@@ -70,6 +70,7 @@ fn confirm(ctx: &mut dyn CallContext) -> ToolOutput {
         ElicitOutcome::ErrorReply(e) => ("error_reply", e.clone()),
         ElicitOutcome::TimedOut => ("timed_out", String::new()),
         ElicitOutcome::CallCancelled => ("call_cancelled", String::new()),
+        ElicitOutcome::Withdrawn => ("withdrawn", String::new()),
         ElicitOutcome::Unsupported => ("unsupported", String::new()),
         ElicitOutcome::Pending => ("pending", String::new()),
         ElicitOutcome::InvalidState(e) => ("invalid_state", e.clone()),

@@ -132,7 +132,8 @@ pub const MATRIX: &[Row] = &[
             "faults_local::a_daemon_stopped_mid_ramp_halts_before_the_next_step_records_the_outcome_and_exits",
             "stopping::a_stop_halts_a_ramp_before_its_next_step_and_waits_for_its_outcome",
             "stopping::a_stopping_gateway_sends_nothing_new_asks_nobody_and_still_stops_the_house",
-            "stopping::a_stop_asked_for_while_the_person_is_asked_beats_their_accept",
+            "stopping::a_stop_withdraws_an_open_question_and_the_call_ends_audited_before_the_drain_returns",
+            "stopping::a_stop_asked_for_while_the_person_accepts_wins_over_the_accept",
         ],
     },
     Row {

@@ -1,11 +1,13 @@
 //! A gateway asked to stop (what the daemon does on SIGTERM, `src/shutdown.rs`): nothing new is
-//! sent and nobody is asked, a stop asked for while a person is asked beats their accept, a ramp
-//! halts before its next step with an honest outcome, and the emergency stop still works. The
+//! sent and nobody is asked, an open question is withdrawn, a stop beats an accept that comes
+//! with it, a ramp halts before its next step with an honest outcome, and the emergency stop
+//! still works. The
 //! signal itself is in `faults_local`.
 
 use std::time::Duration;
 
 use loxwarden::demo::client::Answer;
+use loxwarden::mcp::tool::{CallContext, ElicitOutcome, ElicitRequest, Era, SessionInfo, ToolCall};
 use serde_json::{Value, json};
 
 use crate::faults::{assert_audit_complete, assert_honest, fast_rig};
@@ -46,7 +48,7 @@ fn a_stopping_gateway_sends_nothing_new_asks_nobody_and_still_stops_the_house() 
 }
 
 #[test]
-fn a_stop_asked_for_while_the_person_is_asked_beats_their_accept() {
+fn a_stop_withdraws_an_open_question_and_the_call_ends_audited_before_the_drain_returns() {
     let rig = fast_rig();
     let mut w = rig.wire();
     w.handshake(json!({"elicitation": {}}));
@@ -57,21 +59,109 @@ fn a_stop_asked_for_while_the_person_is_asked_beats_their_accept() {
     );
     let ask = w.recv();
     assert_eq!(ask["method"], "elicitation/create", "{ask}");
-    // The daemon is told to stop while the question is open; then the person accepts.
-    assert_eq!(rig.gw.shutdown().drain(Duration::ZERO), 0);
-    w.send(&json!({"jsonrpc": "2.0", "id": ask["id"], "result": {"action": "accept", "content": {"confirm": true}}}));
-    let r = loop {
-        let m = w.recv();
-        if m["id"] == "loud" {
-            break m["result"].clone();
-        }
-    };
-    assert_eq!(r["isError"], true, "{r}");
-    assert!(text(&r).contains("SC-4"), "{}", text(&r));
+    std::thread::scope(|s| {
+        // The consent timeout is 3 s: a drain that returns sooner did not wait it out.
+        let drain = s.spawn(|| {
+            let started = std::time::Instant::now();
+            (
+                rig.gw.shutdown().drain(Duration::from_secs(30)),
+                started.elapsed(),
+            )
+        });
+        let withdrawn = w.recv();
+        assert_eq!(
+            withdrawn["method"], "notifications/cancelled",
+            "{withdrawn}"
+        );
+        assert_eq!(withdrawn["params"]["requestId"], ask["id"]);
+        assert!(
+            withdrawn["params"]["reason"]
+                .as_str()
+                .unwrap()
+                .contains("stopping"),
+            "{withdrawn}"
+        );
+        let r = loop {
+            let m = w.recv();
+            if m["id"] == "loud" {
+                break m["result"].clone();
+            }
+        };
+        assert_eq!(r["isError"], true, "{r}");
+        assert_eq!(
+            r["structuredContent"]["consent"]["outcome"], "withdrawn",
+            "{r}"
+        );
+        assert!(text(&r).contains("stopping"), "{}", text(&r));
+        let (left, took) = drain.join().unwrap();
+        assert_eq!(left, 0);
+        assert!(took < Duration::from_secs(3), "{took:?}");
+    });
+    // A late accept changes nothing.
+    w.send(&json!({"jsonrpc": "2.0", "id": ask["id"],
+        "result": {"action": "accept", "content": {"confirm": true}}}));
+    assert!(w.quiet(Duration::from_millis(300)));
     assert!(rig.received(mark).is_empty(), "{:?}", rig.received(mark));
-    let audit = rig.audit();
-    let refused = audit
-        .iter()
+    let refused = rig
+        .audit()
+        .into_iter()
+        .rev()
+        .find(|a| a["record"] == "decided" && a["tool"] == "control_audio")
+        .expect("the call is audited");
+    assert_eq!(refused["verdict"], "refuse", "{refused}");
+    assert_eq!(refused["consent"]["outcome"], "withdrawn", "{refused}");
+}
+
+/// A client whose person accepts at the very moment the daemon is told to stop.
+struct AcceptsAsTheStopComes<'a> {
+    gw: &'a loxwarden::gateway::Gateway,
+    session: SessionInfo,
+    era: Era,
+}
+
+impl CallContext for AcceptsAsTheStopComes<'_> {
+    fn session(&self) -> &SessionInfo {
+        &self.session
+    }
+    fn era(&self) -> &Era {
+        &self.era
+    }
+    fn is_cancelled(&self) -> bool {
+        false
+    }
+    fn progress(&self, _: f64, _: Option<f64>, _: &str) {}
+    fn elicit(&mut self, _: &ElicitRequest) -> ElicitOutcome {
+        // This call is counted, so the drain cannot finish; it only asks for the stop.
+        assert_eq!(self.gw.shutdown().drain(Duration::ZERO), 1);
+        ElicitOutcome::Accepted
+    }
+}
+
+#[test]
+fn a_stop_asked_for_while_the_person_accepts_wins_over_the_accept() {
+    let rig = fast_rig();
+    let mark = rig.sim.log_mark();
+    let args = volume(85);
+    let mut ctx = AcceptsAsTheStopComes {
+        gw: &rig.gw,
+        session: SessionInfo::default(),
+        era: Era::Handshake("2025-11-25".into()),
+    };
+    let out = loxwarden::dispatch::call(
+        &rig.gw,
+        ToolCall {
+            name: "control_audio",
+            arguments: args.as_object().unwrap(),
+        },
+        &mut ctx,
+    );
+    assert!(out.is_error, "{:?}", out.structured);
+    let r = out.structured.to_string();
+    assert!(r.contains("SC-4"), "{r}");
+    assert!(rig.received(mark).is_empty(), "{:?}", rig.received(mark));
+    let refused = rig
+        .audit()
+        .into_iter()
         .rev()
         .find(|a| a["record"] == "decided" && a["tool"] == "control_audio")
         .expect("the call is audited");
