@@ -97,10 +97,11 @@ fn volume_steps(site: &Site, mark: u64) -> usize {
         .count()
 }
 
-#[test]
-fn a_daemon_stopped_mid_ramp_halts_before_the_next_step_records_the_outcome_and_exits() {
-    let site = Site::new("fault-term", "");
-    let mut daemon = Daemon::start(&site);
+/// A daemon with an MCP session whose volume ramp (0 → 60 %, six steps) has sent two steps:
+/// the site, the daemon, the session (the ramp's id is "ramp") and the log mark before it.
+fn mid_ramp(tag: &str) -> (Site, Daemon, Mcp, u64) {
+    let site = Site::new(tag, "");
+    let daemon = Daemon::start(&site);
     wait_link_live(&site, &daemon);
     let mut m = Mcp::connect(&site.socket());
     m.initialize();
@@ -112,6 +113,20 @@ fn a_daemon_stopped_mid_ramp_halts_before_the_next_step_records_the_outcome_and_
         "params":{"name":"control_audio","arguments":volume(60)}}));
     let two = wait_until(Duration::from_secs(10), || volume_steps(&site, mark) >= 2);
     assert!(two.is_some(), "the ramp never started\n{}", daemon.log());
+    (site, daemon, m, mark)
+}
+
+fn audit_records(site: &Site) -> Vec<Value> {
+    std::fs::read_to_string(&site.cfg.paths.audit_log)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn a_daemon_stopped_mid_ramp_halts_before_the_next_step_records_the_outcome_and_exits() {
+    let (site, mut daemon, mut m, mark) = mid_ramp("fault-term");
     // What `systemctl stop` sends. The daemon exits by itself, well inside TimeoutStopSec.
     let termed = Instant::now();
     daemon.signal("TERM");
@@ -135,11 +150,7 @@ fn a_daemon_stopped_mid_ramp_halts_before_the_next_step_records_the_outcome_and_
         }
     }
     // The outcome is the Miniserver's real answers, and says which steps were not sent.
-    let audit = std::fs::read_to_string(&site.cfg.paths.audit_log).unwrap();
-    let records: Vec<Value> = audit
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let records = audit_records(&site);
     let decided = records
         .iter()
         .rev()
@@ -148,7 +159,7 @@ fn a_daemon_stopped_mid_ramp_halts_before_the_next_step_records_the_outcome_and_
     let outcome = records
         .iter()
         .find(|r| r["record"] == "outcome" && r["audit_id"] == decided["audit_id"])
-        .unwrap_or_else(|| panic!("no outcome for the ramp\n{audit}"));
+        .unwrap_or_else(|| panic!("no outcome for the ramp\n{records:?}"));
     assert_eq!(outcome["ok"], false, "{outcome}");
     assert!(
         outcome.get("interrupted").is_none_or(|i| i == false),
@@ -180,19 +191,7 @@ fn a_daemon_stopped_mid_ramp_halts_before_the_next_step_records_the_outcome_and_
 #[test]
 fn a_daemon_killed_mid_ramp_leaves_its_decision_on_disk_and_once_restarted_records_the_outcome_as_not_known()
  {
-    let site = Site::new("fault-kill", "");
-    let daemon = Daemon::start(&site);
-    wait_link_live(&site, &daemon);
-    let mut m = Mcp::connect(&site.socket());
-    m.initialize();
-    let volume = |v: u32| json!({"device": "Living Room Music", "action": "volume", "volume": v});
-    let r = m.call("zero", "control_audio", volume(0));
-    assert_eq!(r["result"]["structuredContent"]["done"], true, "{r}");
-    let mark = site.sim.log_mark();
-    m.send(&json!({"jsonrpc":"2.0","id":"ramp","method":"tools/call",
-        "params":{"name":"control_audio","arguments":volume(60)}}));
-    let two = wait_until(Duration::from_secs(10), || volume_steps(&site, mark) >= 2);
-    assert!(two.is_some(), "the ramp never started\n{}", daemon.log());
+    let (site, daemon, mut m, mark) = mid_ramp("fault-kill");
     daemon.kill();
     let at_kill = volume_steps(&site, mark);
     // The client sees the connection end: no result at all, certainly no success.
@@ -206,11 +205,7 @@ fn a_daemon_killed_mid_ramp_leaves_its_decision_on_disk_and_once_restarted_recor
         "steps went on after the kill"
     );
     // The decision was on disk before the first step: tool, device, the whole plan.
-    let audit = std::fs::read_to_string(&site.cfg.paths.audit_log).unwrap();
-    let records: Vec<Value> = audit
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let records = audit_records(&site);
     let decided = records
         .iter()
         .rev()
@@ -234,10 +229,8 @@ fn a_daemon_killed_mid_ramp_leaves_its_decision_on_disk_and_once_restarted_recor
     eprintln!("fault daemon killed: serving again {took:?} after the restart");
     // The restarted daemon closed the interrupted call: an outcome that says the answer is not
     // known for every step of the plan, and not a success.
-    let audit = std::fs::read_to_string(&site.cfg.paths.audit_log).unwrap();
-    let closed: Vec<Value> = audit
-        .lines()
-        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+    let closed: Vec<Value> = audit_records(&site)
+        .into_iter()
         .filter(|r| r["record"] == "outcome" && r["audit_id"] == decided["audit_id"])
         .collect();
     assert_eq!(closed.len(), 1, "{closed:?}");
