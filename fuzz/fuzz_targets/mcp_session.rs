@@ -93,7 +93,7 @@ fn answers_due(sent: &[u8]) -> usize {
                 let is_reply = !o.contains_key("method")
                     && has_id
                     && (o.contains_key("result") || o.contains_key("error"));
-                !(is_method && !has_id) && !is_reply
+                (!is_method || has_id) && !is_reply
             }
             _ => true,
         })

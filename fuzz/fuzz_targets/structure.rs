@@ -44,13 +44,13 @@ fuzz_target!(|data: &[u8]| {
         let found = s.index_of(&c.addr).expect("every control is indexed");
         assert_eq!(s.controls[found].addr, c.addr);
         for (name, st) in &c.states {
-            if let StateRef::One(u) = st {
-                if let Some((owner, owned)) = s.state_owner(u) {
-                    assert!(
-                        owner.states.contains_key(owned),
-                        "{name}: owner lacks the state"
-                    );
-                }
+            if let StateRef::One(u) = st
+                && let Some((owner, owned)) = s.state_owner(u)
+            {
+                assert!(
+                    owner.states.contains_key(owned),
+                    "{name}: owner lacks the state"
+                );
             }
         }
         let _ = s.room_name(c.room);
