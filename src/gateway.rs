@@ -8,7 +8,7 @@
 //! [`Link`], the compiled [`Limits`], the device model ([`House`], rebuilt when the link loads
 //! a new structure), one [`RateBook`] and one [`Fatigue`] behind mutexes, the [`AuditLog`],
 //! the emergency-stop [`Latch`] and the [`Shutdown`] that lets a stopping daemon wait for the
-//! calls that are sending. Tool calls go through [`crate::dispatch`]; the daemon and the
+//! calls under way. Tool calls go through [`crate::dispatch`]; the daemon and the
 //! CLI use [`Gateway::emergency_stop`], [`Gateway::resume`] and [`Gateway::status`].
 //!
 //! Starting never blocks on the network: the link connects in its own thread and every
@@ -304,7 +304,7 @@ impl Gateway {
         &self.clock
     }
 
-    /// The sending calls and the stop request ([`crate::shutdown`]).
+    /// The calls under way and the stop request ([`crate::shutdown`]).
     pub fn shutdown(&self) -> &Shutdown {
         &self.shutdown
     }
@@ -447,7 +447,7 @@ impl Gateway {
         client: &str,
     ) -> EstopReport {
         // Waited for by a daemon that is stopping, never refused by it.
-        let _sending = self.shutdown.begin_always();
+        let _in_flight = self.shutdown.begin_always();
         let wall = self.clock.wall();
         let (latched, latch_error) = match self.latch.engage(reason, by, wall) {
             Ok(l) => (l, None),

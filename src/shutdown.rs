@@ -1,6 +1,8 @@
 //! Stopping cleanly: when the daemon is told to stop (`systemctl stop`, a package upgrade, a
 //! starved watchdog), no new command goes out, a call that is sending stops before its next
-//! step, and the process waits a bounded time for those calls to get their outcome on disk.
+//! step, an open consent question is withdrawn, and the process waits a bounded time for the
+//! calls under way to get their record on disk. A call is under way from the moment it is
+//! about to be decided (dispatch step 2) until its outcome is written.
 //!
 //! Why: killed in the middle of a call, the daemon cannot know whether its last command reached
 //! the Miniserver, and the next start can only record the outcome as "not known". A stop
@@ -15,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use crate::safety::Refusal;
 
-/// The sending calls and whether a stop was asked for. One per gateway.
+/// The calls under way and whether a stop was asked for. One per gateway.
 #[derive(Default)]
 pub struct Shutdown {
     state: Mutex<State>,
@@ -25,18 +27,18 @@ pub struct Shutdown {
 #[derive(Default)]
 struct State {
     stopping: bool,
-    sending: usize,
+    in_flight: usize,
 }
 
-/// A call that is sending; dropping it tells a waiting [`Shutdown::drain`].
-#[must_use = "the call counts as sending only while this is held"]
-pub struct Sending<'a>(&'a Shutdown);
+/// A call under way; dropping it tells a waiting [`Shutdown::drain`].
+#[must_use = "the call counts as under way only while this is held"]
+pub struct InFlight<'a>(&'a Shutdown);
 
-impl Drop for Sending<'_> {
+impl Drop for InFlight<'_> {
     fn drop(&mut self) {
         let mut s = self.0.lock();
-        s.sending -= 1;
-        if s.sending == 0 {
+        s.in_flight -= 1;
+        if s.in_flight == 0 {
             self.0.idle.notify_all();
         }
     }
@@ -64,39 +66,40 @@ impl Shutdown {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// A call is about to send; `None` once a stop was asked for (nothing may go out then).
-    /// Checked and counted under one lock, so a call either is waited for or sends nothing.
-    pub fn begin(&self) -> Option<Sending<'_>> {
+    /// A call is about to be decided; `None` once a stop was asked for (nothing may go out
+    /// then). Checked and counted under one lock, so a call either is waited for or sends
+    /// nothing.
+    pub fn begin(&self) -> Option<InFlight<'_>> {
         let mut s = self.lock();
         if s.stopping {
             return None;
         }
-        s.sending += 1;
-        Some(Sending(self))
+        s.in_flight += 1;
+        Some(InFlight(self))
     }
 
     /// The emergency stop: counted, never refused.
-    pub fn begin_always(&self) -> Sending<'_> {
-        self.lock().sending += 1;
-        Sending(self)
+    pub fn begin_always(&self) -> InFlight<'_> {
+        self.lock().in_flight += 1;
+        InFlight(self)
     }
 
     pub fn is_stopping(&self) -> bool {
         self.lock().stopping
     }
 
-    /// How many calls are sending now.
-    pub fn sending(&self) -> usize {
-        self.lock().sending
+    /// How many calls are under way now.
+    pub fn in_flight(&self) -> usize {
+        self.lock().in_flight
     }
 
-    /// Asks for the stop and waits up to `bound` for the sending calls to finish; returns how
-    /// many are still sending (0: every call's outcome is on disk).
+    /// Asks for the stop and waits up to `bound` for the calls under way to finish; returns
+    /// how many still are (0: every call's record is on disk).
     pub fn drain(&self, bound: Duration) -> usize {
         let end = Instant::now() + bound;
         let mut s = self.lock();
         s.stopping = true;
-        while s.sending > 0 {
+        while s.in_flight > 0 {
             let left = end.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 break;
@@ -106,7 +109,7 @@ impl Shutdown {
                 Err(e) => e.into_inner().0,
             };
         }
-        s.sending
+        s.in_flight
     }
 }
 
@@ -124,22 +127,22 @@ mod tests {
         assert!(s.is_stopping());
         assert!(s.begin().is_none());
         let estop = s.begin_always();
-        assert_eq!(s.sending(), 1);
+        assert_eq!(s.in_flight(), 1);
         drop(estop);
-        assert_eq!(s.sending(), 0);
+        assert_eq!(s.in_flight(), 0);
     }
 
     #[test]
-    fn a_drain_waits_for_the_sending_call_and_returns_as_soon_as_it_ends() {
+    fn a_drain_waits_for_the_call_under_way_and_returns_as_soon_as_it_ends() {
         let s = Arc::new(Shutdown::new());
         let (tx, rx) = std::sync::mpsc::channel();
         let t = {
             let s = s.clone();
             std::thread::spawn(move || {
-                let sending = s.begin().unwrap();
+                let call = s.begin().unwrap();
                 tx.send(()).unwrap();
                 std::thread::sleep(Duration::from_millis(100));
-                drop(sending);
+                drop(call);
             })
         };
         rx.recv().unwrap();
@@ -149,7 +152,7 @@ mod tests {
     }
 
     #[test]
-    fn a_drain_gives_up_after_its_bound_and_says_how_many_calls_still_send() {
+    fn a_drain_gives_up_after_its_bound_and_says_how_many_calls_are_still_under_way() {
         let s = Shutdown::new();
         let _a = s.begin().unwrap();
         let _b = s.begin().unwrap();

@@ -55,7 +55,7 @@ pub trait Core: Send + Sync {
     fn status(&self) -> Value;
     /// The Miniserver link answered its heartbeat in time (feeds the systemd watchdog).
     fn link_alive(&self) -> bool;
-    /// Stops sending anything new and waits up to `bound` for the calls that are sending;
+    /// Stops sending anything new and waits up to `bound` for the calls under way;
     /// how many still are ([`crate::shutdown`]).
     fn drain(&self, bound: Duration) -> usize;
 }
@@ -134,7 +134,7 @@ pub fn run(cfg: &Config, core: Arc<dyn Core>, engine: ServerConfig) -> Result<()
             .unwrap_or_else(|| daemon.policy.group.to_string()),
         ctl_path.display()
     );
-    // Before anything is served: a stop from here on waits for the calls that are sending.
+    // Before anything is served: a stop from here on waits for the calls under way.
     let signals = signals::listen()?;
     let d = daemon.clone();
     spawn("loxwarden-signals", move || signals::run(signals, &d.core))?;

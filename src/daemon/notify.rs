@@ -35,7 +35,7 @@ pub fn ready(status: &str) {
     }
 }
 
-/// `STOPPING=1`: the daemon is finishing the calls that are sending, then exits.
+/// `STOPPING=1`: the daemon is finishing the calls under way, then exits.
 pub fn stopping(status: &str) {
     if enabled() {
         send(&[NotifyState::Stopping, NotifyState::Status(status)]);

@@ -2,10 +2,11 @@
 //! terminal): stop cleanly instead of dying in the middle of a call.
 //!
 //! The first signal tells systemd `STOPPING=1` and drains the gateway ([`crate::shutdown`]):
-//! nothing new is sent, a call that is sending stops before its next step, and the process
-//! exits once every such call has its outcome on disk, or after [`DRAIN_BOUND`]. The bound sits
+//! nothing new is sent, a call that is sending stops before its next step, an open consent
+//! question is withdrawn, and the process exits once every call under way has its record on
+//! disk, or after [`DRAIN_BOUND`]. The bound sits
 //! below the unit's `TimeoutStopSec` (15 s), so the process always exits by itself rather than
-//! by SIGKILL. A call still sending then (a command timeout raised above the bound) is closed
+//! by SIGKILL. A call still under way then (a command timeout raised above the bound) is closed
 //! as "not known" at the next start, as after a kill. A second signal exits at once.
 
 use std::sync::Arc;
@@ -17,7 +18,7 @@ use signal_hook::iterator::Signals;
 use super::{Core, notify};
 use crate::error::Error;
 
-/// The longest a stop waits for the calls that are sending.
+/// The longest a stop waits for the calls under way.
 pub const DRAIN_BOUND: Duration = Duration::from_secs(10);
 
 /// After the drain: time for the session threads to write the last results to their clients
@@ -35,7 +36,7 @@ pub fn run(mut signals: Signals, core: &Arc<dyn Core>) {
     for sig in signals.forever() {
         let name = if sig == SIGINT { "SIGINT" } else { "SIGTERM" };
         if stopping {
-            log::warn!("{name} again: exiting now, without waiting for the calls that send");
+            log::warn!("{name} again: exiting now, without waiting for the calls under way");
             std::process::exit(1);
         }
         stopping = true;
@@ -51,19 +52,19 @@ pub fn run(mut signals: Signals, core: &Arc<dyn Core>) {
 }
 
 fn stop(signal: &str, core: &dyn Core) {
-    notify::stopping("stopping: finishing the calls that are sending");
+    notify::stopping("stopping: finishing the calls under way");
     log::info!(
-        "{signal}: stopping; nothing new is sent, and the calls that are sending get up to {} s \
-         to record the Miniserver's answer",
+        "{signal}: stopping; nothing new is sent, and the calls under way get up to {} s to \
+         record the Miniserver's answer",
         DRAIN_BOUND.as_secs()
     );
     let left = core.drain(DRAIN_BOUND);
     if left == 0 {
-        log::info!("stopped: every call that was sending has its outcome in the audit log");
+        log::info!("stopped: every call that was under way has its record in the audit log");
     } else {
         log::warn!(
-            "stopped with {left} call(s) still sending after {} s: the next start records \
-             their outcome as not known",
+            "stopped with {left} call(s) still under way after {} s: the next start records \
+             the outcome of any that was sending as not known",
             DRAIN_BOUND.as_secs()
         );
     }

@@ -208,7 +208,9 @@ fn a_stop_waits_for_an_emergency_stop_that_is_under_way_until_its_outcome_is_on_
     rig.sim.delay_replies(Duration::from_millis(700));
     std::thread::scope(|s| {
         let estop = s.spawn(|| rig.call("emergency_stop", json!({"reason": "stop race"})));
-        let counted = wait_until(Duration::from_secs(10), || rig.gw.shutdown().sending() == 1);
+        let counted = wait_until(Duration::from_secs(10), || {
+            rig.gw.shutdown().in_flight() == 1
+        });
         assert!(counted.is_some(), "the emergency stop is not waited for");
         assert_eq!(rig.gw.shutdown().drain(Duration::from_secs(30)), 0);
         // The drain returned: the stop's outcome is already in the audit log.
