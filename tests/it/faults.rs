@@ -130,6 +130,7 @@ pub const MATRIX: &[Row] = &[
         recovery: "exits by itself ≤ 10 s once the step in flight is answered; the call's outcome is the Miniserver's answers, the rest not sent",
         tests: &[
             "faults_local::a_daemon_stopped_mid_ramp_halts_before_the_next_step_records_the_outcome_and_exits",
+            "faults_local::a_second_signal_ends_a_stopping_daemon_at_once",
             "stopping::a_stop_halts_a_ramp_before_its_next_step_and_waits_for_its_outcome",
             "stopping::a_stopping_gateway_sends_nothing_new_asks_nobody_and_still_stops_the_house",
             "stopping::a_stop_withdraws_an_open_question_and_the_call_ends_audited_before_the_drain_returns",

@@ -143,6 +143,11 @@ fn a_daemon_stopped_mid_ramp_halts_before_the_next_step_records_the_outcome_and_
         daemon.log()
     );
     assert!(daemon.logged("SIGTERM: stopping"), "{}", daemon.log());
+    assert!(
+        daemon.logged("stopped: every call that was under way has its record"),
+        "{}",
+        daemon.log()
+    );
     // The client may get the result before the socket closes; if it does, it is no success.
     while let Some(msg) = m.recv() {
         if msg["id"] == "ramp" {
@@ -186,6 +191,36 @@ fn a_daemon_stopped_mid_ramp_halts_before_the_next_step_records_the_outcome_and_
         "{}",
         daemon.log()
     );
+}
+
+#[test]
+fn a_second_signal_ends_a_stopping_daemon_at_once() {
+    let site = Site::new("fault-term-twice", "");
+    let mut daemon = Daemon::start(&site);
+    wait_link_live(&site, &daemon);
+    // A call under way that cannot end soon: an emergency stop while the Miniserver holds every
+    // reply (each waits out the 2 s command timeout).
+    site.sim.hang(true);
+    let mut estop = site
+        .command(&["estop", "--reason", "second signal"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    assert!(daemon.logged("EMERGENCY STOP by"), "{}", daemon.log());
+    daemon.signal("TERM");
+    assert!(daemon.logged("SIGTERM: stopping"), "{}", daemon.log());
+    daemon.signal("TERM");
+    let code = daemon.wait_exit(Duration::from_secs(5));
+    assert_eq!(code, Some(Some(1)), "{}", daemon.log());
+    assert!(
+        daemon.logged("SIGTERM again: exiting now"),
+        "{}",
+        daemon.log()
+    );
+    site.sim.hang(false);
+    let _ = estop.kill();
+    let _ = estop.wait();
 }
 
 #[test]
