@@ -196,10 +196,18 @@ fn a_daemon_stopped_mid_ramp_halts_before_the_next_step_records_the_outcome_and_
 #[test]
 fn a_second_signal_ends_a_stopping_daemon_at_once() {
     let site = Site::new("fault-term-twice", "");
+    // A wide window for the second signal: each held reply waits out an 8 s command timeout.
+    let text = std::fs::read_to_string(&site.config).unwrap();
+    assert!(text.contains("command_timeout_s = 2\n"), "{text}");
+    std::fs::write(
+        &site.config,
+        text.replace("command_timeout_s = 2\n", "command_timeout_s = 8\n"),
+    )
+    .unwrap();
     let mut daemon = Daemon::start(&site);
     wait_link_live(&site, &daemon);
     // A call under way that cannot end soon: an emergency stop while the Miniserver holds every
-    // reply (each waits out the 2 s command timeout).
+    // reply.
     site.sim.hang(true);
     let mut estop = site
         .command(&["estop", "--reason", "second signal"])
