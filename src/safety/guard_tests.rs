@@ -869,6 +869,26 @@ fn sc5_disarm_and_acknowledge_always_need_consent_and_use_the_secured_path() {
 }
 
 #[test]
+fn sc5_a_disarm_question_dates_the_arming_only_when_it_was_seen_after_the_connect_tables() {
+    let mut w = World::new();
+    let h = w.h.clone();
+    // The link came up at 50 s; values that changed within the grace after it came with the
+    // tables sent at connect (armed while the link was down): since when is not known.
+    w.health.since = Mono(50_000);
+    let question = |w: &World| {
+        let a = w.allowed("set_alarm", json!({"device": "House", "action": "disarm"}));
+        a.consent.unwrap().request.message
+    };
+    w.s.changed_at(&h, a::ALARM, "armed", 1.0, Mono(52_000));
+    let m = question(&w);
+    assert!(m.contains("? It is armed."), "{m}");
+    // Armed while the gateway watched: the question says since when.
+    w.s.changed_at(&h, a::ALARM, "armed", 1.0, Mono(60_000));
+    let m = question(&w);
+    assert!(m.contains("It is armed since"), "{m}");
+}
+
+#[test]
 fn uca_s1_arming_needs_consent_unless_nobody_is_detected_inside() {
     let mut w = World::new();
     let a = w.allowed("set_alarm", json!({"device": "House", "action": "arm"}));

@@ -116,6 +116,15 @@ fn mid_ramp(tag: &str) -> (Site, Daemon, Mcp, u64) {
     (site, daemon, m, mark)
 }
 
+/// The last `control_audio` decision: the ramp's.
+fn ramp_decision(records: &[Value]) -> &Value {
+    records
+        .iter()
+        .rev()
+        .find(|r| r["record"] == "decided" && r["tool"] == "control_audio")
+        .expect("the ramp's decision is in the audit log")
+}
+
 fn audit_records(site: &Site) -> Vec<Value> {
     std::fs::read_to_string(&site.cfg.paths.audit_log)
         .unwrap()
@@ -156,11 +165,7 @@ fn a_daemon_stopped_mid_ramp_halts_before_the_next_step_records_the_outcome_and_
     }
     // The outcome is the Miniserver's real answers, and says which steps were not sent.
     let records = audit_records(&site);
-    let decided = records
-        .iter()
-        .rev()
-        .find(|r| r["record"] == "decided" && r["tool"] == "control_audio")
-        .expect("the ramp's decision is in the audit log");
+    let decided = ramp_decision(&records);
     let outcome = records
         .iter()
         .find(|r| r["record"] == "outcome" && r["audit_id"] == decided["audit_id"])
@@ -249,11 +254,7 @@ fn a_daemon_killed_mid_ramp_leaves_its_decision_on_disk_and_once_restarted_recor
     );
     // The decision was on disk before the first step: tool, device, the whole plan.
     let records = audit_records(&site);
-    let decided = records
-        .iter()
-        .rev()
-        .find(|r| r["record"] == "decided" && r["tool"] == "control_audio")
-        .expect("the ramp's decision is in the audit log");
+    let decided = ramp_decision(&records);
     assert_eq!(decided["verdict"], "allow");
     let plan = decided["plan"].as_array().unwrap().len();
     assert!(at_kill >= 2 && at_kill <= plan, "{at_kill} of {plan}");
