@@ -79,4 +79,8 @@ impl Core for GatewayCore {
     fn drain(&self, bound: std::time::Duration) -> usize {
         self.gw.shutdown().drain(bound)
     }
+
+    fn stopping(&self) -> bool {
+        self.gw.shutdown().is_stopping()
+    }
 }

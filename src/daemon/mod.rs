@@ -58,6 +58,8 @@ pub trait Core: Send + Sync {
     /// Stops sending anything new and waits up to `bound` for the calls under way;
     /// how many still are ([`crate::shutdown`]).
     fn drain(&self, bound: Duration) -> usize;
+    /// A drain has begun: the daemon is on its way out.
+    fn stopping(&self) -> bool;
 }
 
 /// Everything the connection threads share.
@@ -241,6 +243,16 @@ fn session(daemon: &Arc<Daemon>, stream: UnixStream) {
     if let Err(why) = daemon.policy.may_connect(&users, cred.uid) {
         log::warn!("MCP connection refused (pid {}): {why}", cred.pid);
         refuse(&stream, &why);
+        return;
+    }
+    // A session opened now could do nothing but be refused (SC-4) and then cut off: say so.
+    if daemon.core.stopping() {
+        log::info!("MCP connection from {who} turned away: the daemon is stopping");
+        refuse(
+            &stream,
+            "the daemon is stopping (systemctl stop or a package upgrade); connect again once \
+             it has started (systemctl status loxwarden)",
+        );
         return;
     }
     let name = users.name(cred.uid).map(str::to_owned);

@@ -198,10 +198,10 @@ fn a_daemon_stopped_mid_ramp_halts_before_the_next_step_records_the_outcome_and_
     );
 }
 
-#[test]
-fn a_second_signal_ends_a_stopping_daemon_at_once() {
-    let site = Site::new("fault-term-twice", "");
-    // A wide window for the second signal: each held reply waits out an 8 s command timeout.
+/// A daemon that has taken a SIGTERM and cannot finish soon: an emergency stop is under way
+/// while the Miniserver holds every reply (each waits out an 8 s command timeout, a wide window).
+fn stopping_with_a_held_stop(tag: &str) -> (Site, Daemon, std::process::Child) {
+    let site = Site::new(tag, "");
     let text = std::fs::read_to_string(&site.config).unwrap();
     assert!(text.contains("command_timeout_s = 2\n"), "{text}");
     std::fs::write(
@@ -209,13 +209,11 @@ fn a_second_signal_ends_a_stopping_daemon_at_once() {
         text.replace("command_timeout_s = 2\n", "command_timeout_s = 8\n"),
     )
     .unwrap();
-    let mut daemon = Daemon::start(&site);
+    let daemon = Daemon::start(&site);
     wait_link_live(&site, &daemon);
-    // A call under way that cannot end soon: an emergency stop while the Miniserver holds every
-    // reply.
     site.sim.hang(true);
-    let mut estop = site
-        .command(&["estop", "--reason", "second signal"])
+    let estop = site
+        .command(&["estop", "--reason", "held stop"])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -223,6 +221,12 @@ fn a_second_signal_ends_a_stopping_daemon_at_once() {
     assert!(daemon.logged("EMERGENCY STOP by"), "{}", daemon.log());
     daemon.signal("TERM");
     assert!(daemon.logged("SIGTERM: stopping"), "{}", daemon.log());
+    (site, daemon, estop)
+}
+
+#[test]
+fn a_second_signal_ends_a_stopping_daemon_at_once() {
+    let (site, mut daemon, mut estop) = stopping_with_a_held_stop("fault-term-twice");
     daemon.signal("TERM");
     let code = daemon.wait_exit(Duration::from_secs(5));
     assert_eq!(code, Some(Some(1)), "{}", daemon.log());
@@ -232,6 +236,32 @@ fn a_second_signal_ends_a_stopping_daemon_at_once() {
         daemon.log()
     );
     site.sim.hang(false);
+    let _ = estop.kill();
+    let _ = estop.wait();
+}
+
+#[test]
+fn a_stopping_daemon_turns_a_new_session_away_and_says_why() {
+    let (site, mut daemon, mut estop) = stopping_with_a_held_stop("fault-term-session");
+    // A client that connects now gets one error line naming the stop, then the end of the
+    // connection: no session, no tools, nothing it could believe was done.
+    let mut late = Mcp::connect(&site.socket());
+    let reply = late.recv().expect("one line before the socket closes");
+    let msg = reply["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        msg.contains("the daemon is stopping") && msg.contains("connect again"),
+        "{reply}"
+    );
+    assert!(late.recv().is_none(), "the connection stays open");
+    assert!(
+        daemon.logged("turned away: the daemon is stopping"),
+        "{}",
+        daemon.log()
+    );
+    // The stop still ends by itself once the held emergency stop has its answer.
+    site.sim.hang(false);
+    let code = daemon.wait_exit(Duration::from_secs(15));
+    assert_eq!(code, Some(Some(0)), "{}", daemon.log());
     let _ = estop.kill();
     let _ = estop.wait();
 }
