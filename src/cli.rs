@@ -145,8 +145,6 @@ COMMANDS:
     audit          Print the audit log: audit [--follow] [--since TIME]
     help           Print this help, or a command's: help COMMAND
 
-    [later]: not implemented in this build; the command says so and exits 2.
-
 OPTIONS:
     --config PATH  The site config file (default /etc/loxwarden/config.toml)
     -h, --help     Print help
@@ -163,7 +161,7 @@ stdout carries only the MCP protocol (serve) or a command's answer; logs go to s
 EXIT STATUS:
     0    success
     1    an action failed (e.g. a device did not confirm the emergency stop)
-    2    usage error, or a command not implemented in this build
+    2    usage error (an unknown command or option, a missing value)
     69   the Miniserver is unreachable or answered nonsense
     74   a local file or socket failed
     76   TLS verification failed or the pinned certificate changed

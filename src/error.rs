@@ -11,8 +11,6 @@ use std::fmt;
 pub enum Error {
     /// The command line was wrong (exit 2).
     Usage(String),
-    /// A subcommand that a later release fills in (exit 2); says so instead of pretending.
-    Unfinished(&'static str),
     /// The config file is missing, unreadable or invalid (exit 78, EX_CONFIG).
     Config(String),
     /// A local file or socket operation failed; `what` says which.
@@ -34,10 +32,6 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Usage(m) => write!(f, "{m}\nTry 'loxwarden --help'."),
-            Error::Unfinished(cmd) => write!(
-                f,
-                "'loxwarden {cmd}' is not implemented in this build yet; nothing was done."
-            ),
             Error::Config(m) => write!(f, "config: {m}"),
             Error::Io { what, source } => write!(f, "{what}: {source}"),
             Error::Miniserver(m) => write!(f, "Miniserver: {m}"),
@@ -61,7 +55,7 @@ impl Error {
     /// The process exit code for this error (sysexits-style where one fits).
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Usage(_) | Error::Unfinished(_) => 2,
+            Error::Usage(_) => 2,
             Error::Config(_) => 78,
             Error::Io { .. } => 74,
             Error::Miniserver(_) => 69,
