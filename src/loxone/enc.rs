@@ -41,8 +41,10 @@ impl Session {
 
     /// `jdev/sys/keyexchange/{sessionKey}`: announces this session on a websocket.
     pub fn keyexchange_command(&self) -> String {
-        // URL-encoded: base64 contains `/` and `+`, which would split or change the path.
-        format!("jdev/sys/keyexchange/{}", urlencode(&self.session_key))
+        // The raw base64, as the document shows it and every public client sends it (Loxone's
+        // LxCommunicator, openHAB, loxone-java, PyLoxone, ...). Unlike the cipher of `enc`
+        // and the `?sk=` value, the document gives no encode step here.
+        format!("jdev/sys/keyexchange/{}", self.session_key)
     }
 
     /// `jdev/sys/enc/{urlenc(cipher)}`: an encrypted command on a websocket after keyexchange.
@@ -62,5 +64,34 @@ impl Session {
             reply.value = Value::String(plain);
         }
         Ok(reply)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session(session_key: &str) -> Session {
+        Session {
+            aes: AesKey::generate().unwrap(),
+            session_key: session_key.to_owned(),
+        }
+    }
+
+    #[test]
+    fn the_keyexchange_carries_the_session_key_as_raw_base64_and_http_carries_it_encoded() {
+        let s = session("ab/c+d==");
+        // As in the document and every public client (LxCommunicator, openHAB, ...).
+        assert_eq!(s.keyexchange_command(), "jdev/sys/keyexchange/ab/c+d==");
+        // The document's HTTP steps: "URI-Component-Encode the {session-key}", and the cipher.
+        let path = s.http_path("jdev/sys/getkey", false).unwrap();
+        assert!(path.ends_with("?sk=ab%2Fc%2Bd%3D%3D"), "{path}");
+        let cipher = &path["jdev/sys/enc/".len()..path.find('?').unwrap()];
+        assert!(!cipher.contains(['/', '+', '=']), "{path}");
+        let ws = s.ws_command("jdev/sys/getkey").unwrap();
+        assert!(
+            !ws["jdev/sys/enc/".len()..].contains(['/', '+', '=']),
+            "{ws}"
+        );
     }
 }

@@ -255,7 +255,9 @@ fn route(sh: &Shared, path: &str, query: &str, ctx: &mut Ctx, rec: &mut Rec) -> 
             hash,
             user,
         ] => token_op(sh, path, which, hash, user, rec),
-        ["sys", "keyexchange", sk] if ws => keyexchange(sh, path, sk, ctx),
+        ["sys", "keyexchange", sk @ ..] if ws && !sk.is_empty() => {
+            keyexchange(sh, path, &sk.join("/"), ctx)
+        }
         ["sys", "authwithtoken", hash, user] | ["authwithtoken", hash, user] if ws => {
             auth_with_token(sh, path, hash, user, ctx, rec)
         }
@@ -415,9 +417,12 @@ fn token_op(sh: &Shared, path: &str, which: &str, hash: &str, user: &str, rec: &
     }
 }
 
+/// `jdev/sys/keyexchange/{sessionKey}`. The key is the raw base64, not URL-encoded: the
+/// document has no encode step for it (unlike `enc`'s cipher and `?sk=`), and Loxone's own
+/// LxCommunicator, openHAB, loxone-java, PyLoxone, node-lox-ws-api and loxone-ws all send it
+/// raw. Its `/` characters split it over several path segments, so it is the rest of the path.
 fn keyexchange(sh: &Shared, path: &str, sk: &str, ctx: &mut Ctx) -> Reply {
-    let sk = crypto::percent_decode(sk).unwrap_or_else(|| sk.to_string());
-    match sh.key.session_key(&sk) {
+    match sh.key.session_key(sk) {
         Some(key) => {
             // Decision 4: the reply carries an encrypted one-time salt (clients may ignore it).
             let salt = crypto::hex_lower(&crypto::random::<16>());

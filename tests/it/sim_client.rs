@@ -381,7 +381,7 @@ fn a_token_acquired_over_the_socket_authenticates_it_and_can_be_refreshed_checke
     let pk = get_ll(addr, "jdev/sys/getPublicKey");
     let s = Session::new(pk["value"].as_str().unwrap());
     let mut c = Client::connect(addr);
-    let kx = c.call(&format!("jdev/sys/keyexchange/{}", urlenc(&s.rsa_b64)));
+    let kx = c.call(&format!("jdev/sys/keyexchange/{}", s.rsa_b64));
     assert_eq!(code(&kx), 200);
     // Decision 4: the keyexchange value is an encrypted one-time salt (hex).
     let salt = s.decrypt(kx["value"].as_str().unwrap());

@@ -202,10 +202,7 @@ fn expired_tokens_are_refused() {
     let login = http_login(sim.addr(), "admin", "password");
     admin(&sim, "fault/expire-tokens");
     let mut c = Client::connect(sim.addr());
-    c.call(&format!(
-        "jdev/sys/keyexchange/{}",
-        urlenc(&login.session.rsa_b64)
-    ));
+    c.call(&format!("jdev/sys/keyexchange/{}", login.session.rsa_b64));
     let key = c.call("jdev/sys/getkey");
     let h = token_hash(key["value"].as_str().unwrap(), &login.token, login.alg);
     let r = c.call(

@@ -566,10 +566,7 @@ pub fn token_hash(key_hex: &str, token: &str, alg: Alg) -> String {
 /// An authenticated websocket: keyexchange → getkey → encrypted authwithtoken (decision 8).
 pub fn ws_login(addr: SocketAddr, login: &Login, user: &str) -> Client {
     let mut c = Client::connect(addr);
-    let kx = c.call(&format!(
-        "jdev/sys/keyexchange/{}",
-        urlenc(&login.session.rsa_b64)
-    ));
+    let kx = c.call(&format!("jdev/sys/keyexchange/{}", login.session.rsa_b64));
     assert_eq!(code(&kx), 200, "keyexchange: {kx}");
     let key = c.call("jdev/sys/getkey");
     let h = token_hash(key["value"].as_str().unwrap(), &login.token, login.alg);
