@@ -31,6 +31,8 @@ pub mod intent;
 pub mod localtime;
 pub mod logger;
 pub mod loxone;
+#[cfg(test)]
+mod manpage;
 pub mod mcp;
 pub mod peer;
 pub mod run;
