@@ -425,6 +425,10 @@ impl Gateway {
             estop_for: self.estop_for(),
             limits: &self.limits,
             local_ms: self.local_ms(),
+            clock_shifted_ago: self
+                .zone
+                .as_ref()
+                .and_then(|z| z.last_switch(self.clock.wall(), crate::localtime::DAY)),
             now,
         })
     }

@@ -12,10 +12,13 @@
 //! once in the log and in `get_system_status`.
 
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Where zone files live when `TZ` names one by area and city.
 pub const ZONEINFO: &str = "/usr/share/zoneinfo";
+
+/// One day, the window [`Zone::last_switch`] is asked about.
+pub const DAY: Duration = Duration::from_secs(86_400);
 
 /// A time zone: transitions from a TZif file and/or a POSIX rule for the times after them.
 #[derive(Clone, Debug, PartialEq)]
@@ -167,6 +170,29 @@ impl Zone {
         }
     }
 
+    /// How long before `wall` the UTC offset last changed (a daylight-saving switch), if it
+    /// did within `within`. Found to the second by halving the interval; zones switch at most
+    /// twice a year, so one switch per window is assumed.
+    pub fn last_switch(&self, wall: SystemTime, within: Duration) -> Option<Duration> {
+        let now = unix_secs(wall);
+        let offset = self.offset_at(now);
+        let mut before = now.saturating_sub(within.as_secs() as i64);
+        if self.offset_at(before) == offset {
+            return None;
+        }
+        // `before` has the old offset, `after` the current one.
+        let mut after = now;
+        while after - before > 1 {
+            let mid = before + (after - before) / 2;
+            if self.offset_at(mid) == offset {
+                after = mid;
+            } else {
+                before = mid;
+            }
+        }
+        Some(Duration::from_secs((now - after) as u64))
+    }
+
     /// Minutes after local midnight at `wall`.
     pub fn local_minute(&self, wall: SystemTime) -> u16 {
         (self.local_ms(wall) / 60_000) as u16
@@ -174,13 +200,22 @@ impl Zone {
 
     /// Milliseconds after local midnight at `wall`.
     pub fn local_ms(&self, wall: SystemTime) -> u32 {
-        let ms = match wall.duration_since(UNIX_EPOCH) {
-            Ok(d) => d.as_millis() as i64,
-            Err(e) => -(e.duration().as_millis() as i64),
-        };
+        let ms = unix_ms(wall);
         let local = ms + i64::from(self.offset_at(ms.div_euclid(1000))) * 1000;
         local.rem_euclid(86_400_000) as u32
     }
+}
+
+/// Milliseconds since the Unix epoch (negative before it).
+fn unix_ms(wall: SystemTime) -> i64 {
+    match wall.duration_since(UNIX_EPOCH) {
+        Ok(d) => d.as_millis() as i64,
+        Err(e) => -(e.duration().as_millis() as i64),
+    }
+}
+
+fn unix_secs(wall: SystemTime) -> i64 {
+    unix_ms(wall).div_euclid(1000)
 }
 
 struct Header {
@@ -549,6 +584,33 @@ mod tests {
         let ms = UNIX_EPOCH
             + std::time::Duration::from_millis(unix(2026, 7, 1, 22, 30) as u64 * 1000 + 1_234);
         assert_eq!(z.local_ms(ms), 30 * 60_000 + 1_234);
+    }
+
+    #[test]
+    fn the_last_switch_within_a_day_is_found_to_the_second() {
+        let z = fixture("Europe-Berlin");
+        let at = |u: i64| UNIX_EPOCH + std::time::Duration::from_secs(u as u64);
+        let switch = unix(2026, 10, 25, 1, 0);
+        let secs = |d: Option<Duration>| d.map(|d| d.as_secs());
+        assert_eq!(
+            secs(z.last_switch(at(switch + 5 * 3600 + 7), DAY)),
+            Some(5 * 3600 + 7)
+        );
+        assert_eq!(secs(z.last_switch(at(switch), DAY)), Some(0));
+        assert_eq!(z.last_switch(at(switch - 1), DAY), None);
+        assert_eq!(secs(z.last_switch(at(switch + 86_399), DAY)), Some(86_399));
+        assert_eq!(z.last_switch(at(switch + 86_400), DAY), None);
+        // Past the file's table: the footer rule (2050-03-27, 01:00 UTC).
+        let spring = unix(2050, 3, 27, 1, 0);
+        assert_eq!(secs(z.last_switch(at(spring + 60), DAY)), Some(60));
+        assert_eq!(Zone::utc().last_switch(at(switch), DAY), None);
+    }
+
+    #[test]
+    fn a_wall_clock_before_1970_still_has_its_local_time() {
+        // A clock that was never set can read before the epoch: 90 min before it is 22:30.
+        let wall = UNIX_EPOCH - Duration::from_secs(90 * 60);
+        assert_eq!(Zone::utc().local_ms(wall), (22 * 60 + 30) * 60_000);
     }
 
     #[test]

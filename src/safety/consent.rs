@@ -167,6 +167,8 @@ const MAX_NAMED: usize = 8;
 pub struct Moment {
     pub now: Mono,
     pub local_ms: Option<u32>,
+    /// The last daylight-saving switch, if one happened within the last day.
+    pub clock_shifted: Option<Mono>,
     /// Changes up to this instant came with the tables sent at connect: they say what the value
     /// is, not since when.
     pub changes_known_after: Mono,
@@ -367,12 +369,14 @@ fn alarm_facts(house: &House, states: &dyn LiveStates, id: DevId, at: Moment, m:
 /// " for 3 h 12 min" or " for 2 days". The local time of the change is the local time now less
 /// the time since, in milliseconds, so the same change reads the same in every question (an
 /// MRTR ticket binds the question's text) unless it lies within a millisecond of a minute's
-/// edge; a daylight-saving switch in between shifts it by the switch.
+/// edge. A change seen before a daylight-saving switch is said as a duration: that
+/// subtraction would be off by the switch.
 fn since(t: Mono, at: Moment) -> String {
     const DAY: u64 = 86_400_000;
     let ago = at.now.since(t).as_millis() as u64;
+    let across_switch = at.clock_shifted.is_some_and(|s| t < s);
     match at.local_ms {
-        Some(now) if ago < DAY => {
+        Some(now) if ago < DAY && !across_switch => {
             let min = (u64::from(now) + DAY - ago) % DAY / 60_000;
             format!(" since {:02}:{:02}", min / 60, min % 60)
         }
@@ -557,6 +561,7 @@ mod tests {
         let at = Moment {
             now: Mono(1_000).plus(Duration::from_secs(6 * 60)),
             local_ms: Some((21 * 60 + 10) * 60_000),
+            clock_shifted: None,
             changes_known_after: Mono(500),
         };
         let disarm = |s: &FakeStates, at: Moment| {
@@ -592,6 +597,7 @@ mod tests {
         let at = |min: u64, local: Option<u32>| Moment {
             now: after(min),
             local_ms: local.map(|m| m * 60_000),
+            clock_shifted: None,
             changes_known_after: Mono(0),
         };
         assert_eq!(since(t, at(0, Some(600))), " since 10:00");
@@ -605,6 +611,23 @@ mod tests {
         assert_eq!(since(t, at(192, None)), " for 3 h 12 min");
         assert_eq!(since(t, at(2 * 24 * 60, None)), " for 2 days");
         assert_eq!(since(t, at(2 * 24 * 60 - 1, None)), " for 1 day");
+    }
+
+    #[test]
+    fn a_change_seen_before_a_daylight_saving_switch_is_said_as_a_duration() {
+        let t = Mono(5_000);
+        // Armed at 01:50 local; the clocks went from 03:00 back to 02:00 at 65 min; it is now
+        // 02:15 (after 85 min). "now less the time since" would say 00:50.
+        let at = |shift: Option<u64>| Moment {
+            now: t.plus(Duration::from_secs(85 * 60)),
+            local_ms: Some((2 * 60 + 15) * 60_000),
+            clock_shifted: shift.map(|min| t.plus(Duration::from_secs(min * 60))),
+            changes_known_after: Mono(0),
+        };
+        assert_eq!(since(t, at(Some(65))), " for 1 h 25 min");
+        // A switch before the change does not matter.
+        assert_eq!(since(t, at(Some(0))), " since 00:50");
+        assert_eq!(since(t, at(None)), " since 00:50");
     }
 
     #[test]

@@ -359,6 +359,7 @@ impl<'a> Cx<'a> {
                 consent::Moment {
                     now: self.now,
                     local_ms: self.posture.local_ms,
+                    clock_shifted: self.posture.clock_shifted,
                     changes_known_after: self.posture.link.since.plus(RING_GRACE),
                 },
             ),

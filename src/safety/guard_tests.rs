@@ -20,6 +20,7 @@ struct World {
     rates: RateBook,
     health: Health,
     minute: Option<u16>,
+    clock_shifted_ago: Option<std::time::Duration>,
     estop: Option<std::time::Duration>,
     now: Mono,
 }
@@ -33,6 +34,7 @@ impl World {
             rates: RateBook::new(),
             health: live(),
             minute: Some(12 * 60),
+            clock_shifted_ago: None,
             estop: None,
             now: Mono(100_000),
         }
@@ -54,6 +56,7 @@ impl World {
             estop_for: self.estop,
             limits: &self.limits,
             local_ms: self.minute.map(|m| u32::from(m) * 60_000),
+            clock_shifted_ago: self.clock_shifted_ago,
             now: self.now,
         })
     }
@@ -886,6 +889,28 @@ fn sc5_a_disarm_question_dates_the_arming_only_when_it_was_seen_after_the_connec
     w.s.changed_at(&h, a::ALARM, "armed", 1.0, Mono(60_000));
     let m = question(&w);
     assert!(m.contains("It is armed since"), "{m}");
+}
+
+#[test]
+fn sc5_a_disarm_question_says_a_duration_for_an_arming_before_a_daylight_saving_switch() {
+    let mut w = World::new();
+    let h = w.h.clone();
+    w.health.since = Mono(0);
+    w.now = Mono(10 * 60_000);
+    // Armed at 2 min, seen by the gateway; the clocks switched at 5 min.
+    w.s.changed_at(&h, a::ALARM, "armed", 1.0, Mono(2 * 60_000));
+    let question = |w: &World| {
+        let a = w.allowed("set_alarm", json!({"device": "House", "action": "disarm"}));
+        a.consent.unwrap().request.message
+    };
+    assert!(
+        question(&w).contains("It is armed since 11:52."),
+        "{}",
+        question(&w)
+    );
+    w.clock_shifted_ago = Some(std::time::Duration::from_secs(5 * 60));
+    let m = question(&w);
+    assert!(m.contains("It is armed for 8 min."), "{m}");
 }
 
 #[test]

@@ -63,6 +63,9 @@ pub struct Posture {
     pub night: Option<NightNow>,
     /// Milliseconds after local midnight, if the shell knows local time.
     pub local_ms: Option<u32>,
+    /// The last daylight-saving switch, if one happened within the last day: before it, "now
+    /// less the time since" is not the local time of a moment.
+    pub clock_shifted: Option<Mono>,
     pub now: Mono,
 }
 
@@ -76,6 +79,8 @@ pub struct Inputs<'a> {
     pub limits: &'a Limits,
     /// Milliseconds after local midnight, if the shell knows local time.
     pub local_ms: Option<u32>,
+    /// How long ago local time last switched (daylight saving), if within the last day.
+    pub clock_shifted_ago: Option<Duration>,
     pub now: Mono,
 }
 
@@ -180,6 +185,9 @@ impl Posture {
             intrusion,
             night,
             local_ms: i.local_ms,
+            clock_shifted: i
+                .clock_shifted_ago
+                .map(|ago| Mono(i.now.0.saturating_sub(ago.as_millis() as u64))),
             now: i.now,
         }
     }
@@ -290,6 +298,7 @@ mod tests {
             estop_for: None,
             limits: &limits,
             local_ms: minute.map(|m| u32::from(m) * 60_000),
+            clock_shifted_ago: None,
             now: Mono(100_000),
         })
     }
@@ -333,6 +342,7 @@ mod tests {
             estop_for: None,
             limits: &limits,
             local_ms: Some(600 * 60_000),
+            clock_shifted_ago: None,
             now: Mono(100_000),
         });
         assert_eq!(

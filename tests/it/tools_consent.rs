@@ -2,9 +2,11 @@
 //! Miniserver; every other outcome sends nothing and says so; every call leaves its audit
 //! records, and an audit log that cannot be written stops actuation.
 
-use std::time::Duration;
+use std::time::{Duration, UNIX_EPOCH};
 
+use loxwarden::clock::Clock;
 use loxwarden::demo::client::Answer;
+use loxwarden::localtime::Zone;
 use loxwarden::sim::{DEMO_HOUSE, HouseSource};
 use serde_json::{Value, json};
 
@@ -257,6 +259,43 @@ fn disarming_the_secured_alarm_needs_consent_and_goes_through_the_visualisation_
         "{got:?}"
     );
     assert_eq!(rig.num(&alarm, "armed"), 0.0);
+}
+
+#[test]
+fn an_arming_seen_before_a_daylight_saving_switch_is_said_as_a_duration_not_a_wrong_clock_time() {
+    let rig = Rig::with(Options {
+        manual: true,
+        zone: Zone::from_tz("CET-1CEST,M3.5.0,M10.5.0/3").unwrap(),
+        ..Options::default()
+    });
+    // 2026-10-25 00:59 UTC is 02:59 CEST; at 01:00 UTC the clocks go back to 02:00 CET.
+    let clock = rig.manual.clone().unwrap();
+    let ran = Duration::from_millis(clock.mono().0 - 1_000_000);
+    clock.set_wall(UNIX_EPOCH + Duration::from_secs(1_792_889_940) - ran);
+    rig.advance_alive(Duration::from_secs(6));
+    let alarm = rig.addr("Burglar Alarm");
+    let r = rig.call(
+        "set_alarm",
+        json!({"device": "Burglar Alarm", "action": "arm"}),
+    );
+    assert_eq!(r["structuredContent"]["done"], true, "{r}");
+    assert!(rig.wait_cache(&alarm, "armed", |v| v == 1.0));
+    // Armed at 02:59 summer time; two minutes later it is 02:01 winter time. "Since 01:59"
+    // would be wrong by the switch.
+    rig.advance_alive(Duration::from_secs(120));
+    let mut c = rig.client();
+    let r = c
+        .call(
+            "set_alarm",
+            json!({"device": "Burglar Alarm", "action": "disarm"}),
+        )
+        .unwrap();
+    assert_eq!(
+        r["structuredContent"]["consent"]["outcome"], "declined",
+        "{r}"
+    );
+    let q = c.asked[0]["message"].as_str().unwrap();
+    assert!(q.contains("? It is armed for 2 min. "), "{q}");
 }
 
 #[test]

@@ -65,6 +65,8 @@ pub struct Options {
     pub visu: bool,
     /// The simulator's house (default: the demo house).
     pub house: HouseSource,
+    /// The gateway's local time zone (default UTC).
+    pub zone: Zone,
 }
 
 impl Default for Options {
@@ -77,6 +79,7 @@ impl Default for Options {
             consent_timeout: Duration::from_secs(10),
             visu: true,
             house: HouseSource::Demo,
+            zone: Zone::utc(),
         }
     }
 }
@@ -133,7 +136,7 @@ impl Rig {
             clock,
             link,
             latch: Latch::in_dir(&cfg.paths.state_dir),
-            zone: Some(Zone::utc()),
+            zone: Some(o.zone),
         })
         .expect("gateway starts");
         let server = Server::new(
