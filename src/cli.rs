@@ -117,6 +117,22 @@ pub enum Command {
 }
 
 /// The main `--help`.
+/// The commands, in the order `--help` lists them (`help` aside).
+pub const COMMANDS: [&str; 12] = [
+    "serve",
+    "demo",
+    "sim",
+    "login",
+    "logout",
+    "estop",
+    "resume",
+    "status",
+    "check-config",
+    "call",
+    "daemon",
+    "audit",
+];
+
 pub const HELP: &str = "\
 loxwarden - a safety-first MCP gateway between an AI assistant and a Loxone Miniserver
 
@@ -552,20 +568,7 @@ mod tests {
 
     #[test]
     fn every_command_has_help_and_help_wins() {
-        for sub in [
-            "serve",
-            "demo",
-            "sim",
-            "login",
-            "logout",
-            "estop",
-            "resume",
-            "status",
-            "check-config",
-            "call",
-            "daemon",
-            "audit",
-        ] {
+        for sub in COMMANDS {
             assert_eq!(
                 ok(&[sub, "--help"]),
                 Command::Help(Some(sub.into())),

@@ -6,23 +6,7 @@
 //! help texts; `LOXWARDEN_BLESS=1 cargo test --lib manpage` rewrites it. Test-only code: the
 //! binary carries no renderer.
 
-use crate::cli::{HELP, help_text};
-
-/// The commands in the order `--help` lists them.
-const COMMANDS: [&str; 12] = [
-    "serve",
-    "demo",
-    "sim",
-    "login",
-    "logout",
-    "estop",
-    "resume",
-    "status",
-    "check-config",
-    "call",
-    "daemon",
-    "audit",
-];
+use crate::cli::{COMMANDS, HELP, help_text};
 
 const PAGE: &str = "systemd/loxwarden.1";
 

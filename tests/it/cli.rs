@@ -2,6 +2,8 @@
 
 use std::process::Command;
 
+use loxwarden::cli::COMMANDS;
+
 fn loxwarden() -> Command {
     Command::new(env!("CARGO_BIN_EXE_loxwarden"))
 }
@@ -30,44 +32,15 @@ fn help_is_a_manual_naming_every_command_the_environment_and_the_exit_codes() {
     let out = loxwarden().arg("--help").output().unwrap();
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
-    for needle in [
-        "serve",
-        "demo",
-        "sim",
-        "login",
-        "logout",
-        "estop",
-        "resume",
-        "status",
-        "check-config",
-        "call",
-        "daemon",
-        "audit",
-        "--config PATH",
-        "LOXWARDEN_LOG",
-        "EXIT STATUS",
-        "78",
-    ] {
+    let others = ["--config PATH", "LOXWARDEN_LOG", "EXIT STATUS", "78"];
+    for needle in COMMANDS.into_iter().chain(others) {
         assert!(text.contains(needle), "--help lacks {needle:?}");
     }
 }
 
 #[test]
 fn every_subcommand_has_its_own_help() {
-    for sub in [
-        "serve",
-        "demo",
-        "sim",
-        "login",
-        "logout",
-        "estop",
-        "resume",
-        "status",
-        "check-config",
-        "call",
-        "daemon",
-        "audit",
-    ] {
+    for sub in COMMANDS {
         let out = loxwarden().args([sub, "--help"]).output().unwrap();
         assert!(out.status.success(), "{sub}");
         let text = String::from_utf8(out.stdout).unwrap();

@@ -7,6 +7,7 @@ use std::time::{Duration, UNIX_EPOCH};
 use loxwarden::clock::Clock;
 use loxwarden::demo::client::Answer;
 use loxwarden::localtime::Zone;
+use loxwarden::loxone::uuid::ControlAddr;
 use loxwarden::sim::{DEMO_HOUSE, HouseSource};
 use serde_json::{Value, json};
 
@@ -218,31 +219,10 @@ fn disarming_the_secured_alarm_needs_consent_and_goes_through_the_visualisation_
         manual: true,
         ..Options::default()
     });
-    // Past the tables sent at connect: a change now is one the gateway saw happen.
-    rig.advance_alive(Duration::from_secs(6));
-    let alarm = rig.addr("Burglar Alarm");
-    // Nobody is detected inside: arming needs no consent.
-    let r = rig.call(
-        "set_alarm",
-        json!({"device": "Burglar Alarm", "action": "arm"}),
-    );
-    assert_eq!(r["structuredContent"]["done"], true, "{r}");
-    assert!(rig.wait_state(&alarm, "armed", |v| v == 1.0));
-    assert!(rig.wait_cache(&alarm, "armed", |v| v == 1.0));
+    let alarm = arm_the_alarm(&rig);
     let mark = rig.sim.log_mark();
-    let mut c = rig.client();
-    let r = c
-        .call(
-            "set_alarm",
-            json!({"device": "Burglar Alarm", "action": "disarm"}),
-        )
-        .unwrap();
-    assert_eq!(
-        r["structuredContent"]["consent"]["outcome"], "declined",
-        "{r}"
-    );
     // The gateway saw it armed a moment ago; the rig's clock stands at 12:00:06 UTC.
-    let q = c.asked[0]["message"].as_str().unwrap();
+    let q = disarm_question(&rig);
     assert!(q.contains("? It is armed since 12:00. "), "{q}");
     assert!(rig.received(mark).is_empty());
     let r = rig.call_answering(
@@ -272,6 +252,17 @@ fn an_arming_seen_before_a_daylight_saving_switch_is_said_as_a_duration_not_a_wr
     let clock = rig.manual.clone().unwrap();
     let ran = Duration::from_millis(clock.mono().0 - 1_000_000);
     clock.set_wall(UNIX_EPOCH + Duration::from_secs(1_792_889_940) - ran);
+    arm_the_alarm(&rig);
+    // Armed at 02:59 summer time; two minutes later it is 02:01 winter time. "Since 01:59"
+    // would be wrong by the switch.
+    rig.advance_alive(Duration::from_secs(120));
+    let q = disarm_question(&rig);
+    assert!(q.contains("? It is armed for 2 min. "), "{q}");
+}
+
+/// Arms the burglar alarm once the tables sent at connect are past (so the gateway sees the
+/// change happen); nobody is detected inside, so no consent is needed. Its address.
+fn arm_the_alarm(rig: &Rig) -> ControlAddr {
     rig.advance_alive(Duration::from_secs(6));
     let alarm = rig.addr("Burglar Alarm");
     let r = rig.call(
@@ -279,10 +270,13 @@ fn an_arming_seen_before_a_daylight_saving_switch_is_said_as_a_duration_not_a_wr
         json!({"device": "Burglar Alarm", "action": "arm"}),
     );
     assert_eq!(r["structuredContent"]["done"], true, "{r}");
+    assert!(rig.wait_state(&alarm, "armed", |v| v == 1.0));
     assert!(rig.wait_cache(&alarm, "armed", |v| v == 1.0));
-    // Armed at 02:59 summer time; two minutes later it is 02:01 winter time. "Since 01:59"
-    // would be wrong by the switch.
-    rig.advance_alive(Duration::from_secs(120));
+    alarm
+}
+
+/// Asks to disarm, declines, and returns the question the person saw.
+fn disarm_question(rig: &Rig) -> String {
     let mut c = rig.client();
     let r = c
         .call(
@@ -294,8 +288,7 @@ fn an_arming_seen_before_a_daylight_saving_switch_is_said_as_a_duration_not_a_wr
         r["structuredContent"]["consent"]["outcome"], "declined",
         "{r}"
     );
-    let q = c.asked[0]["message"].as_str().unwrap();
-    assert!(q.contains("? It is armed for 2 min. "), "{q}");
+    c.asked[0]["message"].as_str().unwrap().to_owned()
 }
 
 #[test]
