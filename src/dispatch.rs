@@ -12,7 +12,8 @@
 //!     daemon that is stopping sends nothing new (from step 2 on it waits for this call).
 //!  8. send the plan in order (pauses, progress, cancellation, a stop of the daemon; stop at
 //!     the first non-200);
-//!  9. rate marks are recorded with the decision, under one lock (atomic across sessions);
+//!  9. rate marks are recorded with the decision, under one lock (atomic across sessions),
+//!     and given back if the decision cannot be audited (step 7);
 //! 10. read back the expected states; 11. audit `Outcome`; the result carries it all.
 
 mod readback;
@@ -23,7 +24,7 @@ use std::time::{Duration, Instant};
 use crate::gateway::{Gateway, Snapshot};
 use crate::intent::{self, Intent};
 use crate::mcp::tool::{CallContext, SessionInfo, ToolCall, ToolOutput};
-use crate::safety::{Allowed, Refusal, Verdict, guard};
+use crate::safety::{Allowed, Refusal, Reservation, Verdict, guard};
 use crate::shutdown;
 use crate::tools::{read, result};
 
@@ -85,14 +86,19 @@ pub fn call(gw: &Gateway, call: ToolCall<'_>, ctx: &mut dyn CallContext) -> Tool
         return rec.refuse(&shutdown::refusal());
     };
     // 2.–3. (and 9.) Posture and guard; the rate marks are reserved when the plan will be sent.
-    let first = match decide(gw, &snap, &intent, |a| a.consent.is_none()) {
+    let (first, reserved) = match decide(gw, &snap, &intent, |a| a.consent.is_none()) {
         (Verdict::Refuse(r), _) => return rec.refuse(&r),
-        (Verdict::Allow(a), _) => a,
+        (Verdict::Allow(a), reserved) => (a, reserved),
     };
     // 6. Consent: only a person's explicit accept lets a plan that needs it go out.
-    let allowed = match &first.consent {
-        None => first,
-        Some(need) => {
+    let (allowed, reserved) = match (&first.consent, reserved) {
+        (None, Some(reserved)) => (first, reserved),
+        // `decide` reserves every plan that needs no consent; were one not, it is not sent.
+        (None, None) => {
+            let r = Refusal::new("R-13", "the plan's rate marks were not recorded");
+            return rec.refuse(&r);
+        }
+        (Some(need), _) => {
             let label = snap.house.device(need.device).label();
             let admitted = gw.fatigue().admit(&need.addr, &label, gw.clock().mono());
             if let Err(r) = admitted {
@@ -107,17 +113,19 @@ pub fn call(gw: &Gateway, call: ToolCall<'_>, ctx: &mut dyn CallContext) -> Tool
             // The house may have changed while the person read the question.
             match decide(gw, &snap, &intent, |a| a.plan == first.plan) {
                 (Verdict::Refuse(r), _) => return rec.refuse_after_consent(&r),
-                (Verdict::Allow(_), false) => return rec.plan_changed(),
-                (Verdict::Allow(a), true) => a,
+                (Verdict::Allow(_), None) => return rec.plan_changed(),
+                (Verdict::Allow(a), Some(reserved)) => (a, reserved),
             }
         }
     };
     // 7. A stop asked for meanwhile (while a person was asked) wins. The decision is on disk
-    // before anything goes out.
+    // before anything goes out; a plan that cannot be audited gives its rate marks back, so
+    // the next call, once the log is writable again, is not held back by a command never sent.
     if gw.shutdown().is_stopping() {
         return rec.refuse(&shutdown::refusal());
     }
     if let Err(e) = rec.decided(&allowed) {
+        gw.rates().withdraw(reserved);
         return rec.audit_failed(&e);
     }
     // 8. The plan, in order; the Miniserver's real answers.
@@ -138,13 +146,13 @@ pub fn call(gw: &Gateway, call: ToolCall<'_>, ctx: &mut dyn CallContext) -> Tool
 /// Steps 2, 3 and 9: the posture of this instant and the guard's verdict, under the rate
 /// book's lock. When `send_if` says the plan will be sent, its rate marks are recorded before
 /// the lock is released, so two sessions can never both pass the same limit. Returns the
-/// verdict and whether the marks were recorded.
+/// verdict and, when the marks were recorded, the reservation that gives them back.
 fn decide(
     gw: &Gateway,
     snap: &Snapshot,
     intent: &Intent,
     send_if: impl Fn(&Allowed) -> bool,
-) -> (Verdict, bool) {
+) -> (Verdict, Option<Reservation>) {
     let now = gw.clock().mono();
     let posture = gw.posture(&snap.house, now);
     let states = gw.link().states();
@@ -158,13 +166,11 @@ fn decide(
         &rates,
         now,
     );
-    let reserve = matches!(&v, Verdict::Allow(a) if send_if(a));
-    if reserve && let Verdict::Allow(a) = &v {
-        for m in &a.rate_marks {
-            rates.record(m, now);
-        }
-    }
-    (v, reserve)
+    let reserved = match &v {
+        Verdict::Allow(a) if send_if(a) => Some(rates.reserve(&a.rate_marks, now)),
+        _ => None,
+    };
+    (v, reserved)
 }
 
 /// Step 8: sends the plan in order through the link (which refuses unless live and resolved

@@ -32,7 +32,7 @@ use crate::loxone::uuid::{ControlAddr, Uuid};
 use crate::mcp::tool::ElicitRequest;
 
 pub use posture::Posture;
-pub use rate::{Motion, RateBook, RateClass, RateMark};
+pub use rate::{Motion, RateBook, RateClass, RateMark, Reservation};
 pub use table::Limits;
 
 /// A refusal: which constraint (`SC-2`, `UCA-B2`, `R-13`, …) and the value that broke it.

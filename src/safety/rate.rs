@@ -5,6 +5,11 @@
 //! belongs to the device, not the session, so two AI clients share it. [`RateBook::check`] and
 //! [`RateBook::record`] take `now` and never sleep, so the tests step time by hand.
 //!
+//! Marks are recorded when a plan is decided, under the book's lock, so two sessions cannot
+//! both pass the same limit. A plan that is then not sent because its decision could not be
+//! audited gives its marks back with [`RateBook::withdraw`]: a command that never went out
+//! must not hold the next one back.
+//!
 //! A stop is never refused or delayed: it is the one command that must always get through.
 
 use std::collections::{HashMap, VecDeque};
@@ -86,6 +91,17 @@ struct Track {
     last: Option<Mono>,
     last_motion: Option<Motion>,
     recent: VecDeque<Mono>,
+    /// Counts the records, so a withdrawal can tell whether one came after it.
+    records: u64,
+}
+
+/// The marks one decision recorded, to give back if its plan is not sent at all.
+#[derive(Debug)]
+#[must_use = "a reservation not withdrawn keeps its marks, as if the plan was sent"]
+pub struct Reservation {
+    /// In the order recorded: the key, the time, the device's track just before, and its
+    /// record count just after.
+    taken: Vec<((ControlAddr, RateClass), Mono, Track, u64)>,
 }
 
 /// Rate state of every device that has been commanded.
@@ -162,8 +178,39 @@ impl RateBook {
         t.last = Some(now);
         t.last_motion = Some(mark.motion);
         t.recent.push_back(now);
+        t.records += 1;
         while t.recent.front().is_some_and(|x| now.since(*x) >= MINUTE) {
             t.recent.pop_front();
+        }
+    }
+
+    /// Records every mark of a plan about to be sent, keeping what is needed to take them back.
+    pub fn reserve(&mut self, marks: &[RateMark], now: Mono) -> Reservation {
+        let mut taken = Vec::with_capacity(marks.len());
+        for m in marks {
+            let key = (m.addr.clone(), m.class);
+            let before = self.map.get(&key).cloned().unwrap_or_default();
+            self.record(m, now);
+            let records = self.map.get(&key).map_or(0, |t| t.records);
+            taken.push((key, now, before, records));
+        }
+        Reservation { taken }
+    }
+
+    /// Gives back the marks of a plan that was not sent at all. Where nothing was recorded on
+    /// the device since, its track is as it was before; where another command was (a stop
+    /// always passes), only this plan's entry in the last minute's count goes, and the later
+    /// command's time and direction stay.
+    pub fn withdraw(&mut self, r: Reservation) {
+        for (key, at, before, records) in r.taken.into_iter().rev() {
+            let Some(t) = self.map.get_mut(&key) else {
+                continue;
+            };
+            if t.records == records {
+                *t = before;
+            } else if let Some(i) = t.recent.iter().rposition(|x| *x == at) {
+                t.recent.remove(i);
+            }
         }
     }
 }
@@ -292,5 +339,52 @@ mod tests {
         let mut other = one.clone();
         other.addr = ControlAddr::parse("4c570000-000a-0000-ffff00000000000a").unwrap();
         assert!(b.check(&other, false, at(0.5)).is_ok());
+    }
+
+    #[test]
+    fn a_withdrawn_reservation_leaves_the_device_as_if_nothing_was_sent() {
+        let mut b = RateBook::new();
+        let down = mark(RateClass::Motor, Motion::Lower);
+        b.record(&down, at(0.0));
+        // A plan with the device twice (stop, then raise), decided at 10 s and never sent.
+        let plan = [
+            mark(RateClass::Motor, Motion::Stop),
+            mark(RateClass::Motor, Motion::Raise),
+        ];
+        let r = b.reserve(&plan, at(10.0));
+        assert_eq!(b.check(&down, false, at(10.5)).unwrap_err().rule, "R-13");
+        b.withdraw(r);
+        // The last command is again the one at 0 s: no interval to wait, and lowering again
+        // is no reversal.
+        assert!(b.check(&down, false, at(10.5)).is_ok());
+        let up = mark(RateClass::Motor, Motion::Raise);
+        assert_eq!(b.check(&up, false, at(10.5)).unwrap_err().rule, "UCA-B1");
+        // A device first reserved and withdrawn is fresh again.
+        let mut b = RateBook::new();
+        let l = mark(RateClass::Light, Motion::Change);
+        let r = b.reserve(std::slice::from_ref(&l), at(0.0));
+        b.withdraw(r);
+        assert!(b.check(&l, false, at(0.1)).is_ok());
+    }
+
+    #[test]
+    fn a_withdrawal_keeps_a_command_recorded_after_it() {
+        let mut b = RateBook::new();
+        let down = mark(RateClass::Motor, Motion::Lower);
+        let r = b.reserve(std::slice::from_ref(&down), at(0.0));
+        // Another session's stop passes meanwhile and is sent.
+        b.record(&mark(RateClass::Motor, Motion::Stop), at(0.5));
+        b.withdraw(r);
+        // The stop's time still counts for the interval.
+        let r13 = b.check(&down, false, at(1.5)).unwrap_err();
+        assert!(r13.reason.contains("1.0 s ago"), "{r13}");
+        // Only the withdrawn plan's entry left the minute's count: nine more fit, not ten.
+        for i in 0..9 {
+            let t = at(3.0 + 3.0 * i as f64);
+            b.check(&down, false, t).unwrap();
+            b.record(&down, t);
+        }
+        let full = b.check(&down, false, at(30.0)).unwrap_err();
+        assert!(full.reason.contains("10 commands"), "{full}");
     }
 }
