@@ -386,5 +386,10 @@ mod tests {
         }
         let full = b.check(&down, false, at(30.0)).unwrap_err();
         assert!(full.reason.contains("10 commands"), "{full}");
+        // The entry that went is the plan's (0 s), not the stop's (0.5 s): at 60.2 s the stop
+        // is still within the minute, at 60.6 s it is not.
+        let still = b.check(&down, false, at(60.2)).unwrap_err();
+        assert!(still.reason.contains("10 commands"), "{still}");
+        assert!(b.check(&down, false, at(60.6)).is_ok());
     }
 }
