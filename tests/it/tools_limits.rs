@@ -460,13 +460,23 @@ fn before_the_structure_is_loaded_only_the_status_answers_and_nothing_is_sent() 
         "{}",
         text(&r)
     );
-    let stop = c.call("emergency_stop", json!({})).unwrap();
+    let stop = c
+        .call(
+            "emergency_stop",
+            json!({"reason": "smoke in the hall\u{1b}[2J\r\n"}),
+        )
+        .unwrap();
     assert_eq!(stop["isError"], true, "no device could be stopped: {stop}");
     assert!(
         text(&stop).contains("NO device could be stopped"),
         "{}",
         text(&stop)
     );
+    // Latched all the same, with the reason as given, control characters removed.
+    let s = c.call("get_system_status", json!({})).unwrap();
+    let latch = &s["structuredContent"]["emergency_stop"];
+    assert_eq!(latch["latched"], true, "{s}");
+    assert_eq!(latch["reason"], "smoke in the hall[2J", "{s}");
     let device_commands = sim
         .commands_since(mark)
         .into_iter()
