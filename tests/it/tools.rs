@@ -517,12 +517,23 @@ fn a_ramp_stops_at_the_first_answer_that_is_not_200_and_lists_the_steps_not_sent
     let zone = rig.addr("Living Room Music");
     rig.sim.answer_with(&zone, Some(500));
     let mark = rig.sim.log_mark();
-    let r = rig.call(
-        "control_audio",
-        json!({"device": "Living Room Music", "action": "volume", "volume": 50}),
-    );
+    let mut client = rig.client();
+    let r = client
+        .request(
+            "tools/call",
+            json!({"name": "control_audio", "arguments": {"device": "Living Room Music", "action": "volume", "volume": 50}, "_meta": {"progressToken": "p"}}),
+        )
+        .unwrap();
+    let r = &r["result"];
     rig.sim.answer_with(&zone, None);
     assert_eq!(r["isError"], true, "{r}");
+    // Nothing is announced or waited for after the failure: the only progress is "done".
+    let said: Vec<&str> = client
+        .progress
+        .iter()
+        .filter_map(|p| p["message"].as_str())
+        .collect();
+    assert_eq!(said, ["done"], "{:?}", client.progress);
     let c = r["structuredContent"]["commands"].as_array().unwrap();
     assert_eq!(c.len(), 3, "{r}");
     assert_eq!(c[0]["code"], 500);
