@@ -244,14 +244,23 @@ fn control_audio_ramps_a_volume_rise_in_steps_with_progress_and_pauses_at_once()
         "R-15: ramped in steps of 10"
     );
     assert!(c.progress.len() >= 2, "progress: {:?}", c.progress);
+    assert_eq!(
+        c.progress.last().unwrap()["message"],
+        "done",
+        "{:?}",
+        c.progress
+    );
     assert_eq!(rig.num(&zone, "volume"), 50.0);
+    // One command: nothing to report progress on.
+    let before = c.progress.len();
     let r = c
-        .call(
-            "control_audio",
-            json!({"device": "Living Room Music", "action": "pause"}),
+        .request(
+            "tools/call",
+            json!({"name": "control_audio", "arguments": {"device": "Living Room Music", "action": "pause"}, "_meta": {"progressToken": "q"}}),
         )
         .unwrap();
-    assert_eq!(r["structuredContent"]["done"], true, "{r}");
+    assert_eq!(r["result"]["structuredContent"]["done"], true, "{r}");
+    assert_eq!(c.progress.len(), before, "{:?}", c.progress);
 }
 
 #[test]
