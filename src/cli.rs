@@ -116,7 +116,6 @@ pub enum Command {
     },
 }
 
-/// The main `--help`.
 /// The commands, in the order `--help` lists them (`help` aside).
 pub const COMMANDS: [&str; 12] = [
     "serve",
@@ -133,6 +132,7 @@ pub const COMMANDS: [&str; 12] = [
     "audit",
 ];
 
+/// The main `--help`.
 pub const HELP: &str = "\
 loxwarden - a safety-first MCP gateway between an AI assistant and a Loxone Miniserver
 

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use loxwarden::demo::client::Answer;
+use loxwarden::demo::client::{Answer, Client};
 use serde_json::{Value, json};
 
 use crate::tools_support::{Options, Rig, assert_conforms, text};
@@ -217,6 +217,18 @@ fn set_temperature_sets_the_comfort_temperature_from_celsius_or_fahrenheit() {
     assert_eq!(rig.num(&climate, "comfortTemperature"), 22.0);
 }
 
+/// `control_audio` on the living room's zone with a progress token: the call's result (the
+/// client keeps the progress notifications). `volume` is left out when null.
+fn call_with_progress(c: &mut Client, action: &str, volume: Value) -> Value {
+    let mut args = json!({"device": "Living Room Music", "action": action});
+    if !volume.is_null() {
+        args["volume"] = volume;
+    }
+    let params =
+        json!({"name": "control_audio", "arguments": args, "_meta": {"progressToken": "p"}});
+    c.request("tools/call", params).unwrap()["result"].take()
+}
+
 #[test]
 fn control_audio_ramps_a_volume_rise_in_steps_with_progress_and_pauses_at_once() {
     let rig = Rig::start();
@@ -224,13 +236,7 @@ fn control_audio_ramps_a_volume_rise_in_steps_with_progress_and_pauses_at_once()
     assert_eq!(rig.num(&zone, "volume"), 20.0);
     let mut c = rig.client();
     let mark = rig.sim.log_mark();
-    let r = c
-        .request(
-            "tools/call",
-            json!({"name": "control_audio", "arguments": {"device": "Living Room Music", "action": "volume", "volume": 50}, "_meta": {"progressToken": "p"}}),
-        )
-        .unwrap();
-    let r = &r["result"];
+    let r = &call_with_progress(&mut c, "volume", json!(50));
     assert_conforms("control_audio", r);
     assert_eq!(r["structuredContent"]["done"], true, "{r}");
     let volumes: Vec<String> = rig
@@ -253,13 +259,8 @@ fn control_audio_ramps_a_volume_rise_in_steps_with_progress_and_pauses_at_once()
     assert_eq!(rig.num(&zone, "volume"), 50.0);
     // One command: nothing to report progress on.
     let before = c.progress.len();
-    let r = c
-        .request(
-            "tools/call",
-            json!({"name": "control_audio", "arguments": {"device": "Living Room Music", "action": "pause"}, "_meta": {"progressToken": "q"}}),
-        )
-        .unwrap();
-    assert_eq!(r["result"]["structuredContent"]["done"], true, "{r}");
+    let r = call_with_progress(&mut c, "pause", Value::Null);
+    assert_eq!(r["structuredContent"]["done"], true, "{r}");
     assert_eq!(c.progress.len(), before, "{:?}", c.progress);
 }
 
@@ -527,13 +528,7 @@ fn a_ramp_stops_at_the_first_answer_that_is_not_200_and_lists_the_steps_not_sent
     rig.sim.answer_with(&zone, Some(500));
     let mark = rig.sim.log_mark();
     let mut client = rig.client();
-    let r = client
-        .request(
-            "tools/call",
-            json!({"name": "control_audio", "arguments": {"device": "Living Room Music", "action": "volume", "volume": 50}, "_meta": {"progressToken": "p"}}),
-        )
-        .unwrap();
-    let r = &r["result"];
+    let r = &call_with_progress(&mut client, "volume", json!(50));
     rig.sim.answer_with(&zone, None);
     assert_eq!(r["isError"], true, "{r}");
     // Nothing is announced or waited for after the failure: the only progress is "done".
