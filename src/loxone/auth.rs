@@ -7,15 +7,15 @@
 //! testable with captured replies and no network.
 //!
 //! Rules (binding decisions 5–9): `getjwt` asks for permission 4 (App) and nothing more, is
-//! always sent encrypted, and its reply is encrypted too (`fenc`) so the token never crosses a
-//! plain link in clear. `validUntil` counts seconds since 2009-01-01 00:00 UTC.
+//! always sent encrypted, and its reply is encrypted too (`fenc`: the whole body is sealed, see
+//! `enc.rs`) so the token never crosses a plain link in clear. `validUntil` counts seconds since 2009-01-01 00:00 UTC.
 
 use std::fmt;
 
 use serde_json::Value;
 
 use super::crypto::{self, CryptoError, HashAlg, PublicKey, urlencode};
-use super::enc::Session;
+use super::enc::{SealedError, Session};
 use super::ll::LlReply;
 use super::secret::Secret;
 
@@ -425,10 +425,16 @@ impl Keyed {
 }
 
 impl AwaitingToken {
-    /// Reads the token from the (encrypted) `getjwt` reply.
+    /// Opens the `getjwt` reply body with this login's session key (decision 3: the whole body
+    /// is sealed; an error may come back in clear).
+    pub fn open(&self, body: &str) -> Result<LlReply, SealedError> {
+        self.session.open_reply(body).map(|o| o.reply)
+    }
+
+    /// Reads the token from the opened `getjwt` reply. A refusal is reported by its code
+    /// whether it came sealed or in clear (wrong password, blocked, disabled, no right).
     pub fn token(self, reply: LlReply, now_unix: u64) -> Result<Token, AuthError> {
         check_code(&reply, &self.user, "getjwt")?;
-        let reply = self.session.decrypt_reply(reply)?;
         let v = reply
             .value_object()
             .ok_or_else(|| AuthError::Protocol("getjwt value is not a token object".into()))?;

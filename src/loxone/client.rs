@@ -17,7 +17,7 @@ use std::time::Duration;
 use super::auth::{self, Token, TokenVerb};
 use super::command::Command;
 use super::crypto::{self, HashAlg, PublicKey, urlencode};
-use super::enc::Session;
+use super::enc::{SealedError, Session};
 use super::errors::LinkError;
 use super::http::Http;
 use super::ll::{self, ApiInfo, LlReply};
@@ -214,7 +214,10 @@ impl Client {
         let getkey2 = self.http.get_ll(&known.getkey2_path())?;
         let keyed = known.user_key(&getkey2)?;
         let (path, awaiting) = keyed.getjwt(password)?;
-        let reply = self.http.get_ll(&path)?;
+        let answer = self.http.get(&path, None)?;
+        let reply = awaiting
+            .open(&answer.body)
+            .map_err(|e| unreadable_token_reply(e, "getjwt", answer.status))?;
         Ok(awaiting.token(reply, now_unix)?)
     }
 
@@ -237,14 +240,15 @@ impl Client {
             .session
             .http_path(&cmd, verb == TokenVerb::Refresh)
             .map_err(|e| LinkError::Protocol(e.to_string()))?;
-        let reply = self.http.get_ll(&path)?;
         if verb == TokenVerb::Refresh {
+            let answer = self.http.get(&path, None)?;
             return self
                 .session
-                .decrypt_reply(reply)
-                .map_err(|e| LinkError::Protocol(e.to_string()));
+                .open_reply(&answer.body)
+                .map(|o| o.reply)
+                .map_err(|e| unreadable_token_reply(e, "refreshjwt", answer.status));
         }
-        Ok(reply)
+        self.http.get_ll(&path)
     }
 
     /// The full request path for an authenticated command (decision 7).
@@ -349,6 +353,14 @@ impl Client {
         let r = self.authed(token, &path).map_err(SendFailure::Link)?;
         Ok(reply_of(r))
     }
+}
+
+/// A sealed token reply we could not open. The Miniserver may have issued a token (it stays
+/// valid there until it expires), so the message says so rather than dropping it silently.
+fn unreadable_token_reply(e: SealedError, step: &str, status: u16) -> LinkError {
+    LinkError::Protocol(format!(
+        "{e} (HTTP {status}, {step}). If the Miniserver issued a token with it, that token stays valid on the Miniserver until it expires; it can be removed in Loxone Config (the user's tokens)"
+    ))
 }
 
 fn reply_of(r: LlReply) -> Reply {

@@ -5,11 +5,21 @@
 //! key rides along with every request (`?sk=`); over the websocket it is announced once with
 //! `keyexchange`. Each command gets a fresh random salt. `fenc` also encrypts the reply, which
 //! we use for every command whose answer is a token.
+//!
+//! A `fenc` reply is sealed whole (decision 3): the HTTP body or websocket text message is
+//! `base64(AES(envelope))`, and only after decrypting it is there an `{"LL":…}` envelope to
+//! read (CWM "Command Encryption", HTTP step 9b / websocket step 3b: "the Miniserver also AES
+//! encrypts the response (Base64) — the mime-type is the one from the decrypted response").
+//! Loxone's own clients read it so (LxCommunicator `HttpRequest.js`/`WebSocket.js`,
+//! LxCommunicator.NET `HttpWebserviceClient.cs`): decrypt the whole body, then parse the
+//! envelope, then read its code. LxCommunicator's HTTP path also takes a clear envelope (an
+//! error may come back in clear); its websocket path and the .NET client do not. [`open_reply`]
+//! takes both, and says so plainly when a body is neither (docs/protocol-review.md, row 7).
 
-use serde_json::Value;
+use std::fmt;
 
 use super::crypto::{AesKey, CryptoError, PublicKey, salted, urlencode};
-use super::ll::LlReply;
+use super::ll::{self, LlReply};
 
 /// An AES session bound to the Miniserver's public key.
 #[derive(Clone, Debug)]
@@ -53,23 +63,172 @@ impl Session {
         Ok(format!("jdev/sys/enc/{}", urlencode(&cipher)))
     }
 
-    /// Decrypts the `value` of a `fenc` reply in place. A reply that is not OK usually carries
-    /// no encrypted value; it is returned unchanged so the caller sees the real code.
-    pub fn decrypt_reply(&self, mut reply: LlReply) -> Result<LlReply, CryptoError> {
-        if !reply.is_ok() {
-            return Ok(reply);
-        }
-        if let Value::String(s) = &reply.value {
-            let plain = self.aes.decrypt_b64(s)?;
-            reply.value = Value::String(plain);
-        }
-        Ok(reply)
+    /// Reads the body of a `fenc` reply with this session's key: see [`open_reply`].
+    pub fn open_reply(&self, body: &str) -> Result<Opened, SealedError> {
+        open_reply(&self.aes, body)
+    }
+}
+
+/// A `fenc` reply, opened.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Opened {
+    pub reply: LlReply,
+    /// True when the body was sealed (the normal case); false for a reply in clear, which the
+    /// Miniserver may send for an error.
+    pub sealed: bool,
+}
+
+/// A `fenc` body that is neither sealed with our key nor a clear Miniserver reply.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SealedError {
+    /// Why it did not open (not base64, not whole AES blocks, not an envelope once decrypted).
+    pub why: String,
+    /// The first characters of what arrived.
+    pub start: String,
+}
+
+impl fmt::Display for SealedError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the Miniserver's encrypted answer could not be decrypted ({}; it begins {:?})",
+            self.why, self.start
+        )
+    }
+}
+
+impl std::error::Error for SealedError {}
+
+/// Opens a `fenc` reply body: first as the sealed whole (base64 → AES-256-CBC with the
+/// request's key and IV → an LL envelope), else as a clear LL envelope or the device's HTML
+/// error page. A clear envelope is taken as it is, code and value: whatever its value holds is
+/// not decrypted (the old reading of ours, "only `LL.value` is encrypted", is not the
+/// protocol, and a token in such a value is refused by the caller as "not a token object").
+pub fn open_reply(aes: &AesKey, body: &str) -> Result<Opened, SealedError> {
+    let text = body.trim_start_matches('\u{feff}').trim();
+    // Sealed first, as LxCommunicator does: a base64 body can never be a clear envelope
+    // (that starts with `{` or `<`), so the order only decides which error is reported.
+    let sealed = match aes.decrypt_b64(text) {
+        Ok(plain) => match ll::parse(&plain) {
+            Ok(reply) => {
+                return Ok(Opened {
+                    reply,
+                    sealed: true,
+                });
+            }
+            Err(e) => format!("decrypted, but {e}"),
+        },
+        Err(CryptoError(why)) => why.to_owned(),
+    };
+    match ll::parse(text) {
+        Ok(reply) => Ok(Opened {
+            reply,
+            sealed: false,
+        }),
+        Err(_) => Err(SealedError {
+            why: sealed,
+            start: text.chars().take(24).collect(),
+        }),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // Vectors for the sealed `fenc` reply (docs/protocol-review.md, "Vectors"), computed with
+    // Python `cryptography` (AES-256-CBC, key 00..1f, IV 10..1f): the getjwt envelope below,
+    // built on the loxone-java token fixture, sealed once with "\0" + zero padding (CWM's
+    // "ZeroBytePadding") and once with PKCS#7; and a 401 envelope sealed with zero padding.
+    const GETJWT_ENVELOPE: &str = r#"{"LL":{"control":"dev/sys/getjwt/***/showroom/4/098802e1-02b4-603c-ffffeee000d80cfd/loxwarden","value":{"token":"8E2AA590E996B321C0E17C3FA9F7A3C17BD376CC","key":"444432","validUntil":342151839,"tokenRights":4,"unsecurePass":false},"code":"200"}}"#;
+    const SEALED_ZERO: &str = "J4QP+nLhmfPCeAMdKl67/pCTtLeS9fH32BGh9XbuXyDZUF6VolYGSZ3rnFPCyNOEZF6HFzt0YxI6xsB+z27zafrCDR7sM2+irdHaJbAwJx0CmLFAaPpbkvSz9G6LAAZsAV8kt7tf2XrIDgb0Atukw6YibXsYs907PBd2r1C4oBmQxAOuozOVEYQUp/2WidyxEemXc4CfN1/r1QSFK6/bZEZ2vJZf4aqByPZ6kJThC+uV2jW9SCn8g1Ebinf4ERVd+4fmZO0LQi91e15l/K7OW+rAgUWhZ84p+0p8skv590WqrxputpF/MXPa7k2fQB4NjO25d8srcpPOGsNNUYxVcg==";
+    const SEALED_PKCS7: &str = "J4QP+nLhmfPCeAMdKl67/pCTtLeS9fH32BGh9XbuXyDZUF6VolYGSZ3rnFPCyNOEZF6HFzt0YxI6xsB+z27zafrCDR7sM2+irdHaJbAwJx0CmLFAaPpbkvSz9G6LAAZsAV8kt7tf2XrIDgb0Atukw6YibXsYs907PBd2r1C4oBmQxAOuozOVEYQUp/2WidyxEemXc4CfN1/r1QSFK6/bZEZ2vJZf4aqByPZ6kJThC+uV2jW9SCn8g1Ebinf4ERVd+4fmZO0LQi91e15l/K7OW+rAgUWhZ84p+0p8skv590WqrxputpF/MXPa7k2fQB4NASJBmC/frx575Eref73QLg==";
+    const SEALED_401: &str =
+        "J4QP+nLhmfPCeAMdKl67/pCTtLeS9fH32BGh9XbuXyDjx6oXSCDXHLh5tm3RqgLuUPo3cDmucPU/eBUh9eBNTg==";
+
+    fn vector_key() -> AesKey {
+        let mut key = [0u8; 32];
+        let mut iv = [0u8; 16];
+        for (i, b) in key.iter_mut().enumerate() {
+            *b = i as u8;
+        }
+        for (i, b) in iv.iter_mut().enumerate() {
+            *b = 16 + i as u8;
+        }
+        AesKey::from_parts(key, iv)
+    }
+
+    #[test]
+    fn a_sealed_reply_opens_to_the_whole_envelope_with_either_padding() {
+        let expected = ll::parse(GETJWT_ENVELOPE).unwrap();
+        for (body, padding) in [(SEALED_ZERO, "zero"), (SEALED_PKCS7, "pkcs7")] {
+            let opened = open_reply(&vector_key(), body).unwrap();
+            assert!(opened.sealed, "{padding}");
+            assert_eq!(opened.reply, expected, "{padding}");
+            let token = opened.reply.value_object().unwrap();
+            assert_eq!(token["token"], "8E2AA590E996B321C0E17C3FA9F7A3C17BD376CC");
+        }
+        // Line breaks or a byte-order mark around the body change nothing.
+        let framed = format!("\u{feff}{SEALED_ZERO}\r\n");
+        assert_eq!(open_reply(&vector_key(), &framed).unwrap().reply, expected);
+        // Our own sealing is the same bytes (the simulator seals the same way).
+        assert_eq!(vector_key().encrypt_b64(GETJWT_ENVELOPE), SEALED_ZERO);
+    }
+
+    #[test]
+    fn an_error_is_read_by_its_code_sealed_in_clear_or_as_the_html_page() {
+        let sealed = open_reply(&vector_key(), SEALED_401).unwrap();
+        assert!(sealed.sealed);
+        assert_eq!(sealed.reply.code, 401);
+        let fixture = std::fs::read_to_string(format!(
+            "{}/tests/fixtures/loxone/messages/loxone-java-smarteon-getToken401.json",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap();
+        let clear = open_reply(&vector_key(), &fixture).unwrap();
+        assert!(!clear.sealed);
+        assert_eq!(clear.reply.code, 401);
+        let page = "<html><head><title>error</title></head><body><errorcode>401</errorcode> <errordetail>Unauthorized</errordetail></body></html>";
+        assert_eq!(open_reply(&vector_key(), page).unwrap().reply.code, 401);
+    }
+
+    #[test]
+    fn a_clear_envelope_with_an_encrypted_value_is_taken_as_it_is_not_decrypted() {
+        // Our old reading of fenc. The value stays the ciphertext, so the caller's "not a
+        // token object" check refuses it rather than trusting a half-encrypted reply.
+        let body = format!(
+            r#"{{"LL":{{"control":"dev/sys/getjwt","value":"{SEALED_ZERO}","code":"200"}}}}"#
+        );
+        let opened = open_reply(&vector_key(), &body).unwrap();
+        assert!(!opened.sealed);
+        assert_eq!(opened.reply.value_text(), SEALED_ZERO);
+        assert!(opened.reply.value_object().is_none());
+    }
+
+    #[test]
+    fn a_body_that_opens_neither_way_says_so_and_shows_how_it_begins() {
+        let wrong = AesKey::from_parts([7; 32], [9; 16]);
+        for (body, why) in [
+            (SEALED_ZERO, "not UTF-8 text"),
+            ("not base64 at all!", "not base64"),
+            ("AAAA", "whole number of AES blocks"),
+            ("", "whole number of AES blocks"),
+        ] {
+            let key = if body == SEALED_ZERO {
+                &wrong
+            } else {
+                &vector_key()
+            };
+            let e = open_reply(key, body).unwrap_err();
+            let text = e.to_string();
+            assert!(
+                text.starts_with("the Miniserver's encrypted answer could not be decrypted"),
+                "{text}"
+            );
+            assert!(e.why.contains(why), "{body:?}: {}", e.why);
+            assert!(body.starts_with(&e.start), "{text}");
+        }
+    }
 
     fn session(session_key: &str) -> Session {
         Session {

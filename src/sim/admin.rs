@@ -19,6 +19,9 @@
 //! | `/fault/structure[?rename=A&name=X \| ?remove=A]` | new `lastModified` (+ change) |
 //! | `/fault/expire-tokens` | every token expires now |
 //! | `/fault/cert?alt=1\|0` | present the other TLS certificate to new connections |
+//! | `/fault/fenc-clear?on=1\|0` | answer failed `fenc` requests in clear instead of sealed |
+//! | `/fault/fenc-garble?on=1\|0` | seal `fenc` answers with a key no client has |
+//! | `/fault/login[?code=N]` | refuse every token request with LL code N (no `code`: normal) |
 
 use std::io::BufReader;
 use std::net::TcpStream;
@@ -209,6 +212,18 @@ fn handle(sh: &Shared, req: &Request) -> (u16, Value) {
         }
         "/fault/expire-tokens" => {
             sh.expire_tokens();
+            ok()
+        }
+        "/fault/login" => {
+            sh.set_login_refusal(q("code").and_then(|c| c.parse().ok()));
+            ok()
+        }
+        "/fault/fenc-garble" => {
+            sh.set_garble_fenc(q("on").is_none_or(|v| v != "0" && v != "false"));
+            ok()
+        }
+        "/fault/fenc-clear" => {
+            sh.set_clear_fenc_errors(q("on").is_none_or(|v| v != "0" && v != "false"));
             ok()
         }
         "/fault/cert" => {

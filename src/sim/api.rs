@@ -37,13 +37,16 @@ pub enum Reply {
     Unauthorized,
     /// Websocket keepalive answer (header id 6, no payload).
     Keepalive,
+    /// A `fenc` answer: base64 of the AES-encrypted envelope, as the whole HTTP body or
+    /// websocket text message.
+    Sealed(String),
 }
 
 impl Reply {
     fn code(&self) -> u16 {
         match self {
             Reply::Ll(ll) => ll.code,
-            Reply::File(_) | Reply::Keepalive => 200,
+            Reply::File(_) | Reply::Keepalive | Reply::Sealed(_) => 200,
             Reply::Unauthorized => 401,
         }
     }
@@ -193,16 +196,27 @@ fn encrypted(
         sock.salt = Some(salt.to_string());
     }
     ctx.encrypted = true;
-    let mut reply = handle(sh, cmd, ctx);
+    let reply = handle(sh, cmd, ctx);
     ctx.encrypted = false;
-    if full && let Reply::Ll(l) = &mut reply {
-        let text = match &l.value {
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
-        };
-        l.value = Value::String(key.encrypt_b64(&text));
+    match reply {
+        // `fenc`: the whole answer is sealed (CWM "Command Encryption", HTTP step 9b and
+        // websocket step 3b: "the Miniserver also AES encrypts the response (Base64)").
+        // With `clear_fenc_errors` set, an error goes out in clear, as the reference clients
+        // allow for (they fall back to the clear body).
+        Reply::Ll(l) if full && !(l.code != 200 && sh.clear_fenc_errors()) => {
+            let key = if sh.garble_fenc() {
+                // A fault: sealed with a key the client never sent.
+                SessionKey {
+                    key: crypto::random(),
+                    iv: crypto::random(),
+                }
+            } else {
+                key
+            };
+            Reply::Sealed(key.encrypt_b64(&l.to_json()))
+        }
+        other => other,
     }
-    reply
 }
 
 fn route(sh: &Shared, path: &str, query: &str, ctx: &mut Ctx, rec: &mut Rec) -> Reply {
@@ -366,6 +380,9 @@ fn get_token(
         return sys(path, json!(""), 400);
     }
     let info = crypto::percent_decode(&info.join("/")).unwrap_or_default();
+    if let Some(code) = sh.login_refusal() {
+        return sys(path, json!(""), code);
+    }
     let (ms, now) = (sh.ms(), sh.secs_2009());
     let value = sh.with_auth(|a| {
         if !a.check_password_hash(user, hash, ms) {

@@ -119,6 +119,13 @@ pub struct Faults {
     pub delay: Duration,
     pub codes: HashMap<ControlAddr, u16>,
     pub alt_cert: bool,
+    /// Answer `fenc` errors in clear instead of sealed.
+    pub clear_fenc_errors: bool,
+    /// Refuse every `getjwt`/`gettoken` with this LL code (423 disabled user, 403 no right,
+    /// 429 blocked after failed logins).
+    pub login_refusal: Option<u16>,
+    /// Seal `fenc` answers with a key the client did not send (they cannot be decrypted).
+    pub garble_fenc: bool,
 }
 
 struct Registered {
@@ -222,6 +229,30 @@ impl Shared {
 
     pub fn delay(&self) -> Duration {
         lock(&self.faults).delay
+    }
+
+    pub fn clear_fenc_errors(&self) -> bool {
+        lock(&self.faults).clear_fenc_errors
+    }
+
+    pub fn set_clear_fenc_errors(&self, on: bool) {
+        lock(&self.faults).clear_fenc_errors = on;
+    }
+
+    pub fn garble_fenc(&self) -> bool {
+        lock(&self.faults).garble_fenc
+    }
+
+    pub fn set_garble_fenc(&self, on: bool) {
+        lock(&self.faults).garble_fenc = on;
+    }
+
+    pub fn login_refusal(&self) -> Option<u16> {
+        lock(&self.faults).login_refusal
+    }
+
+    pub fn set_login_refusal(&self, code: Option<u16>) {
+        lock(&self.faults).login_refusal = code;
     }
 
     pub fn forced_code(&self, addr: &ControlAddr) -> Option<u16> {
@@ -771,6 +802,25 @@ impl Sim {
         self.shared.expire_tokens();
     }
 
+    /// Answer `fenc` requests that fail (wrong password, blocked user, …) in clear instead of
+    /// sealed (`false`: sealed, the default). Loxone's documents do not say which a Miniserver
+    /// does; its reference clients accept both.
+    pub fn clear_fenc_errors(&self, on: bool) {
+        self.shared.set_clear_fenc_errors(on);
+    }
+
+    /// Refuse every token request (`getjwt`/`gettoken`) with LL `code` after the request was
+    /// decrypted: 423 (user disabled), 403 (no right), 429 (blocked); `None`: normal.
+    pub fn refuse_logins(&self, code: Option<u16>) {
+        self.shared.set_login_refusal(code);
+    }
+
+    /// Seal `fenc` answers with a random key instead of the request's (`false`: normal), so
+    /// that no client can decrypt them.
+    pub fn garble_fenc(&self, on: bool) {
+        self.shared.set_garble_fenc(on);
+    }
+
     /// Present the alternative certificate to new TLS connections (`false`: the normal one).
     pub fn present_alt_cert(&self, alt: bool) {
         self.shared.set_alt_cert(alt);
@@ -932,6 +982,9 @@ fn serve_conn(sh: &Arc<Shared>, tcp: TcpStream) {
                 }
                 Reply::File(text) => {
                     http::write_response(w, 200, "application/json", text.as_bytes(), keep)
+                }
+                Reply::Sealed(text) => {
+                    http::write_response(w, 200, "text/plain", text.as_bytes(), keep)
                 }
                 Reply::Unauthorized => {
                     http::write_response(w, 401, "text/html", HTML_401.as_bytes(), keep)

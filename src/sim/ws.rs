@@ -156,6 +156,7 @@ fn session(
                 match reply {
                     Reply::Ll(ll) => send_text(ws, ll.to_json())?,
                     Reply::File(f) => send_text(ws, f.to_string())?,
+                    Reply::Sealed(text) => send_text(ws, text)?,
                     Reply::Keepalive => send_header(ws, MsgKind::Keepalive, 0)?,
                     // Cannot happen on a socket (authentication is the socket's); answer 401.
                     Reply::Unauthorized => send_text(

@@ -13,6 +13,7 @@ mod golden;
 mod hostile;
 mod link_auth;
 mod link_cli;
+mod link_fenc;
 mod link_live;
 mod link_support;
 mod link_tls;

@@ -124,13 +124,18 @@ fn plain_http_commands_use_a_hashed_token_inside_an_encrypted_request() {
         Some(loxwarden::loxone::state::StateValue::Number(1.0))
     );
 
-    // fenc: the reply value comes back encrypted with the same key.
+    // fenc: the whole body comes back sealed with the same key (CWM "Command Encryption",
+    // HTTP step 9b), and only then is there an envelope to read.
     let path = login.session.http_enc_path("jdev/cfg/version", true);
-    let ll = get_ll(addr, &path);
-    assert_eq!(
-        login.session.decrypt(ll["value"].as_str().unwrap()),
-        "16.0.6.17"
+    let (status, _, body) = get(addr, &path);
+    assert_eq!(status, 200);
+    assert!(
+        serde_json::from_str::<Value>(&body).is_err(),
+        "a fenc body is not a clear envelope: {body}"
     );
+    let ll: Value = serde_json::from_str(&login.session.decrypt(body.trim())).unwrap();
+    assert_eq!(ll["LL"]["value"], "16.0.6.17");
+    assert_eq!(code(&ll["LL"]), 200);
 
     // Without credentials: HTTP 401 with the device's HTML; with a bad token: LL 401.
     let (status, _, body) = get(addr, &format!("jdev/sps/io/{socket}/off"));
