@@ -1,7 +1,7 @@
 //! The Miniserver's reply parser (`{"LL":{…}}` and the HTML error page), the single-quoted
 //! pseudo-JSON of `jdev/cfg/apiKey`, and what the login and token code does with a reply the
 //! network handed it: the LL-code mapping, `refreshjwt`/`checktoken` replies, the public key
-//! of `getPublicKey`, an encrypted (`fenc`) value.
+//! of `getPublicKey`, a sealed (`fenc`) reply.
 //!
 //! Checked: no panic; when the body is a JSON object with an `LL.Code` (or `code`) number or
 //! numeric string, the parsed code is exactly that number (house rule 1: the real answer,
@@ -11,8 +11,8 @@
 use libfuzzer_sys::fuzz_target;
 use loxwarden::loxone::auth::{self, Start, Token};
 use loxwarden::loxone::crypto::{AesKey, HashAlg};
-use loxwarden::loxone::ll;
 use loxwarden::loxone::secret::Secret;
+use loxwarden::loxone::{enc, ll};
 use serde_json::Value;
 
 /// The code an independent reading of the envelope finds, if it is a clean JSON envelope.
@@ -38,6 +38,18 @@ fuzz_target!(|data: &[u8]| {
             (Err(_), Some(c)) => panic!("an envelope with LL code {c} was refused"),
             (Err(_), None) => {}
         }
+    }
+    // A `fenc` body (decision 3): a clear envelope is taken as it is, never "decrypted"; the
+    // same envelope sealed opens to exactly what the clear one parses to.
+    let aes = AesKey::from_parts([7; 32], [9; 16]);
+    let opened = enc::open_reply(&aes, &text);
+    if let Ok(r) = &parsed {
+        let o = opened.expect("a clear envelope did not open as itself");
+        assert!(!o.sealed, "a clear envelope was taken as sealed");
+        assert_eq!(&o.reply, r);
+        let sealed = enc::open_reply(&aes, &aes.encrypt_b64(&text)).expect("sealed did not open");
+        assert!(sealed.sealed);
+        assert_eq!(&sealed.reply, r, "sealing changed the reply");
     }
     let Ok(reply) = parsed else {
         return;
@@ -69,6 +81,5 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(k) = Start::new("ai", "0", "fuzz").public_key(&reply) {
         let _ = k.public();
     }
-    let aes = AesKey::from_parts([7; 32], [9; 16]);
     let _ = aes.decrypt_b64(&value);
 });

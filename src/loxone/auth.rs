@@ -412,7 +412,7 @@ impl Keyed {
             self.start.client_uuid,
             urlencode(&self.start.info)
         );
-        let path = self.session.http_path(&cmd, true)?;
+        let path = self.session.http_path(&cmd, true);
         Ok((
             path,
             AwaitingToken {

@@ -316,11 +316,15 @@ impl PublicKey {
     }
 }
 
-/// The `salt/{salt}/{cmd}` plaintext of an encrypted command, with 16 fresh random bytes of salt
-/// in lowercase hex (decision 3).
-pub fn salted(cmd: &str) -> Result<String, CryptoError> {
+/// A fresh salt: 16 random bytes in lowercase hex (decision 3).
+pub fn new_salt() -> Result<String, CryptoError> {
     let salt: [u8; 16] = random()?;
-    Ok(format!("salt/{}/{}", hex(&salt), cmd))
+    Ok(hex(&salt))
+}
+
+/// The `salt/{salt}/{cmd}` plaintext of an encrypted command (decision 3).
+pub fn salted(salt: &str, cmd: &str) -> String {
+    format!("salt/{salt}/{cmd}")
 }
 
 #[cfg(test)]
@@ -484,12 +488,12 @@ mod tests {
 
     #[test]
     fn salts_are_sixteen_random_bytes_in_hex() {
-        let a = salted("jdev/sys/getkey").unwrap();
-        let b = salted("jdev/sys/getkey").unwrap();
-        assert_ne!(a, b);
-        let parts: Vec<&str> = a.splitn(3, '/').collect();
-        assert_eq!(parts[0], "salt");
-        assert_eq!(parts[1].len(), 32);
-        assert_eq!(parts[2], "jdev/sys/getkey");
+        let a = new_salt().unwrap();
+        assert_ne!(a, new_salt().unwrap());
+        assert_eq!(a.len(), 32);
+        assert!(unhex(&a).is_some());
+        let plain = salted(&a, "jdev/sys/getkey");
+        let parts: Vec<&str> = plain.splitn(3, '/').collect();
+        assert_eq!(parts, ["salt", a.as_str(), "jdev/sys/getkey"]);
     }
 }

@@ -1,10 +1,13 @@
 //! Loxone command encryption (CWM "Command Encryption"; decisions 3 and 4): how a command that
 //! carries a credential is wrapped so it never crosses the network in clear.
 //!
-//! One [`Session`] is an AES key + IV and its RSA-wrapped session key. Over HTTP the session
-//! key rides along with every request (`?sk=`); over the websocket it is announced once with
-//! `keyexchange`. Each command gets a fresh random salt. `fenc` also encrypts the reply, which
-//! we use for every command whose answer is a token.
+//! One [`Session`] is an AES key + IV, its RSA-wrapped session key and one salt. Over HTTP the
+//! session key rides along with every request (`?sk=`); over the websocket it is announced once
+//! with `keyexchange`. The salt is drawn once per session and kept, as Loxone's
+//! LxCommunicator.NET does (`Session.cs`): the document names an "unexpected salt change" as a
+//! reason for 401 (CWM "Command Encryption", HTTP step 14a), and no reference client changes
+//! the salt under one session key without `nextSalt` (docs/protocol-review.md, D2). `fenc` also
+//! encrypts the reply, which we use for every command whose answer is a token.
 //!
 //! A `fenc` reply is sealed whole (decision 3): the HTTP body or websocket text message is
 //! `base64(AES(envelope))`, and only after decrypting it is there an `{"LL":…}` envelope to
@@ -18,7 +21,7 @@
 
 use std::fmt;
 
-use super::crypto::{AesKey, CryptoError, PublicKey, salted, urlencode};
+use super::crypto::{AesKey, CryptoError, PublicKey, new_salt, salted, urlencode};
 use super::ll::{self, LlReply};
 
 /// An AES session bound to the Miniserver's public key.
@@ -26,27 +29,36 @@ use super::ll::{self, LlReply};
 pub struct Session {
     aes: AesKey,
     session_key: String,
+    salt: String,
 }
 
 impl Session {
-    /// Generates a fresh AES key and IV and wraps them with the Miniserver's RSA key.
+    /// Generates a fresh AES key, IV and salt and wraps key and IV with the Miniserver's RSA
+    /// key.
     pub fn new(public: &PublicKey) -> Result<Session, CryptoError> {
         let aes = AesKey::generate()?;
         let session_key = public.session_key(&aes)?;
-        Ok(Session { aes, session_key })
+        Ok(Session {
+            aes,
+            session_key,
+            salt: new_salt()?,
+        })
+    }
+
+    fn sealed_command(&self, cmd: &str) -> String {
+        urlencode(&self.aes.encrypt_b64(&salted(&self.salt, cmd)))
     }
 
     /// `GET` path (no leading slash) of an encrypted HTTP command:
     /// `jdev/sys/{enc|fenc}/{urlenc(cipher)}?sk={urlenc(sessionKey)}`. `cmd` is the full inner
     /// command including its own query string.
-    pub fn http_path(&self, cmd: &str, encrypt_reply: bool) -> Result<String, CryptoError> {
-        let cipher = self.aes.encrypt_b64(&salted(cmd)?);
-        Ok(format!(
+    pub fn http_path(&self, cmd: &str, encrypt_reply: bool) -> String {
+        format!(
             "jdev/sys/{}/{}?sk={}",
-            if encrypt_reply { "fenc" } else { "enc" },
-            urlencode(&cipher),
+            verb(encrypt_reply),
+            self.sealed_command(cmd),
             urlencode(&self.session_key)
-        ))
+        )
     }
 
     /// `jdev/sys/keyexchange/{sessionKey}`: announces this session on a websocket.
@@ -57,16 +69,24 @@ impl Session {
         format!("jdev/sys/keyexchange/{}", self.session_key)
     }
 
-    /// `jdev/sys/enc/{urlenc(cipher)}`: an encrypted command on a websocket after keyexchange.
-    pub fn ws_command(&self, cmd: &str) -> Result<String, CryptoError> {
-        let cipher = self.aes.encrypt_b64(&salted(cmd)?);
-        Ok(format!("jdev/sys/enc/{}", urlencode(&cipher)))
+    /// `jdev/sys/{enc|fenc}/{urlenc(cipher)}`: an encrypted command on a websocket after
+    /// keyexchange (`fenc`: the reply comes sealed too, see [`open_reply`]).
+    pub fn ws_command(&self, cmd: &str, encrypt_reply: bool) -> String {
+        format!(
+            "jdev/sys/{}/{}",
+            verb(encrypt_reply),
+            self.sealed_command(cmd)
+        )
     }
 
     /// Reads the body of a `fenc` reply with this session's key: see [`open_reply`].
     pub fn open_reply(&self, body: &str) -> Result<Opened, SealedError> {
         open_reply(&self.aes, body)
     }
+}
+
+fn verb(encrypt_reply: bool) -> &'static str {
+    if encrypt_reply { "fenc" } else { "enc" }
 }
 
 /// A `fenc` reply, opened.
@@ -234,7 +254,47 @@ mod tests {
         Session {
             aes: AesKey::generate().unwrap(),
             session_key: session_key.to_owned(),
+            salt: new_salt().unwrap(),
         }
+    }
+
+    #[test]
+    fn one_session_keeps_one_salt_for_every_command_it_seals() {
+        let s = session("sk");
+        let salt_of = |path: &str| {
+            let cipher = path
+                .trim_start_matches("jdev/sys/enc/")
+                .trim_start_matches("jdev/sys/fenc/");
+            let cipher = cipher.split('?').next().unwrap();
+            let b64 = crate::loxone::crypto::unb64(&percent_decode(cipher)).unwrap();
+            let plain = s
+                .aes
+                .decrypt_b64(&crate::loxone::crypto::b64(&b64))
+                .unwrap();
+            plain.split('/').nth(1).unwrap().to_owned()
+        };
+        let a = salt_of(&s.http_path("jdev/sys/getkey", false));
+        let b = salt_of(&s.http_path("jdev/sps/LoxAPPversion3", true));
+        let c = salt_of(&s.ws_command("authwithtoken/x/u", false));
+        assert_eq!(a, s.salt);
+        assert_eq!((a.as_str(), b.as_str()), (c.as_str(), c.as_str()));
+        assert_ne!(s.salt, session("sk").salt, "each session draws its own");
+    }
+
+    fn percent_decode(s: &str) -> String {
+        let b = s.as_bytes();
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < b.len() {
+            if b[i] == b'%' {
+                out.push(u8::from_str_radix(&s[i + 1..i + 3], 16).unwrap());
+                i += 3;
+            } else {
+                out.push(b[i]);
+                i += 1;
+            }
+        }
+        String::from_utf8(out).unwrap()
     }
 
     #[test]
@@ -243,11 +303,11 @@ mod tests {
         // As in the document and every public client (LxCommunicator, openHAB, ...).
         assert_eq!(s.keyexchange_command(), "jdev/sys/keyexchange/ab/c+d==");
         // The document's HTTP steps: "URI-Component-Encode the {session-key}", and the cipher.
-        let path = s.http_path("jdev/sys/getkey", false).unwrap();
+        let path = s.http_path("jdev/sys/getkey", false);
         assert!(path.ends_with("?sk=ab%2Fc%2Bd%3D%3D"), "{path}");
         let cipher = &path["jdev/sys/enc/".len()..path.find('?').unwrap()];
         assert!(!cipher.contains(['/', '+', '=']), "{path}");
-        let ws = s.ws_command("jdev/sys/getkey").unwrap();
+        let ws = s.ws_command("jdev/sys/getkey", false);
         assert!(
             !ws["jdev/sys/enc/".len()..].contains(['/', '+', '=']),
             "{ws}"

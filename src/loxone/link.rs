@@ -21,7 +21,7 @@ use std::sync::{Arc, Condvar, Mutex, RwLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use super::auth::{AuthError, TokenVerb};
+use super::auth::AuthError;
 use super::client::{self, Bootstrap, Client, Reply, SendFailure};
 use super::command::Command;
 use super::errors::LinkError;
@@ -698,9 +698,6 @@ impl Link {
         let client = Arc::new(client);
         *self.client.write().unwrap_or_else(|e| e.into_inner()) = Some(client.clone());
 
-        if let Err(ev) = self.refresh_if_due(&client) {
-            return Outcome::Lost(ev);
-        }
         let token = self.current_token().token;
         if let Err(e) = self.ensure_structure(&client, &token) {
             return Outcome::Lost(match e {
@@ -752,6 +749,10 @@ impl Link {
         }
         if self.states.generation() == gen0 {
             log::warn!("no initial event tables within {} s", timeout.as_secs());
+        }
+        if let Err(ev) = self.refresh_if_due(&mut sock, &mut false) {
+            sock.close();
+            return Outcome::Lost(ev);
         }
         self.alive();
         self.sessions.fetch_add(1, Ordering::SeqCst);
@@ -865,27 +866,47 @@ impl Link {
                 }
             }
             // The refresh rule is a pure check; it costs a request only when due.
-            if outstanding.is_some_and(|sent| sent == now)
-                && let Err(ev) = self.refresh_if_due(client)
-            {
-                sock.close();
-                return Outcome::Lost(ev);
+            if outstanding.is_some_and(|sent| sent == now) {
+                let mut saw_keepalive = false;
+                if let Err(ev) = self.refresh_if_due(&mut sock, &mut saw_keepalive) {
+                    sock.close();
+                    return Outcome::Lost(ev);
+                }
+                if saw_keepalive {
+                    outstanding = None;
+                    self.alive();
+                }
             }
         }
     }
 
-    /// Refreshes the token when due (half-life or last day) and saves it (mode 0600).
-    fn refresh_if_due(&self, client: &Client) -> Result<(), Event> {
+    /// Refreshes the token when due (half-life or last day) on the authenticated websocket,
+    /// and saves it (mode 0600). Frames that arrive meanwhile are applied; a keepalive answer
+    /// among them sets `saw_keepalive`, so the caller's heartbeat bookkeeping stays true.
+    fn refresh_if_due(&self, sock: &mut ws::Ws, saw_keepalive: &mut bool) -> Result<(), Event> {
         let stored = self.current_token();
         let now = self.now_unix();
         if !stored.token.refresh_due(now) {
             return Ok(());
         }
-        let reply = match client.token_command(&stored.token, TokenVerb::Refresh) {
+        let deadline = Instant::now() + Duration::from_secs(self.cfg.link.command_timeout_s);
+        let mut on_frame = |f: Frame| {
+            if matches!(f, Frame::Keepalive) {
+                *saw_keepalive = true;
+            }
+            self.apply(f);
+        };
+        let reply = match sock.refresh(&stored.token, deadline, &mut on_frame) {
             Ok(r) => r,
-            Err(e) => {
+            Err(AuthStep::Auth(e @ (AuthError::TokenRefused { .. } | AuthError::Blocked))) => {
+                return Err(Event::TokenRefused(e.to_string()));
+            }
+            Err(AuthStep::Auth(e)) => {
                 log::warn!("token refresh failed, will retry: {e}");
                 return Ok(());
+            }
+            Err(AuthStep::Socket(e)) => {
+                return Err(Event::SocketLost(format!("during the token refresh: {e}")));
             }
         };
         match stored.token.refreshed(&reply, now) {

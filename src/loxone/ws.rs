@@ -7,7 +7,7 @@
 //! with sending keepalives, without a second thread or an async runtime.
 //!
 //! Authentication is decision 8: `keyexchange`, `getkey`, encrypted `authwithtoken`, then
-//! `enablebinstatusupdate`. Replies arrive in order (a header, then a text message); event tables
+//! `enablebinstatusupdate`. The token is refreshed on the same socket (`refreshjwt` in `fenc`). Replies arrive in order (a header, then a text message); event tables
 //! can arrive in between and are handed to the caller while it waits.
 
 use std::io::{self, Read, Write};
@@ -21,7 +21,7 @@ use tungstenite::client::IntoClientRequest as _;
 use tungstenite::protocol::WebSocketConfig;
 use tungstenite::{Message, WebSocket};
 
-use super::auth::{self, AuthError, Token};
+use super::auth::{self, AuthError, Token, TokenVerb};
 use super::crypto::{self, PublicKey};
 use super::enc::Session;
 use super::errors::LinkError;
@@ -273,20 +273,60 @@ impl Ws {
         deadline: Instant,
         other: &mut dyn FnMut(Frame),
     ) -> Result<LlReply, WsEnd> {
+        let text = self.request_text(cmd, what, deadline, other)?;
+        ll::parse(&text).map_err(|e| WsEnd::Io(format!("{what}: {e}")))
+    }
+
+    /// Sends `cmd` and returns the next text message, handing other frames to `other`.
+    fn request_text(
+        &mut self,
+        cmd: &str,
+        what: &'static str,
+        deadline: Instant,
+        other: &mut dyn FnMut(Frame),
+    ) -> Result<String, WsEnd> {
         self.send(cmd)?;
         loop {
             if Instant::now() >= deadline {
                 return Err(WsEnd::Timeout(what));
             }
             match self.poll()? {
-                Some(Frame::Text(t)) => {
-                    return ll::parse(&t).map_err(|e| WsEnd::Io(format!("{what}: {e}")));
-                }
+                Some(Frame::Text(t)) => return Ok(t),
                 Some(Frame::OutOfService) => return Err(WsEnd::OutOfService),
                 Some(f) => other(f),
                 None => {}
             }
         }
+    }
+
+    /// `refreshjwt` on this authenticated socket (decision 7): a one-time key from `getkey`,
+    /// then the token hash inside `fenc`, whose sealed reply carries the new token. On the
+    /// websocket, as the document says ("via websocket (HTTP support not verified)") and every
+    /// reference client does; LxCommunicator.NET refuses to refresh over HTTP
+    /// (docs/protocol-review.md, D3). The reply is opened, not yet applied: see
+    /// [`Token::refreshed`].
+    pub fn refresh(
+        &mut self,
+        token: &Token,
+        deadline: Instant,
+        other: &mut dyn FnMut(Frame),
+    ) -> Result<LlReply, AuthStep> {
+        let r = self.request("jdev/sys/getkey", "getkey", deadline, other)?;
+        auth::check_code(&r, &token.user, "getkey")?;
+        let key = r.value_text();
+        if crypto::unhex(&key).is_none() {
+            return Err(AuthStep::Auth(AuthError::Protocol(
+                "getkey returned no hex key".into(),
+            )));
+        }
+        let cmd = self
+            .session
+            .ws_command(&token.command(TokenVerb::Refresh, &key)?, true);
+        let body = self.request_text(&cmd, "refreshjwt", deadline, other)?;
+        self.session
+            .open_reply(&body)
+            .map(|o| o.reply)
+            .map_err(|e| AuthStep::Auth(AuthError::Protocol(format!("refreshjwt: {e}"))))
     }
 
     /// keyexchange → getkey → encrypted authwithtoken → enablebinstatusupdate.
@@ -308,10 +348,7 @@ impl Ws {
                 "getkey returned no hex key".into(),
             )));
         }
-        let cmd = self
-            .session
-            .ws_command(&token.authwithtoken(&key)?)
-            .map_err(AuthError::from)?;
+        let cmd = self.session.ws_command(&token.authwithtoken(&key)?, false);
         let auth_reply = self.request(&cmd, "authwithtoken", deadline, other)?;
         auth::check_code(&auth_reply, &token.user, "authwithtoken")?;
         let r = self.request(

@@ -158,16 +158,19 @@ fn encrypted(
     if ctx.encrypted {
         return refuse(ctx, 400); // no nesting
     }
-    let key = match (&ctx.sock, query_get(query, "sk")) {
-        (_, Some(sk)) => sh.key.session_key(&sk),
+    let sk = query_get(query, "sk");
+    let key = match (&ctx.sock, &sk) {
+        (_, Some(sk)) => sh.key.session_key(sk),
         (Some(sock), None) => sock.key.clone(),
         (None, None) => None,
     };
     let Some(key) = key else {
         return refuse(ctx, 401);
     };
-    let plain = crypto::percent_decode(cipher)
-        .and_then(|c| crypto::b64_decode(&c))
+    let raw_cipher = crypto::percent_decode(cipher);
+    let plain = raw_cipher
+        .as_deref()
+        .and_then(crypto::b64_decode)
         .and_then(|ct| key.decrypt(&ct))
         .and_then(|pt| String::from_utf8(pt).ok());
     let Some(plain) = plain else {
@@ -186,14 +189,22 @@ fn encrypted(
     let Some((prev, salt, cmd)) = inner else {
         return refuse(ctx, 401);
     };
-    if let Some(sock) = ctx.sock.as_deref_mut() {
-        // "unexpected salt change" is undecryptable (CWM step 14a).
-        if let (Some(prev), Some(current)) = (prev, sock.salt.as_deref())
-            && prev != current
-        {
-            return refuse(ctx, 401);
+    // An "unexpected salt change" is undecryptable (CWM "Command Encryption", HTTP step 14a):
+    // one session key keeps its salt until the client announces `nextSalt/{prev}/{next}`.
+    // Per socket on the websocket, per `sk` over HTTP.
+    let salt_ok = match (ctx.sock.as_deref_mut(), &sk) {
+        (Some(sock), None) => {
+            let ok = salt_follows(sock.salt.as_deref(), prev, salt);
+            if ok {
+                sock.salt = Some(salt.to_string());
+            }
+            ok
         }
-        sock.salt = Some(salt.to_string());
+        (_, Some(sk)) => sh.http_salt(sk, |current| salt_follows(current, prev, salt), salt),
+        (None, None) => false,
+    };
+    if !salt_ok {
+        return refuse(ctx, 401);
     }
     ctx.encrypted = true;
     let reply = handle(sh, cmd, ctx);
@@ -215,7 +226,25 @@ fn encrypted(
             };
             Reply::Sealed(key.encrypt_b64(&l.to_json()))
         }
+        // `enc`: the answer is clear and echoes the outer command with the cipher as raw
+        // base64 (PyLoxone `connection.py` and openHAB's `LxWsSecurityToken` decrypt it from
+        // there; docs/protocol-review.md, D5). `fenc` keeps the inner command, which
+        // LxCommunicator.NET checks after decrypting.
+        Reply::Ll(mut l) if !full => {
+            l.control = format!("jdev/sys/enc/{}", raw_cipher.unwrap_or_default());
+            Reply::Ll(l)
+        }
         other => other,
+    }
+}
+
+/// Whether `salt` (announced with `nextSalt/{prev}/` when `prev` is given) may follow the
+/// salt this session key used last (`None`: its first command).
+fn salt_follows(current: Option<&str>, prev: Option<&str>, salt: &str) -> bool {
+    match (current, prev) {
+        (None, _) => true,
+        (Some(current), Some(prev)) => prev == current,
+        (Some(current), None) => salt == current,
     }
 }
 

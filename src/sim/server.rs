@@ -133,6 +133,9 @@ struct Registered {
     ws: bool,
 }
 
+/// HTTP session keys whose salt the simulator remembers (a client keeps one or a few).
+const HTTP_SALTS: usize = 256;
+
 /// State shared by every thread of one simulator.
 pub struct Shared {
     started: Instant,
@@ -141,6 +144,8 @@ pub struct Shared {
     house: Mutex<House>,
     auth: Mutex<Auth>,
     faults: Mutex<Faults>,
+    /// The salt each HTTP session key (`sk`) used last (at most `HTTP_SALTS` kept).
+    http_salts: Mutex<HashMap<String, String>>,
     log: Mutex<CommandLog>,
     sessions: Mutex<HashMap<u64, Sender<Push>>>,
     conns: Mutex<HashMap<u64, Registered>>,
@@ -229,6 +234,25 @@ impl Shared {
 
     pub fn delay(&self) -> Duration {
         lock(&self.faults).delay
+    }
+
+    /// Checks `salt` for the HTTP session key `sk` with `follows(last salt)` and, when it
+    /// passes, remembers it as the key's salt.
+    pub fn http_salt(
+        &self,
+        sk: &str,
+        follows: impl FnOnce(Option<&str>) -> bool,
+        salt: &str,
+    ) -> bool {
+        let mut salts = lock(&self.http_salts);
+        if !follows(salts.get(sk).map(String::as_str)) {
+            return false;
+        }
+        if salts.len() >= HTTP_SALTS && !salts.contains_key(sk) {
+            salts.clear();
+        }
+        salts.insert(sk.to_owned(), salt.to_owned());
+        true
     }
 
     pub fn clear_fenc_errors(&self) -> bool {
@@ -571,6 +595,7 @@ impl Sim {
             house: Mutex::new(house),
             auth: Mutex::new(auth),
             faults: Mutex::new(Faults::default()),
+            http_salts: Mutex::new(HashMap::new()),
             log: Mutex::new(CommandLog::default()),
             sessions: Mutex::new(HashMap::new()),
             conns: Mutex::new(HashMap::new()),

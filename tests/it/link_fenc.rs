@@ -4,11 +4,15 @@
 //! and falls back to the clear body). Login and the link's token refresh are tried against
 //! both shapes, and against a body that opens neither way.
 
+use std::time::{Duration, Instant};
+
 use loxwarden::loxone::auth::{AuthError, TokenVerb};
 use loxwarden::loxone::client::Client;
 use loxwarden::loxone::crypto::AesKey;
 use loxwarden::loxone::store::StoredToken;
+use loxwarden::loxone::ws::{self, AuthStep};
 use loxwarden::loxone::{enc, ll};
+use loxwarden::sim::Channel;
 
 use crate::link_support::*;
 use crate::sim_support::{self, CLIENT_UUID};
@@ -118,7 +122,7 @@ fn an_answer_that_opens_neither_way_is_a_clear_error_that_names_the_token_left_b
 }
 
 #[test]
-fn the_token_refresh_reads_a_sealed_answer_and_a_refusal_sealed_or_in_clear() {
+fn the_token_refresh_goes_over_the_websocket_and_reads_a_sealed_answer_or_a_refusal_in_clear() {
     let sim = sim_with(|_| {});
     let dir = TempDir::new("fenc-refresh");
     let (_, cfg) = write_config(&sim, dir.path(), "");
@@ -126,21 +130,40 @@ fn the_token_refresh_reads_a_sealed_answer_and_a_refusal_sealed_or_in_clear() {
     let stored = StoredToken::load(&cfg.paths.state_dir).unwrap().unwrap();
     let (client, _) = Client::connect(&cfg, None).unwrap();
 
-    let reply = client
+    // Not over HTTP (CWM: "via websocket (HTTP support not verified)"): refused unsent.
+    let mark = sim.log_mark();
+    let e = client
         .token_command(&stored.token, TokenVerb::Refresh)
+        .unwrap_err();
+    assert!(e.to_string().contains("over the websocket"), "{e}");
+    assert!(sim.commands_since(mark).is_empty());
+
+    let url = cfg.ms_url().unwrap();
+    let t = Duration::from_secs(10);
+    let mut sock = ws::connect(&url, None, None, client.public_key(), t).unwrap();
+    let deadline = Instant::now() + t;
+    sock.authenticate(&stored.token, deadline, &mut |_| {})
         .unwrap();
+    let reply = sock.refresh(&stored.token, deadline, &mut |_| {}).unwrap();
     assert_eq!(reply.code, 200);
     let fresh = stored.token.refreshed(&reply, 1).unwrap();
     assert_ne!(fresh.token.expose(), stored.token.token.expose());
     assert_eq!(sim.tokens()[0].token, fresh.token.expose());
+    let refresh = sim
+        .commands_since(mark)
+        .into_iter()
+        .find(|e| e.command.starts_with("jdev/sys/refreshjwt/"))
+        .unwrap();
+    assert!(
+        refresh.encrypted && refresh.channel == Channel::Ws,
+        "{refresh:?}"
+    );
 
     // The old token is gone on the Miniserver: refreshing it again is refused, sealed or
     // clear, and either way the link hears "token refused" (it then stops using it).
     for clear in [false, true] {
         sim.clear_fenc_errors(clear);
-        let reply = client
-            .token_command(&stored.token, TokenVerb::Refresh)
-            .unwrap();
+        let reply = sock.refresh(&stored.token, deadline, &mut |_| {}).unwrap();
         assert_eq!(reply.code, 401, "clear={clear}");
         assert!(matches!(
             stored.token.refreshed(&reply, 2),
@@ -149,12 +172,15 @@ fn the_token_refresh_reads_a_sealed_answer_and_a_refusal_sealed_or_in_clear() {
     }
 
     sim.garble_fenc(true);
-    let mut latest = StoredToken::load(&cfg.paths.state_dir).unwrap().unwrap();
+    let mut latest = stored.clone();
     latest.token = fresh;
-    let e = client
-        .token_command(&latest.token, TokenVerb::Refresh)
-        .unwrap_err()
-        .to_string();
-    assert!(e.contains("could not be decrypted"), "{e}");
-    assert!(e.contains("refreshjwt"), "{e}");
+    let e = sock
+        .refresh(&latest.token, deadline, &mut |_| {})
+        .unwrap_err();
+    let text = match e {
+        AuthStep::Auth(a) => a.to_string(),
+        other => panic!("{other:?}"),
+    };
+    assert!(text.contains("refreshjwt"), "{text}");
+    assert!(text.contains("could not be decrypted"), "{text}");
 }

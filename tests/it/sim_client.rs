@@ -111,10 +111,9 @@ fn plain_http_commands_use_a_hashed_token_inside_an_encrypted_request() {
     let socket = sim.control_named("Garden socket").unwrap();
     let ll = http_command(addr, &login, "admin", &format!("jdev/sps/io/{socket}/on"));
     assert_eq!(code(&ll), 200, "{ll}");
-    assert_eq!(
-        ll["control"],
-        format!("dev/sps/io/{socket}/on"),
-        "echoes the inner command"
+    assert!(
+        ll["control"].as_str().unwrap().starts_with("jdev/sys/enc/"),
+        "echoes the outer command: {ll}"
     );
     let entry = sim.device_commands().pop().unwrap();
     assert!(entry.encrypted);
@@ -440,6 +439,75 @@ fn a_token_acquired_over_the_socket_authenticates_it_and_can_be_refreshed_checke
         code(&c.call(&format!("jdev/sys/enc/{}", urlenc(&bad)))),
         401
     );
+    let silent = s.encrypt("salt/abcd/jdev/cfg/version");
+    assert_eq!(
+        code(&c.call(&format!("jdev/sys/enc/{}", urlenc(&silent)))),
+        401,
+        "a new salt without nextSalt"
+    );
+    let announced = s.encrypt(&format!("nextSalt/{}/abcd/jdev/cfg/version", s.salt));
+    assert_eq!(
+        code(&c.call(&format!("jdev/sys/enc/{}", urlenc(&announced)))),
+        200
+    );
+    assert_eq!(
+        code(&c.call(&format!(
+            "jdev/sys/enc/{}",
+            urlenc(&s.encrypt("salt/abcd/jdev/cfg/version"))
+        ))),
+        200,
+        "the announced salt is the socket's salt now"
+    );
+}
+
+#[test]
+fn one_http_session_key_keeps_its_salt_and_an_enc_answer_echoes_the_outer_command() {
+    let sim = Sim::start(SimOptions::default()).unwrap();
+    let addr = sim.addr();
+    let s = Session::new(
+        get_ll(addr, "jdev/sys/getPublicKey")["value"]
+            .as_str()
+            .unwrap(),
+    );
+    let sk = urlenc(&s.rsa_b64);
+    let send = |plain: &str| {
+        let cipher = s.encrypt(plain);
+        let ll = get_ll(addr, &format!("jdev/sys/enc/{}?sk={sk}", urlenc(&cipher)));
+        (ll, cipher)
+    };
+    let (first, cipher) = send("salt/1234/jdev/cfg/version");
+    assert_eq!(code(&first), 200);
+    assert_eq!(first["value"], "16.0.6.17");
+    // PyLoxone and openHAB read the outer command back, with the cipher as raw base64.
+    assert_eq!(first["control"], format!("jdev/sys/enc/{cipher}"));
+    assert_eq!(
+        code(&send("salt/1234/jdev/cfg/version").0),
+        200,
+        "same salt"
+    );
+    assert_eq!(
+        code(&send("salt/5678/jdev/cfg/version").0),
+        401,
+        "CWM HTTP step 14a: an unexpected salt change"
+    );
+    assert_eq!(code(&send("nextSalt/1234/5678/jdev/cfg/version").0), 200);
+    assert_eq!(code(&send("salt/5678/jdev/cfg/version").0), 200);
+    // Another session key starts with whatever salt it likes.
+    let other = Session::new(
+        get_ll(addr, "jdev/sys/getPublicKey")["value"]
+            .as_str()
+            .unwrap(),
+    );
+    let cipher = other.encrypt("salt/9abc/jdev/cfg/version");
+    let ll = get_ll(
+        addr,
+        &format!(
+            "jdev/sys/enc/{}?sk={}",
+            urlenc(&cipher),
+            urlenc(&other.rsa_b64)
+        ),
+    );
+    assert_eq!(code(&ll), 200);
 }
 
 #[test]

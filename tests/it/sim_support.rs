@@ -149,6 +149,9 @@ pub struct Session {
     pub iv: [u8; 16],
     /// base64(RSA-PKCS#1v1.5("{hex(key)}:{hex(iv)}")).
     pub rsa_b64: String,
+    /// The salt of every command sealed with this key: a change needs `nextSalt` (CWM
+    /// "Command Encryption", HTTP step 14a).
+    pub salt: String,
 }
 
 impl Session {
@@ -169,6 +172,7 @@ impl Session {
             key,
             iv,
             rsa_b64: B64.encode(ct),
+            salt: hex(&random::<16>()),
         }
     }
 
@@ -202,8 +206,7 @@ impl Session {
 
     /// `jdev/sys/enc/{urlenc(base64(AES("salt/{salt}/{cmd}")))}` (decisions 3 and 4).
     pub fn enc_path(&self, cmd: &str, full: bool) -> String {
-        let salt = hex(&random::<16>());
-        let cipher = self.encrypt(&format!("salt/{salt}/{cmd}"));
+        let cipher = self.encrypt(&format!("salt/{}/{cmd}", self.salt));
         let verb = if full { "fenc" } else { "enc" };
         format!("jdev/sys/{verb}/{}", urlenc(&cipher))
     }
