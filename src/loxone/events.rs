@@ -178,6 +178,8 @@ pub enum Incoming<'a> {
 #[derive(Clone, Debug, Default)]
 pub struct Framer {
     pending: Option<Header>,
+    /// A zero-length header was just completed; one empty message right after it belongs to it.
+    empty_due: bool,
 }
 
 impl Framer {
@@ -186,6 +188,13 @@ impl Framer {
     }
 
     pub fn feed(&mut self, msg: Incoming<'_>) -> Option<Frame> {
+        let empty = match msg {
+            Incoming::Binary(b) => b.is_empty(),
+            Incoming::Text(t) => t.is_empty(),
+        };
+        if std::mem::take(&mut self.empty_due) && empty {
+            return None;
+        }
         if let Incoming::Binary(b) = msg
             && let Some(h) = parse_header(b)
         {
@@ -203,6 +212,18 @@ impl Framer {
                     return Some(match h.kind {
                         MsgKind::Keepalive => Frame::Keepalive,
                         _ => Frame::OutOfService,
+                    });
+                }
+                // An exact header of length 0 is a whole, empty message: LxCommunicator
+                // (`WebSocketWrapper.js`) completes it without waiting for a payload. An empty
+                // payload that follows anyway is taken as its own.
+                if h.len == 0 && dropped.is_none() {
+                    self.empty_due = true;
+                    return Some(match h.kind {
+                        MsgKind::Text => Frame::Text(String::new()),
+                        MsgKind::ValueTable => Frame::Values(Vec::new()),
+                        MsgKind::TextTable => Frame::Texts(Vec::new()),
+                        kind => Frame::Skipped(kind),
                     });
                 }
                 self.pending = Some(h);
@@ -255,6 +276,39 @@ mod tests {
 
     fn doc_uuid() -> Uuid {
         Uuid::parse("0f86a2fe-0378-3e15-ffff373f9870b52a").unwrap()
+    }
+
+    fn exact_header(kind: u8, len: u32) -> [u8; 8] {
+        let n = len.to_le_bytes();
+        [0x03, kind, 0, 0, n[0], n[1], n[2], n[3]]
+    }
+
+    #[test]
+    fn a_zero_length_header_is_a_whole_empty_message_with_or_without_an_empty_payload() {
+        let mut f = Framer::new();
+        // No payload follows (LxCommunicator's reading): the next header is not "missing".
+        assert_eq!(
+            f.feed(Incoming::Binary(&exact_header(2, 0))),
+            Some(Frame::Values(vec![]))
+        );
+        assert_eq!(f.feed(Incoming::Binary(&exact_header(0, 2))), None);
+        assert_eq!(f.feed(Incoming::Text("ok")), Some(Frame::Text("ok".into())));
+        // An empty payload follows anyway: it belongs to the header, not "without a header".
+        assert_eq!(
+            f.feed(Incoming::Binary(&exact_header(0, 0))),
+            Some(Frame::Text(String::new()))
+        );
+        assert_eq!(f.feed(Incoming::Text("")), None);
+        assert_eq!(
+            f.feed(Incoming::Binary(&exact_header(3, 0))),
+            Some(Frame::Texts(vec![]))
+        );
+        assert_eq!(f.feed(Incoming::Binary(&[])), None);
+        // Only one: a second empty message is reported.
+        assert!(matches!(
+            f.feed(Incoming::Binary(&[])),
+            Some(Frame::Unexpected(_))
+        ));
     }
 
     #[test]
