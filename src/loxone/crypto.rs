@@ -357,6 +357,20 @@ mod tests {
             visu_hash(a, KEY, "1234", SALT).unwrap(),
             "2559c5f743c869b2d098312ff92423f6b638886b"
         );
+        // The protocol review's vectors (docs/protocol-review.md): password "password" and
+        // the loxone-java token fixture's token, over the same captured getkey2 reply.
+        assert_eq!(
+            secret_hash(a, "password", SALT),
+            "5FB5E2C4D882CD9E6275662D293FE5A955705E3D"
+        );
+        assert_eq!(
+            credential_hash(a, KEY, "showroom", "password", SALT).unwrap(),
+            "b4f8dd6051d894f456e0aa2e2fd754fc48c63e35"
+        );
+        assert_eq!(
+            token_hash(a, KEY, "8E2AA590E996B321C0E17C3FA9F7A3C17BD376CC").unwrap(),
+            "04ee860f968f2fb4cf6319e05bf325ca9f48ee5b"
+        );
     }
 
     #[test]

@@ -195,6 +195,48 @@ mod tests {
         assert_eq!(vector_key().encrypt_b64(GETJWT_ENVELOPE), SEALED_ZERO);
     }
 
+    // The review's vectors (docs/protocol-review.md, "Test vectors"), key 00..1f and IV a0..af,
+    // computed with Python `cryptography`: the captured loxone-java getkey2 reply sealed; a
+    // 64-byte envelope sealed with no padding (CryptoJS's ZeroPadding adds none to a whole
+    // block) and with a whole zero block (BouncyCastle's ZeroBytePadding).
+    const REVIEW_GETKEY2: &str = "IC+k3bNh2Mkd9lH05aW3z5HltczJ0vD6GhlgX8dyiJzIw9JnbMoCRgWVvKBW+Ra9cS3IzAErN3egP45XrutYaKJljDlhwJAWaQNy31Gfn+CdvSMwtmWrc+1z0l1m7Mmq+E3EPESueFH+YAfGTSDal5rtpwyo/dvwixu20nHIf114d5I/dc+0SN9sb8nHpbMP2DiKKjm3snzQP4tz/yf9cqVADhmgtp63pB5nwAmmI/SAgN89EUM61qpBY1W0CqbOtP9SPtu8ndITG2EdVjEfzSy0LmclPWeTseKKm8H4mBW6DqSb/G74b5GgrIzr3v7iQseavceWZNRtrKp2EjZw1A==";
+    const REVIEW_401: &str = "IC+k3bNh2Mkd9lH05aW3zwHF6T5ZEzE742Th5+yhpU00EoU5Lb3OrhJiuH3MLTkt0Nbq9bFlrvp9speMrkSrXLJlLXyKFWm6kSrA0vWyMw0vgdvTtIUz62R+Ez+ImWARqS8fORINGluaKovtWDLWsNA/t3PyugZAa3RukSAM0PsgWwhvw9ZdDOFfsJfKI+GgFOX51n7HOitYq54jdl8gym11HZ/sl6eg67pWsVKVa9I=";
+    const BLOCK_ENVELOPE: &str =
+        r#"{"LL":{"control":"dev/sys/getkey","value":"41434","code":"200"}}"#;
+    const BLOCK_UNPADDED: &str =
+        "IC+k3bNh2Mkd9lH05aW3zxAzOxyBZJdtIMX4P6AQXFqbE2rTHLRuF2++ST7TFtmwq54MXOD8QJI1dzdzF78gzg==";
+    const BLOCK_ZERO_BLOCK: &str = "IC+k3bNh2Mkd9lH05aW3zxAzOxyBZJdtIMX4P6AQXFqbE2rTHLRuF2++ST7TFtmwq54MXOD8QJI1dzdzF78gzpFsuqdpES+N4sxiBkWL+nw=";
+
+    fn review_key() -> AesKey {
+        let mut key = [0u8; 32];
+        for (i, b) in key.iter_mut().enumerate() {
+            *b = i as u8;
+        }
+        let mut iv = [0u8; 16];
+        for (i, b) in iv.iter_mut().enumerate() {
+            *b = 0xa0 + i as u8;
+        }
+        AesKey::from_parts(key, iv)
+    }
+
+    #[test]
+    fn the_reviews_vectors_open_to_the_captured_envelopes_with_every_padding() {
+        let captured = std::fs::read_to_string(format!(
+            "{}/tests/fixtures/loxone/messages/loxone-java-smarteon-getKeyMessage.json",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap();
+        let opened = open_reply(&review_key(), REVIEW_GETKEY2).unwrap();
+        assert!(opened.sealed);
+        assert_eq!(opened.reply, ll::parse(&captured).unwrap());
+        let refused = open_reply(&review_key(), REVIEW_401).unwrap();
+        assert_eq!(refused.reply.code, 401);
+        let block = ll::parse(BLOCK_ENVELOPE).unwrap();
+        for body in [BLOCK_UNPADDED, BLOCK_ZERO_BLOCK] {
+            assert_eq!(open_reply(&review_key(), body).unwrap().reply, block);
+        }
+    }
+
     #[test]
     fn an_error_is_read_by_its_code_sealed_in_clear_or_as_the_html_page() {
         let sealed = open_reply(&vector_key(), SEALED_401).unwrap();
