@@ -12,6 +12,30 @@
 //!
 //! Nothing on that path is optional: a module that is not called on it does not exist here.
 
+/// `println!` for what a person reads on stdout (the tour, `--help`, `sim`), except that a
+/// reader that went away (`loxwarden demo --tour | head`) ends the output instead of the
+/// process with a panic. Never used for the MCP protocol, whose writer reports its errors.
+#[macro_export]
+macro_rules! say {
+    () => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout());
+    }};
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($t)*);
+    }};
+}
+
+/// `print!` with the same care as [`say!`].
+#[macro_export]
+macro_rules! say_raw {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout(), $($t)*);
+    }};
+}
+
 pub mod audit;
 pub mod bridge;
 pub mod call;

@@ -26,11 +26,11 @@ pub fn run(global: &Global, command: Command) -> Result<ExitCode> {
             let text = help_text(topic.as_deref()).ok_or_else(|| {
                 Error::Usage(format!("no help for '{}'", topic.unwrap_or_default()))
             })?;
-            print!("{text}");
+            crate::say_raw!("{text}");
             Ok(ExitCode::SUCCESS)
         }
         Command::Version => {
-            println!("loxwarden {}", env!("CARGO_PKG_VERSION"));
+            crate::say!("loxwarden {}", env!("CARGO_PKG_VERSION"));
             Ok(ExitCode::SUCCESS)
         }
         // `serve` bridges stdio to the daemon; `serve --standalone` runs the gateway here.

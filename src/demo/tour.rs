@@ -40,30 +40,30 @@ pub fn run(demo: &Demo, engine: ServerConfig) -> Result<ExitCode> {
         .client
         .initialize("loxwarden-tour", json!({"elicitation": {"form": {}}}))
         .map_err(Error::Failed)?;
-    println!("loxwarden demo --tour");
-    println!(
+    crate::say!("loxwarden demo --tour");
+    crate::say!(
         "A real MCP session (protocol {}, server {} {}) with the gateway in this process. The",
         init["protocolVersion"].as_str().unwrap_or("?"),
         init["serverInfo"]["name"].as_str().unwrap_or("?"),
         init["serverInfo"]["version"].as_str().unwrap_or("?"),
     );
-    println!(
+    crate::say!(
         "house is the simulator's demo house at {}. The person answering consent questions",
         demo.sim.url()
     );
-    println!("is scripted. Audit log: {}", demo.audit_log().display());
+    crate::say!("is scripted. Audit log: {}", demo.audit_log().display());
     t.script();
     let records = std::fs::read_to_string(demo.audit_log())
         .map(|s| s.lines().count())
         .unwrap_or(0);
-    println!();
-    println!(
+    crate::say!();
+    crate::say!(
         "The audit log holds {records} records (a decision and an outcome for every call); \
          `loxwarden audit` prints such a log readably."
     );
     t.client.close();
     if t.failures.is_empty() {
-        println!("Tour complete.");
+        crate::say!("Tour complete.");
         Ok(ExitCode::SUCCESS)
     } else {
         Err(Error::Failed(format!(
@@ -78,7 +78,7 @@ impl Tour<'_> {
         self.heading("Is the gateway connected? (read)");
         let r = self.call("get_system_status", json!({}));
         let s = &r["structuredContent"];
-        println!(
+        crate::say!(
             "   link {} · Miniserver '{}' ({}, firmware {}) · posture {} · emergency stop {}",
             s["link"]["state"].as_str().unwrap_or("?"),
             s["miniserver"]["name"].as_str().unwrap_or("?"),
@@ -95,7 +95,7 @@ impl Tour<'_> {
 
         self.heading("What is in the house? (read)");
         let r = self.call("list_rooms", json!({}));
-        println!("   {}", text(&r));
+        crate::say!("   {}", text(&r));
 
         self.heading("The kitchen, with live state and what is possible now (read)");
         let r = self.call("list_devices", json!({"room": "Kitchen"}));
@@ -104,7 +104,7 @@ impl Tour<'_> {
             .into_iter()
             .flatten()
         {
-            println!("   {}", device_line(d));
+            crate::say!("   {}", device_line(d));
         }
 
         self.heading("Switch on the hall light (control)");
@@ -158,7 +158,7 @@ impl Tour<'_> {
         }
         self.demo.sim.ring_bell();
         std::thread::sleep(Duration::from_millis(300));
-        println!("   (the simulated doorbell rang)");
+        crate::say!("   (the simulated doorbell rang)");
         self.client.answer_next(Answer::Decline);
         let mark = self.demo.sim.log_mark();
         let r = self.call(
@@ -166,7 +166,7 @@ impl Tour<'_> {
             json!({"device": "Hall/Door opener", "action": "unlock"}),
         );
         self.question();
-        println!("   the person: declines");
+        crate::say!("   the person: declines");
         self.result(&r);
         self.received(mark);
         self.expect(
@@ -182,7 +182,7 @@ impl Tour<'_> {
             json!({"device": "Hall/Door opener", "action": "unlock"}),
         );
         self.question();
-        println!("   the person: accepts");
+        crate::say!("   the person: accepts");
         self.result(&r);
         self.received(mark);
         self.expect(
@@ -193,7 +193,7 @@ impl Tour<'_> {
         self.heading("Emergency stop: every blind, window and gate stops, every zone pauses");
         let mark = self.demo.sim.log_mark();
         let r = self.call("emergency_stop", json!({"reason": "demo tour"}));
-        println!("   {}", text(&r));
+        crate::say!("   {}", text(&r));
         let commands: Vec<&Value> = r["structuredContent"]["commands"]
             .as_array()
             .into_iter()
@@ -205,7 +205,7 @@ impl Tour<'_> {
             .max()
             .unwrap_or(0);
         for c in commands {
-            println!(
+            crate::say!(
                 "     {:<width$} {:<6} → {}",
                 c["device"].as_str().unwrap_or("?"),
                 c["command"]
@@ -237,16 +237,16 @@ impl Tour<'_> {
 
     fn heading(&mut self, what: &str) {
         self.step += 1;
-        println!();
-        println!("{}. {what}", self.step);
+        crate::say!();
+        crate::say!("{}. {what}", self.step);
     }
 
     fn call(&mut self, tool: &str, args: Value) -> Value {
-        println!("   → {tool} {args}");
+        crate::say!("   → {tool} {args}");
         match self.client.call(tool, args) {
             Ok(r) => r,
             Err(e) => {
-                println!("   ✗ {e}");
+                crate::say!("   ✗ {e}");
                 self.failures.push(format!("{tool}: {e}"));
                 Value::Null
             }
@@ -256,23 +256,23 @@ impl Tour<'_> {
     fn result(&self, r: &Value) {
         let s = &r["structuredContent"];
         let mark = if r["isError"] == true { "✗" } else { "✓" };
-        println!("   {mark} {}", text(r));
+        crate::say!("   {mark} {}", text(r));
         for c in s["commands"].as_array().into_iter().flatten() {
             if let Some(code) = c["code"].as_u64() {
-                println!(
+                crate::say!(
                     "     Miniserver: LL {code}, value {:?}",
                     c["value"].as_str().unwrap_or("")
                 );
             }
         }
         if let Some(a) = s["audit_id"].as_str() {
-            println!("     audit id {a}");
+            crate::say!("     audit id {a}");
         }
     }
 
     fn question(&self) {
         if let Some(q) = self.client.asked.last() {
-            println!(
+            crate::say!(
                 "   the gateway asks the person: \"{}\"",
                 q["message"].as_str().unwrap_or("?")
             );
@@ -290,17 +290,17 @@ impl Tour<'_> {
             .map(|e| format!("{} → {}", e.command, e.code))
             .collect();
         if got.is_empty() {
-            println!("     the Miniserver received: nothing");
+            crate::say!("     the Miniserver received: nothing");
         } else {
             for g in got {
-                println!("     the Miniserver received: {g}");
+                crate::say!("     the Miniserver received: {g}");
             }
         }
     }
 
     fn expect(&mut self, ok: bool, what: &str) {
         if !ok {
-            println!("   ✗ expected: {what}");
+            crate::say!("   ✗ expected: {what}");
             self.failures.push(what.to_owned());
         }
     }

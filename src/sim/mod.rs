@@ -112,7 +112,7 @@ pub fn run(args: &SimArgs) -> Result<ExitCode> {
         };
         std::fs::write(path, text.as_bytes())
             .map_err(|e| Error::io(format!("writing {}", path.display()), e))?;
-        println!("wrote {} ({} bytes)", path.display(), text.len());
+        crate::say!("wrote {} ({} bytes)", path.display(), text.len());
         return Ok(ExitCode::SUCCESS);
     }
     let sim = Sim::start(opts.clone()).map_err(|e| Error::io("starting the simulator", e))?;
@@ -122,34 +122,34 @@ pub fn run(args: &SimArgs) -> Result<ExitCode> {
         Some(h) => (h, true),
         None => auth::hash_for_firmware(&opts.firmware),
     };
-    println!("loxwarden sim: a simulated Loxone Miniserver (test-only keys; never expose it)");
-    println!(
+    crate::say!("loxwarden sim: a simulated Loxone Miniserver (test-only keys; never expose it)");
+    crate::say!(
         "house:     {} ({top} controls, {} rooms)",
         s.ms_info.ms_name,
         s.rooms.len()
     );
-    println!("url:       {}", sim.url());
-    println!("websocket: {}", sim.ws_url());
-    println!(
+    crate::say!("url:       {}", sim.url());
+    crate::say!("websocket: {}", sim.ws_url());
+    crate::say!(
         "admin:     {}  (GET /status, /log; POST /fault/reboot?secs=5 …)",
         sim.admin_url()
     );
-    println!("user:      {}", sim.user());
-    println!("password:  {}", sim.password());
-    println!("visu password: {}", sim.visu_password());
-    println!(
+    crate::say!("user:      {}", sim.user());
+    crate::say!("password:  {}", sim.password());
+    crate::say!("visu password: {}", sim.visu_password());
+    crate::say!(
         "firmware:  {} (hashAlg {}), serial {}",
         sim.firmware(),
         alg.name(),
         sim.serial()
     );
     if opts.tls {
-        println!(
+        crate::say!(
             "tls:       on; certificate for {TEST_HOSTNAME}, localhost, 127.0.0.1, signed by the test CA:"
         );
-        print!("{TEST_CA_PEM}");
+        crate::say_raw!("{TEST_CA_PEM}");
     }
-    println!("Press Ctrl-C to stop.");
+    crate::say!("Press Ctrl-C to stop.");
     loop {
         std::thread::park();
     }

@@ -51,6 +51,30 @@ fn the_tour_walks_through_reads_a_light_refusals_a_declined_and_a_consented_unlo
     eprintln!("the tour took {:?}", started.elapsed());
 }
 
+#[test]
+fn a_reader_that_stops_after_the_first_line_of_the_tour_or_the_help_gets_no_panic() {
+    use std::io::{BufRead as _, BufReader};
+    use std::process::Stdio;
+    for args in [&["demo", "--tour"][..], &["--help"][..]] {
+        let mut child = Command::new(BIN)
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        // The reader is gone now (`| head -1`).
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(first.starts_with("loxwarden"), "{args:?}: {first}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_ne!(out.status.code(), Some(101), "{args:?}: {stderr}");
+    }
+}
+
 /// The probe's calls (`NAME=JSON`) against `loxwarden demo` (with `demo_args`).
 fn demo_probe(args: &[&str], demo_args: &[&str]) -> Run {
     let mut server = vec!["demo"];
