@@ -5,13 +5,17 @@
 //!  1. `intent::parse` (SC-1, SC-10) — refused → audited → `isError`.
 //!  2. posture from link health, the latch, local time and live states; 3. `guard::decide`.
 //!  4. read-only intents are answered from the house (exposed devices only).
+//!     Then the device's lane (`lane`): one plan per device from here to its read-back, so
+//!     this call decides against what the previous one left behind.
 //!  5. a refusal is audited and returned with its rule.
 //!  6. consent: fatigue → `ctx.elicit` → fatigue; after an accept, decide again and send only
 //!     the same plan.
 //!  7. audit `Decided` — if it cannot be written, nothing is sent (R-14, fail closed); a
 //!     daemon that is stopping sends nothing new (from step 2 on it waits for this call).
 //!  8. send the plan in order (pauses, progress, cancellation, a stop of the daemon; stop at
-//!     the first non-200);
+//!     the first non-200); before each command the guard decides again on the values of now
+//!     (`lane::recheck`: the latch, the posture, the live volume), and the latch is checked
+//!     once more inside the link, right before the command leaves;
 //!  9. rate marks are recorded with the decision, under one lock (atomic across sessions),
 //!     and given back if the decision cannot be audited (step 7);
 //! 10. read back the expected states; 11. audit `Outcome`; the result carries it all.
@@ -23,8 +27,12 @@ use std::time::{Duration, Instant};
 
 use crate::gateway::{Gateway, Snapshot};
 use crate::intent::{self, Intent};
+use crate::lane::{Lane, Phase, recheck};
+use crate::loxone::command::Op;
+use crate::loxone::link::SendError;
 use crate::mcp::tool::{CallContext, SessionInfo, ToolCall, ToolOutput};
-use crate::safety::{Allowed, Refusal, Reservation, Verdict, guard};
+use crate::safety::table::VOLUME_RAMP_PAUSE;
+use crate::safety::{Allowed, Refusal, Reservation, Step, Verdict, guard};
 use crate::shutdown;
 use crate::tools::{read, result};
 
@@ -85,6 +93,12 @@ pub fn call(gw: &Gateway, call: ToolCall<'_>, ctx: &mut dyn CallContext) -> Tool
     let Some(_counted) = gw.shutdown().begin() else {
         return rec.refuse(&shutdown::refusal());
     };
+    // The device's lane (lane/): one plan per device from its decision to its read-back, so
+    // this call decides against what the previous one left behind.
+    let lane = match lane_of(gw, &snap, &intent) {
+        Ok(l) => l,
+        Err(r) => return rec.refuse(&r),
+    };
     // 2.–3. (and 9.) Posture and guard; the rate marks are reserved when the plan will be sent.
     let (first, reserved) = match decide(gw, &snap, &intent, |a| a.consent.is_none()) {
         (Verdict::Refuse(r), _) => return rec.refuse(&r),
@@ -104,7 +118,9 @@ pub fn call(gw: &Gateway, call: ToolCall<'_>, ctx: &mut dyn CallContext) -> Tool
             if let Err(r) = admitted {
                 return rec.consent_refused(need, "fatigue", &r);
             }
+            set_phase(&lane, Phase::Asking);
             let outcome = ctx.elicit(&need.request);
+            set_phase(&lane, Phase::Deciding);
             gw.fatigue().record(&need.addr, &outcome, gw.clock().mono());
             if !outcome.is_accepted() {
                 return rec.no_consent(need, &outcome, &intent);
@@ -131,7 +147,9 @@ pub fn call(gw: &Gateway, call: ToolCall<'_>, ctx: &mut dyn CallContext) -> Tool
     // 8. The plan, in order; the Miniserver's real answers.
     let before = readback::before(gw, &snap, &intent, &allowed);
     let sent_at = gw.link().now();
-    let commands = send(gw, &snap, &allowed, ctx);
+    let ramp = allowed.plan.iter().any(|s| !s.pause_before.is_zero());
+    set_phase(&lane, if ramp { Phase::Ramping } else { Phase::Sending });
+    let commands = send(gw, &snap, &intent, &allowed, lane.as_ref(), ctx);
     // 10. What the house shows now (only when everything was accepted by the Miniserver).
     let all_ok = commands.iter().all(result::CommandOut::ok);
     let read_back = if all_ok {
@@ -173,19 +191,56 @@ fn decide(
     (v, reserved)
 }
 
+/// The lane of the device `intent` actuates (a sub-control shares its parent's: the intercom
+/// and its door opener are one door). `None` for intents without a device.
+fn lane_of<'g>(
+    gw: &'g Gateway,
+    snap: &Snapshot,
+    intent: &Intent,
+) -> Result<Option<Lane<'g>>, Refusal> {
+    let Some(mut id) = intent.device() else {
+        return Ok(None);
+    };
+    let house = &snap.house;
+    if house.get(id).is_none() {
+        return Ok(None);
+    }
+    while let Some(parent) = house.device(id).parent {
+        id = parent;
+    }
+    let d = house.device(id);
+    // Long enough for a plan of one command and its read-back; a ramp is cancelled at once.
+    let wait = Duration::from_secs(gw.config().link.command_timeout_s) * 2 + Duration::from_secs(2);
+    gw.lanes()
+        .enter(&d.addr, &house.describe(id), wait)
+        .map(Some)
+}
+
+fn set_phase(lane: &Option<Lane<'_>>, phase: Phase) {
+    if let Some(l) = lane {
+        l.set_phase(phase);
+    }
+}
+
 /// Step 8: sends the plan in order through the link (which refuses unless live and resolved
 /// against the loaded structure; secured controls take the visualisation-password path),
 /// honouring pauses with progress notifications, stopping on cancellation, when the daemon is
-/// stopping and at the first answer that is not LL 200. Steps not sent are listed as such.
+/// stopping, when the emergency stop latches, when a newer call supersedes a ramp, and at the
+/// first answer that is not LL 200. Before each command the guard decides again on the values
+/// of now (`lane::recheck`); a step it would refuse now is not sent, and neither is the rest.
+/// Steps not sent are listed as such.
 fn send(
     gw: &Gateway,
     snap: &Snapshot,
+    intent: &Intent,
     allowed: &Allowed,
+    lane: Option<&Lane<'_>>,
     ctx: &mut dyn CallContext,
 ) -> Vec<result::CommandOut> {
     let total = allowed.plan.len();
     let mut out = Vec::with_capacity(total);
     let mut stop: Option<String> = None;
+    let mut last_sent: recheck::Sent = None;
     for (i, step) in allowed.plan.iter().enumerate() {
         let mut c = result::CommandOut {
             device: snap.house.device(step.device).label(),
@@ -205,22 +260,61 @@ fn send(
                     step.pause_before.as_millis()
                 ),
             );
-            if let Err(why) = pause(step.pause_before, gw, ctx) {
-                stop = Some(why.into());
+            if let Err(why) = pause(step.pause_before, gw, lane, ctx) {
+                stop = Some(why);
             }
         }
         if stop.is_none()
-            && let Some(why) = halted(gw, ctx)
+            && let Some(why) = halted(gw, lane, ctx)
         {
-            stop = Some(why.into());
+            stop = Some(why);
         }
+        // The rules that held when the plan was decided, on the values of now. A volume rise
+        // also waits for the zone's pace (R-15: one rise per pause, whichever plan sent the
+        // last), and is then checked once more.
+        let mut checked = None;
+        if stop.is_none() {
+            match recheck_step(gw, snap, intent, allowed, step, last_sent) {
+                Ok(c)
+                    if c.rise
+                        && lane.is_some_and(|l| !l.rise_wait(VOLUME_RAMP_PAUSE).is_zero()) =>
+                {
+                    let wait = lane
+                        .map(|l| l.rise_wait(VOLUME_RAMP_PAUSE))
+                        .unwrap_or_default();
+                    match pause(wait, gw, lane, ctx)
+                        .and_then(|()| recheck_step(gw, snap, intent, allowed, step, last_sent))
+                    {
+                        Ok(c) => checked = Some(c),
+                        Err(why) => stop = Some(why),
+                    }
+                }
+                Ok(c) => checked = Some(c),
+                Err(why) => stop = Some(why),
+            }
+        }
+        let (step, rise) = match checked {
+            Some(c) => (c.step, c.rise),
+            None => (step.clone(), false),
+        };
         if let Some(why) = &stop {
             c.error = Some(why.clone());
             out.push(c);
             continue;
         }
+        c.command = step.command.io_path();
         c.sent = true;
-        match gw.link().send(&step.command, snap.generation) {
+        let latch_gate = || gw.latch().is_latched().then(|| LATCHED_NOT_SENT.to_owned());
+        let sent = gw
+            .link()
+            .send_gated(&step.command, snap.generation, &latch_gate);
+        if let Op::Volume(v) = step.command.op {
+            last_sent = Some((v.get(), gw.clock().mono()));
+            if rise && let Some(l) = lane {
+                l.note_rise();
+            }
+        }
+        match sent {
             Ok(reply) => {
                 if !reply.is_ok() {
                     stop = Some(format!(
@@ -232,9 +326,15 @@ fn send(
                 c.value = Some(reply.value);
             }
             Err(e) => {
-                stop = Some("not sent: the previous command failed".into());
+                stop = Some(match &e {
+                    SendError::Held(why) => why.clone(),
+                    _ => "not sent: the previous command failed".into(),
+                });
                 // Refused by the link before the network: nothing went out.
-                c.sent = matches!(e, crate::loxone::link::SendError::Link(_));
+                c.sent = matches!(e, SendError::Link(_));
+                if !c.sent {
+                    last_sent = None;
+                }
                 c.error = Some(e.to_string());
             }
         }
@@ -246,22 +346,65 @@ fn send(
     out
 }
 
-/// Why the rest of a plan must not be sent: the call was cancelled, or the daemon is stopping.
-fn halted(gw: &Gateway, ctx: &dyn CallContext) -> Option<&'static str> {
-    if ctx.is_cancelled() {
-        Some("the call was cancelled; not sent")
+/// `lane::recheck::before_step` with the gateway's posture and states of now; a refusal as the
+/// text the result and the audit log carry.
+fn recheck_step(
+    gw: &Gateway,
+    snap: &Snapshot,
+    intent: &Intent,
+    allowed: &Allowed,
+    step: &Step,
+    last_sent: recheck::Sent,
+) -> Result<recheck::Checked, String> {
+    let now = gw.clock().mono();
+    recheck::before_step(
+        intent,
+        allowed,
+        step,
+        last_sent,
+        &snap.house,
+        gw.link().states(),
+        &gw.posture(&snap.house, now),
+        gw.limits(),
+        now,
+    )
+    .map_err(|r| {
+        format!(
+            "not sent: {}: {} (checked again before this command)",
+            r.rule, r.reason
+        )
+    })
+}
+
+/// Why a step is not sent when the emergency stop latched after the plan was decided.
+const LATCHED_NOT_SENT: &str = "not sent: the emergency stop latched (R-11)";
+
+/// Why the rest of a plan must not be sent: the emergency stop latched, a newer call to the
+/// device superseded this ramp, the call was cancelled, or the daemon is stopping.
+fn halted(gw: &Gateway, lane: Option<&Lane<'_>>, ctx: &dyn CallContext) -> Option<String> {
+    if gw.latch().is_latched() {
+        Some(LATCHED_NOT_SENT.into())
+    } else if let Some(why) = lane.and_then(Lane::cancelled) {
+        Some(why)
+    } else if ctx.is_cancelled() {
+        Some("the call was cancelled; not sent".into())
     } else if gw.shutdown().is_stopping() {
-        Some(shutdown::NOT_SENT)
+        Some(shutdown::NOT_SENT.into())
     } else {
         None
     }
 }
 
 /// Sleeps `d` in small slices; the reason when the plan was halted meanwhile.
-fn pause(d: Duration, gw: &Gateway, ctx: &dyn CallContext) -> Result<(), &'static str> {
+fn pause(
+    d: Duration,
+    gw: &Gateway,
+    lane: Option<&Lane<'_>>,
+    ctx: &dyn CallContext,
+) -> Result<(), String> {
     let end = Instant::now() + d;
     loop {
-        if let Some(why) = halted(gw, ctx) {
+        if let Some(why) = halted(gw, lane, ctx) {
             return Err(why);
         }
         let left = end.saturating_duration_since(Instant::now());

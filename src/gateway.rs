@@ -26,6 +26,7 @@ use crate::error::Error;
 use crate::estop::{Latch, Latched};
 use crate::health::LinkState;
 use crate::house::House;
+use crate::lane::Lanes;
 use crate::localtime::Zone;
 use crate::loxone::link::{Link, Secrets, StructureSource, miniserver_type_name};
 use crate::mcp::tool::ToolHost;
@@ -49,6 +50,8 @@ pub struct Gateway {
     zone: Option<Zone>,
     started: Mono,
     shutdown: Shutdown,
+    /// One plan per device in flight (`lane`).
+    lanes: Lanes,
 }
 
 /// The house built for one structure generation (or why it could not be built).
@@ -278,6 +281,7 @@ impl Gateway {
             zone: p.zone,
             started,
             shutdown: Shutdown::new(),
+            lanes: Lanes::new(),
         }))
     }
 
@@ -315,6 +319,10 @@ impl Gateway {
 
     pub fn audit(&self) -> &AuditLog {
         &self.audit
+    }
+
+    pub fn lanes(&self) -> &Lanes {
+        &self.lanes
     }
 
     pub fn latch(&self) -> &Latch {
@@ -470,6 +478,9 @@ impl Gateway {
                 (l, Some(e.to_string()))
             }
         };
+        // Every ramp in flight stops before its next step (each step also checks the latch).
+        self.lanes
+            .cancel_ramps("not sent: the emergency stop latched (R-11)");
         log::warn!("EMERGENCY STOP by {by}: {reason}");
         let (house, unavailable) = match self.house() {
             Ok(h) => (Some(h), None),

@@ -52,6 +52,7 @@ pub mod gateway;
 pub mod health;
 pub mod house;
 pub mod intent;
+pub mod lane;
 pub mod localtime;
 pub mod logger;
 pub mod loxone;

@@ -154,6 +154,8 @@ pub enum SendError {
     /// command itself was never sent. Told apart from [`SendError::Link`] so that neither the
     /// result nor the audit log says "may have reached" about a command that cannot have.
     NotSent(LinkError),
+    /// The caller's last check before the command left refused it (the latch); not sent.
+    Held(String),
 }
 
 impl std::fmt::Display for SendError {
@@ -193,6 +195,7 @@ impl std::fmt::Display for SendError {
                 "control {a} is secured with a visualisation password and none is configured (set miniserver.visu_password_file or LOXWARDEN_VISU_PASSWORD); nothing was sent"
             ),
             SendError::Link(e) => write!(f, "the command may not have reached the Miniserver: {e}"),
+            SendError::Held(why) => write!(f, "{why}"),
             SendError::NotSent(e) => write!(
                 f,
                 "the Miniserver did not answer the check before the command ({e}); nothing was sent"
@@ -459,6 +462,19 @@ impl Link {
     /// Miniserver's real code and value; read the state that followed with
     /// [`Link::wait_for_states`].
     pub fn send(&self, cmd: &Command, generation: u64) -> Result<Reply, SendError> {
+        self.send_gated(cmd, generation, &|| None)
+    }
+
+    /// [`Link::send`], asking `gate` once more right before the command itself leaves (after
+    /// the structure check, which is a round trip of its own): a reason from it means nothing
+    /// is sent ([`SendError::Held`]). The emergency-stop latch is checked so, however slow the
+    /// Miniserver answers the check before.
+    pub fn send_gated(
+        &self,
+        cmd: &Command,
+        generation: u64,
+        gate: &dyn Fn() -> Option<String>,
+    ) -> Result<Reply, SendError> {
         let h = self.health();
         if !h.is_live() {
             return Err(SendError::NotLive(h));
@@ -511,6 +527,9 @@ impl Link {
         let h = self.health();
         if !h.is_live() {
             return Err(SendError::NotLive(h));
+        }
+        if let Some(why) = gate() {
+            return Err(SendError::Held(why));
         }
         let reply = client
             .send(&token, cmd, secured, self.visu.as_ref())

@@ -11,6 +11,7 @@ mod faults;
 mod faults_local;
 mod golden;
 mod hostile;
+mod lanes;
 mod link_auth;
 mod link_cli;
 mod link_fenc;

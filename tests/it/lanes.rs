@@ -1,0 +1,279 @@
+//! Safety over time: one lane per device, every step checked again before it leaves, and a
+//! stop that no plan outlives (issue 19; docs/safety.md "Time and concurrency"). Calls overlap
+//! here, a slow Miniserver stretches time and faults land mid-plan; each test is judged by
+//! invariants over the simulator's own command log.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use loxwarden::demo::client::Answer;
+use loxwarden::loxone::uuid::ControlAddr;
+use loxwarden::sim::LogEntry;
+use serde_json::{Value, json};
+
+use crate::link_support::wait_until;
+use crate::tools_support::{Options, Rig, text};
+
+/// The commands to `addr` after `mark`, in the order the simulator handled them.
+fn to(rig: &Rig, mark: u64, addr: &ControlAddr) -> Vec<LogEntry> {
+    let a = addr.to_string();
+    rig.received(mark)
+        .into_iter()
+        .filter(|e| e.control.as_deref() == Some(a.as_str()))
+        .collect()
+}
+
+/// The volumes set on `zone` after `mark`, with when (ms).
+fn volumes(rig: &Rig, mark: u64, zone: &ControlAddr) -> Vec<(u64, u8)> {
+    to(rig, mark, zone)
+        .iter()
+        .filter_map(|e| {
+            let v = e.op.as_deref()?.strip_prefix("volume/")?.parse().ok()?;
+            Some((e.at_ms, v))
+        })
+        .collect()
+}
+
+/// Starts a volume rise on the living room's zone in its own session, in the background.
+fn ramp(rig: &Arc<Rig>, volume: u8) -> std::thread::JoinHandle<Value> {
+    let rig = rig.clone();
+    std::thread::spawn(move || {
+        rig.call(
+            "control_audio",
+            json!({"device": "Living Room Music", "action": "volume", "volume": volume}),
+        )
+    })
+}
+
+/// Turns the living room's zone to 0, so that a rise to 60 is a ramp of six steps (about 4 s):
+/// time enough for what a test does while it runs.
+fn quiet(rig: &Rig) {
+    let r = rig.call(
+        "control_audio",
+        json!({"device": "Living Room Music", "action": "volume", "volume": 0}),
+    );
+    assert_eq!(r["structuredContent"]["done"], true, "{r}");
+}
+
+/// Waits until the simulator has received the first `n` volume commands after `mark`.
+fn wait_volumes(rig: &Rig, mark: u64, zone: &ControlAddr, n: usize) {
+    assert!(
+        wait_until(Duration::from_secs(10), || volumes(rig, mark, zone).len()
+            >= n)
+        .is_some(),
+        "the ramp did not start: {:?}",
+        volumes(rig, mark, zone)
+    );
+}
+
+#[test]
+fn two_setpoints_at_once_are_decided_one_after_the_other_and_the_second_against_the_first() {
+    let rig = Rig::start();
+    let climate = rig.addr("Living Room Climate");
+    let now = rig.num(&climate, "comfortTemperature");
+    let (up, down) = (now + 5.0, now - 5.0);
+    let mark = rig.sim.log_mark();
+    let set = |t: f64| {
+        rig.call(
+            "set_temperature",
+            json!({"device": "Living Room Climate", "target": t, "unit": "C"}),
+        )
+    };
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(|| set(up));
+        let b = s.spawn(|| set(down));
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    // Each alone is within the 6 °C step from now; together they are 10 °C apart. Only the
+    // first reached the Miniserver; the second was decided against what the first left.
+    let sent = to(&rig, mark, &climate);
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    let refused: Vec<&Value> = [&a, &b]
+        .into_iter()
+        .filter(|r| r["isError"] == true)
+        .collect();
+    assert_eq!(refused.len(), 1, "{a}\n{b}");
+    assert!(text(refused[0]).contains("SC-2"), "{}", text(refused[0]));
+}
+
+#[test]
+fn overlapping_volume_rises_never_step_more_than_10_or_faster_than_the_pace() {
+    let rig = Arc::new(Rig::start());
+    let zone = rig.addr("Living Room Music");
+    quiet(&rig);
+    let mark = rig.sim.log_mark();
+    // A ramp of six steps (about 4 s), and five more calls once it has begun.
+    let first = ramp(&rig, 60);
+    wait_volumes(&rig, mark, &zone, 1);
+    let calls: Vec<_> = (0..5).map(|_| ramp(&rig, 60)).collect();
+    let first = first.join().unwrap();
+    let results: Vec<Value> = calls.into_iter().map(|c| c.join().unwrap()).collect();
+    let sent = volumes(&rig, mark, &zone);
+    let mut prev = (0u64, 0u8);
+    for &(at, v) in &sent {
+        assert!(v <= prev.1 + 10, "a step of more than 10: {sent:?}");
+        if v > prev.1 && prev.0 > 0 {
+            // 50 ms of slack for the simulator's own clock against ours.
+            assert!(
+                at + 50 >= prev.0 + 800,
+                "rises faster than the pace: {sent:?}"
+            );
+        }
+        prev = (at, v);
+    }
+    // The latest wish wins: the zone ends at 60, and superseded ramps say so.
+    assert_eq!(sent.last().unwrap().1, 60, "{sent:?}");
+    assert!(
+        text(&first).contains("superseded by a later call"),
+        "{first}"
+    );
+    assert!(
+        results
+            .iter()
+            .all(|r| r["isError"] == false || text(r).contains("superseded")),
+        "{results:?}"
+    );
+}
+
+#[test]
+fn turning_a_zone_down_during_a_ramp_stops_the_ramp_and_no_jump_follows() {
+    let rig = Arc::new(Rig::start());
+    let zone = rig.addr("Living Room Music");
+    quiet(&rig);
+    let mark = rig.sim.log_mark();
+    let rising = ramp(&rig, 60);
+    wait_volumes(&rig, mark, &zone, 1);
+    let quiet = rig.call(
+        "control_audio",
+        json!({"device": "Living Room Music", "action": "volume", "volume": 0}),
+    );
+    assert_eq!(quiet["structuredContent"]["done"], true, "{quiet}");
+    let r = rising.join().unwrap();
+    assert!(text(&r).contains("superseded by a later call"), "{r}");
+    let sent = volumes(&rig, mark, &zone);
+    assert_eq!(sent.last().unwrap().1, 0, "the later call wins: {sent:?}");
+    let zero = sent.iter().position(|&(_, v)| v == 0).unwrap();
+    assert_eq!(
+        zero,
+        sent.len() - 1,
+        "nothing of the ramp after 0: {sent:?}"
+    );
+}
+
+#[test]
+fn a_ramp_sends_nothing_after_the_emergency_stop_latches() {
+    let rig = Arc::new(Rig::start());
+    let zone = rig.addr("Living Room Music");
+    quiet(&rig);
+    let mark = rig.sim.log_mark();
+    let rising = ramp(&rig, 60);
+    wait_volumes(&rig, mark, &zone, 1);
+    let report = rig.gw.emergency_stop("a test", "test");
+    assert!(report.latched.reason == "a test");
+    let r = rising.join().unwrap();
+    assert!(text(&r).contains("emergency stop latched"), "{r}");
+    // Invariant: no command decided before the latch arrives after the stop's pause.
+    let log = to(&rig, mark, &zone);
+    let paused = log
+        .iter()
+        .position(|e| {
+            e.op.as_deref()
+                .is_some_and(|o| o.eq_ignore_ascii_case("pause"))
+        })
+        .expect("the stop paused the zone");
+    assert!(
+        log[paused..]
+            .iter()
+            .all(|e| !e.op.as_deref().unwrap_or("").starts_with("volume")),
+        "{log:?}"
+    );
+}
+
+#[test]
+fn a_smoke_alarm_that_starts_mid_ramp_ends_the_ramp_under_uca_a2() {
+    let rig = Arc::new(Rig::start());
+    let zone = rig.addr("Living Room Music");
+    quiet(&rig);
+    let mark = rig.sim.log_mark();
+    let rising = ramp(&rig, 60);
+    wait_volumes(&rig, mark, &zone, 1);
+    assert!(rig.sim.trigger_smoke_alarm());
+    let smoke = rig.addr("Fire and Water Alarm");
+    assert!(rig.wait_cache(&smoke, "level", |v| v > 0.0));
+    let seen_at = rig.sim.log_mark();
+    let r = rising.join().unwrap();
+    assert!(text(&r).contains("UCA-A2"), "{r}");
+    assert!(
+        text(&r).contains("checked again before this command"),
+        "{r}"
+    );
+    // At most the step already on its way when the alarm reached the gateway.
+    let after: Vec<_> = volumes(&rig, seen_at, &zone);
+    assert!(after.len() <= 1, "{after:?}");
+    assert!(rig.num(&zone, "volume") < 60.0);
+}
+
+#[test]
+fn a_blind_decided_just_before_the_stop_on_a_slow_miniserver_never_arrives_after_it() {
+    let rig = Arc::new(Rig::start());
+    let blind = rig.addr("Living Room Blind West");
+    rig.sim.delay_replies(Duration::from_millis(300));
+    let mark = rig.sim.log_mark();
+    let r2 = rig.clone();
+    let down = std::thread::spawn(move || {
+        r2.call(
+            "control_blind",
+            json!({"device": "Living Room Blind West", "action": "down"}),
+        )
+    });
+    std::thread::sleep(Duration::from_millis(100));
+    rig.gw.emergency_stop("a test on a slow Miniserver", "test");
+    let r = down.join().unwrap();
+    rig.sim.delay_replies(Duration::ZERO);
+    let log = to(&rig, mark, &blind);
+    let stop = log
+        .iter()
+        .position(|e| e.op.as_deref() == Some("stop"))
+        .unwrap_or_else(|| panic!("the blind got no stop: {log:?} {r}"));
+    assert!(
+        log[stop..].iter().all(|e| e.op.as_deref() == Some("stop")),
+        "a move arrived after the stop: {log:?}"
+    );
+}
+
+#[test]
+fn one_question_per_door_reaches_the_person_and_the_others_are_refused_at_once() {
+    let rig = Arc::new(Rig::with(Options {
+        config: Box::new(crate::tools_posture::garden_lock),
+        consent_timeout: Duration::from_secs(5),
+        ..Options::default()
+    }));
+    let mark = rig.sim.log_mark();
+    // Twelve sessions, each ready before any calls: then all call at once.
+    let ready = Arc::new(std::sync::Barrier::new(12));
+    let calls: Vec<_> = (0..12)
+        .map(|_| {
+            let (rig, ready) = (rig.clone(), ready.clone());
+            std::thread::spawn(move || {
+                let mut c = rig.client();
+                c.answer_next(Answer::Silent);
+                ready.wait();
+                c.call(
+                    "control_access",
+                    json!({"device": "Garden socket", "action": "unlock"}),
+                )
+                .expect("call")
+            })
+        })
+        .collect();
+    let results: Vec<Value> = calls.into_iter().map(|c| c.join().unwrap()).collect();
+    let busy = results
+        .iter()
+        .filter(|r| text(r).contains("is already open"))
+        .count();
+    assert_eq!(busy, 11, "{results:#?}");
+    assert!(
+        rig.received(mark).is_empty(),
+        "nobody answered; nothing may be sent"
+    );
+}
