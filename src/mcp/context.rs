@@ -55,7 +55,7 @@ impl Progress {
                 m.insert("message".into(), message.into());
             }
         }
-        session.send(jsonrpc::notification_line("notifications/progress", params));
+        session.send_advisory(jsonrpc::notification_line("notifications/progress", params));
     }
 }
 

@@ -162,6 +162,18 @@ impl Session {
         let _ = self.out.send(Out::Line(line));
     }
 
+    /// Sends an advisory line (a progress notification) only if the outbox has room: a client
+    /// that stops reading must never hold up the thread that sends a plan's commands (and so
+    /// hold its device's lane). A notification that does not fit is dropped.
+    pub fn send_advisory(&self, line: String) {
+        if let Err(mpsc::TrySendError::Full(_)) = self.out.try_send(Out::Line(line)) {
+            log::debug!(
+                "session {}: the client is not reading; a progress notification was dropped",
+                self.id
+            );
+        }
+    }
+
     pub(crate) fn respond(&self, id: &Id, outcome: Result<Value, RpcError>) {
         match outcome {
             Ok(result) => {

@@ -277,3 +277,92 @@ fn one_question_per_door_reaches_the_person_and_the_others_are_refused_at_once()
         "nobody answered; nothing may be sent"
     );
 }
+
+/// A client's stdout that takes the first line (the `initialize` answer) and then stops
+/// reading, until `release`.
+struct Stalled {
+    seen: Arc<std::sync::Mutex<Vec<u8>>>,
+    gate: Arc<(std::sync::Mutex<bool>, std::sync::Condvar)>,
+}
+
+impl std::io::Write for Stalled {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        if self.seen.lock().unwrap().contains(&b'\n') {
+            let (open, cv) = &*self.gate;
+            let mut open = open.lock().unwrap();
+            while !*open {
+                open = cv.wait(open).unwrap();
+            }
+        }
+        self.seen.lock().unwrap().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_client_that_stops_reading_does_not_hold_up_a_ramp_or_its_lane() {
+    use std::io::Write as _;
+    let rig = Arc::new(Rig::start());
+    let zone = rig.addr("Living Room Music");
+    quiet(&rig);
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let gate = Arc::new((std::sync::Mutex::new(false), std::sync::Condvar::new()));
+    let (reader, mut input) = std::io::pipe().unwrap();
+    let out = Stalled {
+        seen: seen.clone(),
+        gate: gate.clone(),
+    };
+    let r2 = rig.clone();
+    let session = std::thread::spawn(move || {
+        r2.server
+            .serve(reader, out, loxwarden::mcp::Peer::default())
+    });
+    let mut line = |v: Value| {
+        writeln!(input, "{v}").unwrap();
+    };
+    line(
+        json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}),
+    );
+    assert!(
+        wait_until(Duration::from_secs(10), || seen
+            .lock()
+            .unwrap()
+            .contains(&b'\n'))
+        .is_some()
+    );
+    line(json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+    let mark = rig.sim.log_mark();
+    line(
+        json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {
+        "name": "control_audio",
+        "arguments": {"device": "Living Room Music", "action": "volume", "volume": 60},
+        "_meta": {"progressToken": "p"}}}),
+    );
+    wait_volumes(&rig, mark, &zone, 1);
+    // The client reads nothing more, and keeps asking: its outbox fills up.
+    for id in 3..400 {
+        line(json!({"jsonrpc": "2.0", "id": id, "method": "ping"}));
+    }
+    // The ramp goes on to its end all the same, and the device's lane is free afterwards.
+    let done = wait_until(Duration::from_secs(20), || {
+        volumes(&rig, mark, &zone)
+            .last()
+            .is_some_and(|&(_, v)| v == 60)
+    });
+    assert!(done.is_some(), "{:?}", volumes(&rig, mark, &zone));
+    let other = rig.call(
+        "control_audio",
+        json!({"device": "Living Room Music", "action": "volume", "volume": 30}),
+    );
+    assert_eq!(other["structuredContent"]["done"], true, "{other}");
+    // Let the client read again so the session can end.
+    *gate.0.lock().unwrap() = true;
+    gate.1.notify_all();
+    drop(line);
+    drop(input);
+    session.join().unwrap();
+}
