@@ -362,7 +362,6 @@ fn a_client_that_stops_reading_does_not_hold_up_a_ramp_or_its_lane() {
     // Let the client read again so the session can end.
     *gate.0.lock().unwrap() = true;
     gate.1.notify_all();
-    drop(line);
     drop(input);
     session.join().unwrap();
 }
