@@ -152,6 +152,11 @@ pub fn call(gw: &Gateway, call: ToolCall<'_>, ctx: &mut dyn CallContext) -> Tool
     let commands = send(gw, &snap, &intent, &allowed, lane.as_ref(), ctx);
     // 10. What the house shows now (only when everything was accepted by the Miniserver).
     let all_ok = commands.iter().all(result::CommandOut::ok);
+    if all_ok {
+        gw.lanes()
+            .commanded()
+            .note(&allowed.expect, gw.clock().mono());
+    }
     let read_back = if all_ok {
         readback::after(gw, &snap, before, sent_at)
     } else {
@@ -173,12 +178,13 @@ fn decide(
 ) -> (Verdict, Option<Reservation>) {
     let now = gw.clock().mono();
     let posture = gw.posture(&snap.house, now);
-    let states = gw.link().states();
+    // The value most recently commanded or read (`lane::commanded`).
+    let states = gw.lanes().commanded().over(gw.link().states(), now);
     let mut rates = gw.rates();
     let v = guard::decide(
         intent,
         &snap.house,
-        states,
+        &states,
         &posture,
         gw.limits(),
         &rates,
@@ -363,7 +369,7 @@ fn recheck_step(
         step,
         last_sent,
         &snap.house,
-        gw.link().states(),
+        &gw.lanes().commanded().over(gw.link().states(), now),
         &gw.posture(&snap.house, now),
         gw.limits(),
         now,

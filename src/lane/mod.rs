@@ -22,6 +22,7 @@
 //! The emergency stop takes no lane: it waits for nothing and cancels every ramp in flight.
 //! Pure bookkeeping under one mutex and a condition variable; no I/O.
 
+pub mod commanded;
 pub mod recheck;
 
 use std::collections::HashMap;
@@ -85,6 +86,8 @@ pub struct Lanes {
     next: AtomicU64,
     /// When each zone's volume was last raised, by any plan (R-15 paces rises per zone).
     rises: Mutex<HashMap<ControlAddr, Instant>>,
+    /// Values commanded and not yet reported back (see `commanded`).
+    commanded: commanded::Commanded,
 }
 
 /// A lane held by one plan; released on drop.
@@ -174,6 +177,11 @@ impl Lanes {
                 h.cancel.set(why);
             }
         }
+    }
+
+    /// The values plans set that the Miniserver has not reported back yet.
+    pub fn commanded(&self) -> &commanded::Commanded {
+        &self.commanded
     }
 
     /// How many lanes are held now.

@@ -135,6 +135,7 @@ mod tests {
         let req = ElicitRequest {
             message: "Unlock Front door?".into(),
             title: "Unlock Front door".into(),
+            binding: String::new(),
         };
         let p = form_params(&req, true);
         assert_eq!(p["mode"], "form");

@@ -240,6 +240,7 @@ mod tests {
         let q = ElicitRequest {
             message: "m".into(),
             title: "t".into(),
+            binding: String::new(),
         };
         let r = input_required(&c, &q, "v1.x.y".into());
         assert_eq!(r["resultType"], "input_required");

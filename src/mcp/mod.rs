@@ -19,7 +19,7 @@
 //! stream (cloned for reading and writing) with the peer's uid, from one thread per
 //! connection. Sessions share the MRTR key and the used-nonce store.
 //!
-//! A tool asks for consent with `ctx.elicit(&ElicitRequest { message, title })` and may act
+//! A tool asks for consent with `ctx.elicit(&ElicitRequest { message, title, binding })` and may act
 //! only on `ElicitOutcome::Accepted`. Handshake era: the call blocks while `elicitation/create`
 //! goes to the client (answer, error, timeout or cancellation wake it). Stateless era: the
 //! first round returns `Pending` and the engine answers `input_required` with a signed

@@ -5,8 +5,9 @@
 //! decides whether a door unlocks. The ticket is `v1.{payload}.{mac}` (base64url), the MAC is
 //! HMAC-SHA256 under a per-process random key, verified in constant time *before* the payload
 //! is even parsed. The payload binds the tool name, a SHA-256 of the canonical arguments, a
-//! SHA-256 of the question asked, the principal (peer uid or session), an expiry (monotonic ms,
-//! short TTL) and a random nonce; the [`NonceStore`] makes each ticket usable once. Any failure
+//! SHA-256 of the question asked (its `binding`: the facts without the words that only tell
+//! time, so a person's accept survives "rang 12 s ago" becoming "rang 19 s ago"), the
+//! principal (peer uid or session), an expiry (monotonic ms, short TTL) and a random nonce; the [`NonceStore`] makes each ticket usable once. Any failure
 //! is a [`StateError`], which the engine hands to the tool as `ElicitOutcome::InvalidState`:
 //! never an action.
 //!
@@ -72,7 +73,11 @@ impl Binding<'_> {
         sha256_hex(canonical_json(&Value::Object(self.arguments.clone())).as_bytes())
     }
     fn question_digest(&self) -> String {
-        let mut q = self.question.message.as_bytes().to_vec();
+        let mut q = if self.question.binding.is_empty() {
+            self.question.message.as_bytes().to_vec()
+        } else {
+            self.question.binding.as_bytes().to_vec()
+        };
         q.push(0);
         q.extend_from_slice(self.question.title.as_bytes());
         sha256_hex(&q)
@@ -285,6 +290,7 @@ mod tests {
         ElicitRequest {
             message: "Unlock Front door now?".into(),
             title: "Unlock Front door".into(),
+            binding: String::new(),
         }
     }
 

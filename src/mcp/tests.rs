@@ -65,6 +65,7 @@ impl ToolHost for Gates {
         let outcome = ctx.elicit(&ElicitRequest {
             message: format!("Open gate {gate}?"),
             title: format!("Open {gate}"),
+            binding: String::new(),
         });
         if outcome.is_accepted() {
             self.acted.fetch_add(1, Ordering::SeqCst);

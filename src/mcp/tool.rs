@@ -96,6 +96,9 @@ pub struct ElicitRequest {
     pub message: String,
     /// Title of the boolean field, e.g. "Unlock Front door".
     pub title: String,
+    /// What an answer is bound to in the stateless era's ticket: the facts of the question
+    /// without the words that only tell time. Empty: the message and title themselves.
+    pub binding: String,
 }
 
 /// What became of a consent request. Only `Accepted` permits the action.

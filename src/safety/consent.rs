@@ -175,13 +175,33 @@ pub struct Moment {
 }
 
 /// Builds the question for `subject`. Everything in it comes from the structure file, live
-/// state and the clock; no AI-supplied text can reach it.
+/// state and the clock; no AI-supplied text can reach it. Its `binding` is the same question
+/// with the words that only tell time ("rang 12 s ago", "armed for 3 min") in a form that does
+/// not change as time passes: what a stateless-era ticket binds, so that a person's accept is
+/// not voided by the clock moving on while every fact the person saw still holds.
 pub fn request(
     subject: &Subject,
     house: &House,
     states: &dyn LiveStates,
     at: Moment,
 ) -> ElicitRequest {
+    let (message, title) = render(subject, house, states, at, false);
+    let (binding, _) = render(subject, house, states, at, true);
+    ElicitRequest {
+        message,
+        title,
+        binding,
+    }
+}
+
+/// The question's message and title; `stable`: with time told in words that do not change.
+fn render(
+    subject: &Subject,
+    house: &House,
+    states: &dyn LiveStates,
+    at: Moment,
+    stable: bool,
+) -> (String, String) {
     let q = |id: DevId| format!("'{}'", clean_name(&house.device(id).label()));
     let short = |id: DevId| clean_name(&house.device(id).name);
     let armed_note = |armed: &[DevId], m: &mut String| {
@@ -206,24 +226,28 @@ pub fn request(
             rang_secs_ago,
             armed,
         } => {
+            let ago = if stable {
+                "within the window".to_owned()
+            } else {
+                format!("{rang_secs_ago} s ago")
+            };
             let mut m = format!(
-                "Open the door at {} (output {})? The bell rang {} s ago; make sure you know who is there.",
+                "Open the door at {} (output {})? The bell rang {ago}; make sure you know who is there.",
                 q(*intercom),
                 q(*opener),
-                rang_secs_ago
             );
             armed_note(armed, &mut m);
             (m, format!("Open the door at {}", short(*intercom)))
         }
         Subject::Disarm { device, presence } => {
             let mut m = format!("Disarm the alarm {}?", q(*device));
-            alarm_facts(house, states, *device, at, &mut m);
+            alarm_facts(house, states, *device, at, stable, &mut m);
             let _ = write!(m, " {}.", capitalise(&presence.sentence()));
             (m, format!("Disarm {}", short(*device)))
         }
         Subject::Acknowledge { device } => {
             let mut m = format!("Acknowledge the alarm {}?", q(*device));
-            alarm_facts(house, states, *device, at, &mut m);
+            alarm_facts(house, states, *device, at, stable, &mut m);
             (m, format!("Acknowledge {}", short(*device)))
         }
         Subject::Arm {
@@ -337,13 +361,17 @@ pub fn request(
         ),
     };
     message.truncate_chars(1000);
-    ElicitRequest {
-        message,
-        title: title.chars().take(80).collect(),
-    }
+    (message, title.chars().take(80).collect())
 }
 
-fn alarm_facts(house: &House, states: &dyn LiveStates, id: DevId, at: Moment, m: &mut String) {
+fn alarm_facts(
+    house: &House,
+    states: &dyn LiveStates,
+    id: DevId,
+    at: Moment,
+    stable: bool,
+    m: &mut String,
+) {
     match house.number(states, id, "armed") {
         Some(v) if v != 0.0 => {
             m.push_str(" It is armed");
@@ -353,7 +381,11 @@ fn alarm_facts(house: &House, states: &dyn LiveStates, id: DevId, at: Moment, m:
                 .and_then(|e| e.changed)
                 .filter(|t| *t > at.changes_known_after);
             if let Some(t) = changed {
-                m.push_str(&since(t, at));
+                if stable {
+                    let _ = write!(m, " since {}", t.0);
+                } else {
+                    m.push_str(&since(t, at));
+                }
             }
         }
         Some(_) => m.push_str(" It is not armed"),
@@ -368,7 +400,7 @@ fn alarm_facts(house: &House, states: &dyn LiveStates, id: DevId, at: Moment, m:
 /// " since 21:04" when the change was seen less than a day ago and local time is known, else
 /// " for 3 h 12 min" or " for 2 days". The local time of the change is the local time now less
 /// the time since, in milliseconds, so the same change reads the same in every question (an
-/// MRTR ticket binds the question's text) unless it lies within a millisecond of a minute's
+/// question reads the same; the MRTR ticket binds the `stable` rendering in any case) unless it lies within a millisecond of a minute's
 /// edge. A change seen before a daylight-saving switch is said as a duration: that
 /// subtraction would be off by the switch.
 fn since(t: Mono, at: Moment) -> String {
@@ -783,6 +815,51 @@ mod tests {
             r.message
                 .starts_with("Activate 'down' on 'Central/All blinds'?")
         );
+    }
+
+    #[test]
+    fn the_binding_keeps_every_fact_of_the_question_but_not_the_time_told_in_words() {
+        let h = test_house();
+        let ring = |secs| Subject::IntercomOpen {
+            intercom: dev(&h, a::INTERCOM),
+            opener: dev(&h, a::DOOR_OPENER),
+            rang_secs_ago: secs,
+            armed: vec![],
+        };
+        let (early, late) = (msg(&ring(3)), msg(&ring(40)));
+        assert_ne!(early.message, late.message);
+        assert_eq!(early.binding, late.binding, "{}", early.binding);
+        assert!(early.binding.contains("Door opener"), "{}", early.binding);
+        // An armed alarm is a fact: it changes the binding.
+        let armed = msg(&Subject::IntercomOpen {
+            intercom: dev(&h, a::INTERCOM),
+            opener: dev(&h, a::DOOR_OPENER),
+            rang_secs_ago: 3,
+            armed: vec![dev(&h, a::ALARM)],
+        });
+        assert_ne!(armed.binding, early.binding);
+        // "Armed for 6 min" and "for 7 min" bind the same; the same alarm disarmed does not.
+        let mut s = quiet_states();
+        s.changed_at(&h, a::ALARM, "armed", 1.0, Mono(1_000));
+        let at = |min: u64| Moment {
+            now: Mono(1_000).plus(Duration::from_secs(min * 60)),
+            local_ms: None,
+            clock_shifted: None,
+            changes_known_after: Mono(500),
+        };
+        let disarm = Subject::Disarm {
+            device: dev(&h, a::ALARM),
+            presence: Presence::Unknown,
+        };
+        let (six, seven) = (
+            request(&disarm, &h, &s, at(6)),
+            request(&disarm, &h, &s, at(7)),
+        );
+        assert!(six.message.contains("armed for 6 min"), "{}", six.message);
+        assert_ne!(six.message, seven.message);
+        assert_eq!(six.binding, seven.binding);
+        s.set(&h, a::ALARM, "armed", 0.0);
+        assert_ne!(request(&disarm, &h, &s, at(7)).binding, seven.binding);
     }
 
     #[test]

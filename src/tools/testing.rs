@@ -61,6 +61,7 @@ fn confirm(ctx: &mut dyn CallContext) -> ToolOutput {
     let outcome = ctx.elicit(&ElicitRequest {
         message: QUESTION.into(),
         title: "Confirm the test action".into(),
+        binding: String::new(),
     });
     let (label, detail) = match &outcome {
         ElicitOutcome::Accepted => ("accepted", String::new()),

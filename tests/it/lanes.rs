@@ -97,6 +97,29 @@ fn two_setpoints_at_once_are_decided_one_after_the_other_and_the_second_against_
 }
 
 #[test]
+fn a_setpoint_the_miniserver_accepted_but_has_not_reported_is_the_base_of_the_next_step() {
+    let rig = Rig::start();
+    let climate = rig.addr("Living Room Climate");
+    let now = rig.num(&climate, "comfortTemperature");
+    // The Miniserver answers LL 200 and reports nothing back (a slow or lost event).
+    rig.sim.answer_with(&climate, Some(200));
+    let set = |t: f64| {
+        rig.call(
+            "set_temperature",
+            json!({"device": "Living Room Climate", "target": t, "unit": "C"}),
+        )
+    };
+    let mark = rig.sim.log_mark();
+    let up = set(now + 5.0);
+    assert_eq!(up["structuredContent"]["commands"][0]["code"], 200, "{up}");
+    // Against the reported value this would be 5 °C; against the value last commanded, 10.
+    let down = set(now - 5.0);
+    assert_eq!(down["isError"], true, "{down}");
+    assert!(text(&down).contains("SC-2"), "{}", text(&down));
+    assert_eq!(to(&rig, mark, &climate).len(), 1);
+}
+
+#[test]
 fn overlapping_volume_rises_never_step_more_than_10_or_faster_than_the_pace() {
     let rig = Arc::new(Rig::start());
     let zone = rig.addr("Living Room Music");

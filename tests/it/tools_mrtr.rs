@@ -389,3 +389,39 @@ fn mrtr_questions_left_unanswered_past_their_ticket_count_toward_consent_fatigue
     assert!(text(res).contains("SC-5"), "{}", text(res));
     assert!(rig.received(mark).is_empty());
 }
+
+#[test]
+fn mrtr_an_accepted_intercom_open_is_carried_out_though_the_ring_is_now_seconds_older() {
+    // The question says how long ago the bell rang; the ticket binds the facts, not that
+    // number, so an accept that comes back a few seconds later still opens the door (issue 19
+    // item 13). Any other change of the facts still voids it.
+    let rig = Rig::with(crate::tools_support::Options {
+        manual: true,
+        ..crate::tools_support::Options::default()
+    });
+    let opener = rig.sub("Front Door", "1");
+    let open = json!({"device": "Front Door", "action": "open_door"});
+    rig.advance(Duration::from_secs(6));
+    assert!(rig.sim.ring_bell());
+    let intercom = rig.addr("Front Door");
+    assert!(rig.wait_cache(&intercom, "bell", |v| v == 1.0));
+    // Answered: the bell is quiet, and the ring is told by its time stamp from now on.
+    let r = rig.call(
+        "control_intercom",
+        json!({"device": "Front Door", "action": "answer"}),
+    );
+    assert_eq!(r["structuredContent"]["done"], true, "{r}");
+    assert!(rig.wait_cache(&intercom, "bell", |v| v == 0.0));
+    rig.advance(Duration::from_secs(2));
+    let mut w = rig.wire();
+    let (q, state) = first_round(&rig, &mut w, "control_intercom", open.clone());
+    assert!(q.contains("The bell rang 2 s ago"), "{q}");
+    rig.advance(Duration::from_secs(7));
+    let mark = rig.sim.log_mark();
+    let extra = json!({"inputResponses": accept(), "requestState": state});
+    let r = w.modern_call("control_intercom", open, form(), extra);
+    assert_eq!(r["result"]["structuredContent"]["done"], true, "{r}");
+    let got = rig.received(mark);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].command, format!("jdev/sps/io/{opener}/pulse"));
+}
