@@ -310,10 +310,16 @@ fn send(
         }
         c.command = step.command.io_path();
         c.sent = true;
-        let latch_gate = || gw.latch().is_latched().then(|| LATCHED_NOT_SENT.to_owned());
-        let sent = gw
-            .link()
-            .send_gated(&step.command, snap.generation, &latch_gate);
+        // Inside the link, after its structure check (a round trip of its own): the latch, and
+        // the whole check once more, so an alarm that arrived meanwhile still holds it back.
+        let original = &allowed.plan[i];
+        let gate = || {
+            if gw.latch().is_latched() {
+                return Some(LATCHED_NOT_SENT.to_owned());
+            }
+            recheck_step(gw, snap, intent, allowed, original, last_sent).err()
+        };
+        let sent = gw.link().send_gated(&step.command, snap.generation, &gate);
         if let Op::Volume(v) = step.command.op {
             last_sent = Some((v.get(), gw.clock().mono()));
             if rise && let Some(l) = lane {

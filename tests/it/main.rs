@@ -30,6 +30,7 @@ mod sim_client;
 mod sim_faults;
 mod sim_support;
 mod soak;
+mod soak_lanes;
 mod stopping;
 mod support;
 mod tools;
