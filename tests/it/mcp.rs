@@ -162,11 +162,13 @@ fn stdout_carries_only_protocol_even_with_trace_logging() {
 }
 
 #[test]
-fn the_shipped_catalogue_is_listed_first_and_test_tools_only_in_test_builds() {
+fn every_tool_is_on_the_first_tools_list_page_shipped_ones_first() {
+    // One page: a client that reads only the first page (the Python SDK's plain
+    // `list_tools()`) must still see every tool, `emergency_stop` included.
     // This binary is the test build (cargo test turns on `test-tools`); the release catalogue
     // must still come first and be complete without the test tools. That a plain `cargo build`
     // has no test tools is checked by .ci/run on a build without the feature.
-    let mut s = Served::start(&["demo", "--test-page-size", "100"]);
+    let mut s = Served::start(&["demo"]);
     s.initialize(json!({}));
     let r = s.request(&json!({"jsonrpc":"2.0","id":1,"method":"tools/list"}));
     let names: Vec<&str> = r["result"]["tools"]
