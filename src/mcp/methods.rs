@@ -134,14 +134,22 @@ fn decode_cursor(cursor: &str) -> Option<usize> {
     text.strip_prefix("tools:")?.parse().ok()
 }
 
-/// A `CallToolResult`: the text mirror, the structured content and `isError`. Takes the
-/// output by value: a large answer (`list_devices` of a big house) is moved, never copied.
+/// A `CallToolResult`: the content, the structured content and `isError`. Takes the output
+/// by value: a large answer (`list_devices` of a big house) is moved, never copied.
+///
+/// The content is the one-sentence summary, then the structured content serialized as JSON in
+/// a second text block, as the MCP specification asks of a tool with structured output: many
+/// clients forward only `content` to the model, and that model must still see every device,
+/// state, code and refusal reason, not just the summary.
 pub fn call_result(out: ToolOutput) -> Value {
     let mut m = Map::new();
-    m.insert(
-        "content".into(),
-        json!([{"type": "text", "text": out.text}]),
-    );
+    let mut content = vec![json!({"type": "text", "text": out.text})];
+    if !out.structured.is_null() {
+        let serialized = serde_json::to_string(&out.structured)
+            .unwrap_or_else(|e| format!("{{\"error\":\"cannot serialize the answer: {e}\"}}"));
+        content.push(json!({"type": "text", "text": serialized}));
+    }
+    m.insert("content".into(), Value::Array(content));
     if !out.structured.is_null() {
         m.insert("structuredContent".into(), out.structured);
     }
@@ -220,6 +228,19 @@ mod tests {
             let e = tools_page(FIVE, Some(&bad), 2).unwrap_err();
             assert_eq!(e.code, super::super::jsonrpc::INVALID_PARAMS, "{bad}");
         }
+    }
+
+    #[test]
+    fn a_result_carries_its_structured_content_serialized_in_its_text_content() {
+        let structured = json!({"message": "m", "devices": [{"name": "Lamp", "code": 200}]});
+        let r = call_result(ToolOutput::ok(structured.clone(), "1 device(s)."));
+        assert_eq!(r["content"][0]["text"], "1 device(s).");
+        let text = r["content"][1]["text"].as_str().unwrap();
+        assert_eq!(serde_json::from_str::<Value>(text).unwrap(), structured);
+        assert_eq!(r["structuredContent"], structured);
+        // A result without structured content has only its sentence.
+        let r = call_result(ToolOutput::error(Value::Null, "no"));
+        assert_eq!(r["content"].as_array().unwrap().len(), 1);
     }
 
     #[test]

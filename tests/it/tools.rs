@@ -7,7 +7,7 @@ use std::time::Duration;
 use loxwarden::demo::client::{Answer, Client};
 use serde_json::{Value, json};
 
-use crate::tools_support::{Options, Rig, assert_conforms, text};
+use crate::tools_support::{Options, Rig, assert_conforms, content_text, text};
 
 #[test]
 fn every_read_tool_answers_from_the_live_house_within_its_output_schema() {
@@ -110,6 +110,82 @@ fn every_read_tool_answers_from_the_live_house_within_its_output_schema() {
             .any(|s| s["name"] == "Off"),
         "{r}"
     );
+}
+
+/// Asserts that `r`'s text content holds its whole structured content (as the serialized JSON
+/// of one of its blocks), and returns that text.
+fn content_holds_the_whole_answer(what: &str, r: &Value) -> String {
+    let text = content_text(r);
+    let whole = r["content"]
+        .as_array()
+        .expect("content")
+        .iter()
+        .filter_map(|b| b["text"].as_str())
+        .filter_map(|t| serde_json::from_str::<Value>(t).ok())
+        .any(|v| v == r["structuredContent"]);
+    assert!(
+        whole,
+        "{what}: no content block holds the structured answer: {r}"
+    );
+    text
+}
+
+#[test]
+fn a_client_reading_only_content_gets_every_device_state_code_and_refusal_reason() {
+    let rig = Rig::start();
+    // Every device of a list, with its id and every state shown.
+    let r = rig.call("list_devices", json!({}));
+    let text = content_holds_the_whole_answer("list_devices", &r);
+    let devices = r["structuredContent"]["devices"].as_array().unwrap();
+    assert!(devices.len() > 5, "{r}");
+    for d in devices {
+        for key in ["id", "name", "room", "kind"] {
+            let v = d[key].as_str().unwrap();
+            assert!(text.contains(v), "{key} {v} missing from the content");
+        }
+        for (state, v) in d["state"].as_object().unwrap() {
+            assert!(
+                text.contains(&format!("\"{state}\"")),
+                "state {state} missing"
+            );
+            assert!(
+                text.contains(&v["value"].to_string()),
+                "{state} {v} missing"
+            );
+        }
+    }
+    // Every state of one device, and the reads.
+    for (tool, args) in [
+        ("get_device", json!({"device": "Nursery Climate"})),
+        ("get_system_status", json!({})),
+        ("list_rooms", json!({})),
+        ("describe_scene", json!({"device": "All Blinds"})),
+    ] {
+        content_holds_the_whole_answer(tool, &rig.call(tool, args));
+    }
+    // A command: the Miniserver's code and the state read back.
+    let r = rig.call(
+        "control_light",
+        json!({"device": "Hall Light", "action": "on"}),
+    );
+    let text = content_holds_the_whole_answer("control_light", &r);
+    assert!(
+        text.contains("\"code\":200") && text.contains("\"confirmed\""),
+        "{text}"
+    );
+    // A refusal: the rule and the reason.
+    let r = rig.refused_and_nothing_sent(
+        "control_light",
+        json!({"device": "Garden socket", "action": "on"}),
+    );
+    let text = content_holds_the_whole_answer("refusal", &r);
+    let refused = &r["structuredContent"]["refused"];
+    for key in ["rule", "reason"] {
+        let v = refused[key]
+            .as_str()
+            .expect("a refusal names its rule and reason");
+        assert!(text.contains(v), "{key} {v} missing from {text}");
+    }
 }
 
 #[test]
