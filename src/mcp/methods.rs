@@ -79,20 +79,36 @@ pub fn tool_json(def: &ToolDef) -> Result<Value, RpcError> {
             )),
         }
     };
-    let a = def.annotations;
     Ok(json!({
         "name": def.name,
         "title": def.title,
         "description": def.description,
         "inputSchema": schema("inputSchema", def.input_schema)?,
         "outputSchema": schema("outputSchema", def.output_schema)?,
-        "annotations": {
-            "readOnlyHint": a.read_only,
-            "destructiveHint": a.destructive,
-            "idempotentHint": a.idempotent,
-            "openWorldHint": a.open_world,
-        },
+        "annotations": annotations(def.annotations),
     }))
+}
+
+/// The hints that say something: the specification's defaults (`readOnlyHint` false,
+/// `idempotentHint` false, `openWorldHint` true) are left out, and so are `destructiveHint`
+/// and `idempotentHint` of a read-only tool (meaningful only when `readOnlyHint` is false).
+/// A client reads the same hints either way; the catalogue, which every session pays for in
+/// the model's context, is smaller. `destructiveHint` of an actuator is always stated, true
+/// or false: that is the hint a client should never have to infer.
+fn annotations(a: super::tool::Annotations) -> Value {
+    let mut m = Map::new();
+    if a.read_only {
+        m.insert("readOnlyHint".into(), true.into());
+    } else {
+        m.insert("destructiveHint".into(), a.destructive.into());
+        if a.idempotent {
+            m.insert("idempotentHint".into(), true.into());
+        }
+    }
+    if !a.open_world {
+        m.insert("openWorldHint".into(), false.into());
+    }
+    Value::Object(m)
 }
 
 /// One `tools/list` page. `cursor` is what the client sent (if anything).
@@ -241,6 +257,31 @@ mod tests {
         // A result without structured content has only its sentence.
         let r = call_result(ToolOutput::error(Value::Null, "no"));
         assert_eq!(r["content"].as_array().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn annotations_leave_out_only_what_the_specification_defaults_to() {
+        let hints = |read_only, destructive, idempotent, open_world| {
+            annotations(Annotations {
+                read_only,
+                destructive,
+                idempotent,
+                open_world,
+            })
+        };
+        assert_eq!(
+            hints(true, false, true, false),
+            json!({"readOnlyHint": true, "openWorldHint": false})
+        );
+        // An actuator that may hurt someone says so, even though it is the default.
+        assert_eq!(
+            hints(false, true, false, true),
+            json!({"destructiveHint": true})
+        );
+        assert_eq!(
+            hints(false, false, true, true),
+            json!({"destructiveHint": false, "idempotentHint": true})
+        );
     }
 
     #[test]

@@ -275,3 +275,76 @@ fn serve_standalone_answers_initialize_and_status_while_the_miniserver_does_not_
     );
     sim.hang(false);
 }
+
+/// Every `type` in a schema is one JSON type, never an array such as `["string","null"]`
+/// (portable validators, MCP Inspector's `--strict` among them, warn on type arrays).
+fn type_arrays(schema: &Value, at: &str, found: &mut Vec<String>) {
+    match schema {
+        Value::Object(m) => {
+            for (k, v) in m {
+                if k == "type" && !v.is_string() {
+                    found.push(format!("{at}: {v}"));
+                }
+                type_arrays(v, &format!("{at}.{k}"), found);
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|v| type_arrays(v, at, found)),
+        _ => {}
+    }
+}
+
+#[test]
+fn the_shipped_catalogue_fits_12_kb_its_model_facing_part_8_kb_and_its_schemas_are_portable() {
+    // Every session pays for the catalogue in the model's context: a size bound is a contract.
+    let mut s = Served::start(&["demo"]);
+    s.initialize(json!({}));
+    let mut r = s.request(&json!({"jsonrpc":"2.0","id":1,"method":"tools/list"}));
+    // This is the test build: measure what a plain build sends, without the test tools.
+    r["result"]["tools"]
+        .as_array_mut()
+        .expect("tools")
+        .retain(|t| !t["name"].as_str().unwrap_or_default().starts_with("test_"));
+    let tools = r["result"]["tools"].as_array().expect("tools");
+    assert_eq!(tools.len(), 15, "{r}");
+    let whole = serde_json::to_string(&r).unwrap().len();
+    let model: usize = tools
+        .iter()
+        .map(|t| {
+            let part = json!({"name": t["name"], "description": t["description"],
+                              "inputSchema": t["inputSchema"]});
+            serde_json::to_string(&part).unwrap().len()
+        })
+        .sum();
+    let output: usize = tools
+        .iter()
+        .map(|t| serde_json::to_string(&t["outputSchema"]).unwrap().len())
+        .sum();
+    eprintln!("tools/list: {whole} bytes; model-facing {model}; output schemas {output}");
+    assert!(whole <= 12_000, "the whole tools/list is {whole} bytes");
+    assert!(
+        model <= 8_000,
+        "names, descriptions and input schemas are {model} bytes"
+    );
+    let mut found = Vec::new();
+    for t in tools {
+        let name = t["name"].as_str().unwrap();
+        type_arrays(
+            &t["inputSchema"],
+            &format!("{name}.inputSchema"),
+            &mut found,
+        );
+        type_arrays(
+            &t["outputSchema"],
+            &format!("{name}.outputSchema"),
+            &mut found,
+        );
+        // Still tells the model what it refuses or asks (or that it never refuses / only reads).
+        let d = t["description"].as_str().unwrap();
+        let read = t["annotations"]["readOnlyHint"] == true;
+        assert!(
+            read || d.contains("refused") || d.contains("the person"),
+            "{name}: {d}"
+        );
+    }
+    assert!(found.is_empty(), "type arrays: {found:?}");
+}
