@@ -17,6 +17,7 @@ use crate::mcp::tool::{
 };
 
 pub mod defs;
+pub mod human;
 pub mod read;
 pub mod result;
 #[cfg(feature = "test-tools")]

@@ -18,6 +18,7 @@ use crate::safety::posture::Posture;
 use crate::safety::table::{
     LIGHT_MAX_PER_MINUTE, LIGHT_MIN_INTERVAL, MOTOR_MAX_PER_MINUTE, MOTOR_MIN_INTERVAL,
 };
+use crate::tools::human;
 
 /// Longest text state shown in `list_devices` (mood lists can be long: `get_device` has them).
 const LIST_TEXT_MAX: usize = 120;
@@ -59,7 +60,7 @@ pub fn answer(
                 .iter()
                 .skip(first)
                 .take(LIST_PAGE)
-                .map(|id| device_json(gw, house, *id, posture, now, LIST_TEXT_MAX))
+                .map(|id| device_json(gw, house, *id, posture, now, Detail::Compact))
                 .collect();
             let n = devices.len();
             let summary = if pages == 1 {
@@ -98,7 +99,7 @@ pub fn answer(
         }
         Intent::GetDevice { device } => {
             let d = house.device(*device);
-            let dev = device_json(gw, house, *device, posture, now, TEXT_MAX);
+            let dev = device_json(gw, house, *device, posture, now, Detail::Full);
             let parent = d
                 .parent
                 .map(|p| house.device(p))
@@ -210,41 +211,72 @@ fn rooms(house: &House) -> ToolOutput {
     ToolOutput::ok(json!({ "message": text, "rooms": rooms }), text)
 }
 
-/// A live state as JSON: the value (number or text) and its age.
-fn state_json(v: &StateValue, age_ms: u64, max_text: usize) -> Option<Value> {
-    let value = match v {
-        StateValue::Number(n) => serde_json::Number::from_f64(*n).map(Value::Number)?,
-        StateValue::Text(t) if t.chars().count() <= max_text => Value::String(t.clone()),
+/// A live state as JSON: the value (number or text), its age in seconds, and the value in
+/// human terms where that adds something (`tools::human`).
+fn state_json(ty: &str, name: &str, v: &StateValue, age_s: u64, max_text: usize) -> Option<Value> {
+    let (value, words) = match v {
+        StateValue::Number(n) => (
+            serde_json::Number::from_f64(*n).map(Value::Number)?,
+            human::value(ty, name, *n),
+        ),
+        StateValue::Text(t) if t.chars().count() <= max_text => (Value::String(t.clone()), None),
         StateValue::Text(_) => return None,
     };
-    Some(json!({ "value": value, "age_ms": age_ms }))
+    let mut m = Map::new();
+    m.insert("value".into(), value);
+    if let Some(w) = words {
+        m.insert("shows".into(), w.into());
+    }
+    m.insert("age_s".into(), age_s.into());
+    Some(Value::Object(m))
 }
 
-/// One device: identity, live states with their age, and what is possible now.
+/// How much of a device to show.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    /// `list_devices`: the few states a person would name (`human::compact_states`).
+    Compact,
+    /// `get_device`: every state.
+    Full,
+}
+
+/// One device: identity, live states with their age (and in human terms), a one-line
+/// summary, and what is possible now.
 pub fn device_json(
     gw: &Gateway,
     house: &House,
     id: DevId,
     posture: &Posture,
     now: Mono,
-    max_text: usize,
+    detail: Detail,
 ) -> Value {
     let d = house.device(id);
     let states = gw.link().states();
     let link_now = gw.link().now();
+    let ty = d.loxone_type.as_str();
+    let (max_text, only) = match detail {
+        Detail::Compact => (LIST_TEXT_MAX, human::compact_states(ty)),
+        Detail::Full => (TEXT_MAX, None),
+    };
     let mut state = Map::new();
     for (name, r) in &house.control(id).states {
         let StateRef::One(u) = r else { continue };
+        if only.is_some_and(|o| !o.contains(&name.as_str())) {
+            continue;
+        }
         if let Some(e) = states.entry(u)
             && let Some(v) = state_json(
+                ty,
+                name,
                 &e.value,
-                link_now.since(e.updated).as_millis() as u64,
+                link_now.since(e.updated).as_secs(),
                 max_text,
             )
         {
             state.insert(name.clone(), v);
         }
     }
+    let summary = human::summary(ty, |s| state.get(s).and_then(|v| v["value"].as_f64()));
     let actions: Vec<Value> = if d.read_only.is_some() {
         Vec::new()
     } else {
@@ -266,11 +298,16 @@ pub fn device_json(
         "room": d.room_name,
         "kind": d.kind.as_str(),
         "type": d.loxone_type,
-        "read_only": d.read_only,
         "secured": d.secured,
     });
     // Moved in, not serialized into copies by `json!`.
     if let Value::Object(m) = &mut v {
+        if let Some(r) = &d.read_only {
+            m.insert("read_only".into(), r.clone().into());
+        }
+        if let Some(s) = summary {
+            m.insert("summary".into(), s.into());
+        }
         m.insert("state".into(), Value::Object(state));
         m.insert("actions".into(), Value::Array(actions));
     }

@@ -49,7 +49,7 @@ fn every_read_tool_answers_from_the_live_house_within_its_output_schema() {
     assert_eq!(hall["kind"], "light");
     assert_eq!(hall["type"], "Switch");
     assert_eq!(hall["state"]["active"]["value"], 0.0);
-    assert!(hall["state"]["active"]["age_ms"].as_u64().is_some());
+    assert!(hall["state"]["active"]["age_s"].as_u64().is_some());
     assert!(
         hall["actions"]
             .as_array()
@@ -237,7 +237,10 @@ fn control_blind_moves_and_reports_pending_with_its_direction_and_stop_is_confir
     let s = &r["structuredContent"];
     assert_eq!(s["done"], true, "{r}");
     assert_eq!(s["read_back"][0]["status"], "pending", "{r}");
-    assert_eq!(s["read_back"][0]["expected"], "going down to 1", "{r}");
+    assert_eq!(
+        s["read_back"][0]["expected"], "going down to 100 % closed",
+        "{r}"
+    );
     assert!(text(&r).contains("pending"), "{}", text(&r));
     assert_eq!(
         rig.received(mark)[0].command,
@@ -259,6 +262,78 @@ fn control_blind_moves_and_reports_pending_with_its_direction_and_stop_is_confir
         "{r}"
     );
     assert_eq!(rig.num(&blind, "down"), 0.0);
+}
+
+#[test]
+fn a_blind_reads_back_in_percent_closed_the_scale_control_blind_takes() {
+    let rig = Rig::with(Options {
+        manual: true,
+        ..Options::default()
+    });
+    let r = rig.call(
+        "control_blind",
+        json!({"device": "Kitchen Blind", "action": "position", "position": 50}),
+    );
+    let s = &r["structuredContent"];
+    assert_eq!(s["done"], true, "{r}");
+    assert_eq!(
+        s["read_back"][0]["expected"], "going down to 50 % closed",
+        "{r}"
+    );
+    assert!(
+        s["read_back"][0]["shows"]
+            .as_str()
+            .is_some_and(|w| w.ends_with("% closed")),
+        "{r}"
+    );
+    // The sentence speaks the same scale, never Loxone's 0–1.
+    let t = text(&r);
+    assert!(t.contains("going down to 50 % closed"), "{t}");
+    assert!(!t.contains("0.5"), "{t}");
+}
+
+#[test]
+fn list_devices_is_compact_and_in_words_while_get_device_keeps_every_state() {
+    let rig = Rig::start();
+    let r = rig.call("list_devices", json!({}));
+    let devices = r["structuredContent"]["devices"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let find = |name: &str| devices.iter().find(|d| d["name"] == name).cloned().unwrap();
+    let blind = find("Kitchen Blind");
+    let shown: Vec<&str> = blind["state"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(shown, ["down", "position", "up"], "{blind}");
+    assert_eq!(blind["summary"], "0 % closed", "{blind}");
+    assert_eq!(blind["state"]["position"]["shows"], "0 % closed");
+    assert_eq!(find("Hall Light")["summary"], "off");
+    let climate = find("Kitchen Climate");
+    let words = climate["summary"].as_str().unwrap();
+    assert!(
+        words.contains(" °C") && words.contains("target "),
+        "{words}"
+    );
+    let music = find("Living Room Music")["summary"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(music.contains("volume ") && music.contains(" %"), "{music}");
+    // get_device keeps every state.
+    let r = rig.call("get_device", json!({"device": "Kitchen Blind"}));
+    let state = &r["structuredContent"]["device"]["state"];
+    assert!(state.get("adjustingEndPos").is_some(), "{state}");
+    assert!(state.get("autoAllowed").is_some(), "{state}");
+    // Far smaller than every state of every device.
+    let compact = serde_json::to_string(&devices).unwrap().len();
+    assert!(
+        compact < 20_000,
+        "list_devices of the demo house is {compact} bytes"
+    );
 }
 
 #[test]
