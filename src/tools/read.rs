@@ -191,20 +191,33 @@ pub fn status(gw: &Gateway, era: &Era) -> ToolOutput {
     ToolOutput::ok(v, text)
 }
 
-fn rooms(house: &House) -> ToolOutput {
-    let rooms: Vec<Value> = house
-        .rooms()
+/// Every room with its device count and kinds: one pass over the exposed devices (a room ×
+/// device scan, with a case-insensitive comparison per pair, was quadratic in the house).
+pub fn room_summary(house: &House) -> Vec<(&str, usize, Vec<&'static str>)> {
+    let mut by_room: std::collections::BTreeMap<&str, (usize, u32)> = Default::default();
+    for d in house.exposed().filter(|d| !d.room_name.is_empty()) {
+        let (n, kinds) = by_room.entry(d.room_name.as_str()).or_default();
+        *n += 1;
+        *kinds |= 1 << (d.kind as u32);
+    }
+    by_room
         .into_iter()
-        .map(|r| {
-            let ids = house.list(Some(r), None);
-            let mut kinds: Vec<&str> = ids
+        .map(|(room, (n, kinds))| {
+            let mut names: Vec<&'static str> = Kind::ALL
                 .iter()
-                .map(|id| house.device(*id).kind.as_str())
+                .filter(|k| kinds & (1 << (**k as u32)) != 0)
+                .map(|k| k.as_str())
                 .collect();
-            kinds.sort_unstable();
-            kinds.dedup();
-            json!({ "name": r, "devices": ids.len(), "kinds": kinds })
+            names.sort_unstable();
+            (room, n, names)
         })
+        .collect()
+}
+
+fn rooms(house: &House) -> ToolOutput {
+    let rooms: Vec<Value> = room_summary(house)
+        .into_iter()
+        .map(|(r, n, kinds)| json!({ "name": r, "devices": n, "kinds": kinds }))
         .collect();
     let names: Vec<&str> = rooms.iter().filter_map(|r| r["name"].as_str()).collect();
     let text = format!("{} room(s): {}.", rooms.len(), names.join(", "));
@@ -496,5 +509,32 @@ pub fn estop_output(r: &EstopReport) -> ToolOutput {
         structured: v,
         text: message,
         is_error: !all,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::house::testhouse::{manison, test_house};
+
+    #[test]
+    fn the_room_summary_in_one_pass_counts_what_listing_each_room_finds() {
+        for house in [manison(), test_house()] {
+            let summary = room_summary(&house);
+            let rooms: Vec<&str> = summary.iter().map(|(r, _, _)| *r).collect();
+            assert_eq!(rooms, house.rooms());
+            assert!(summary.len() > 3);
+            for (room, n, kinds) in &summary {
+                let ids = house.list(Some(room), None);
+                assert_eq!(*n, ids.len(), "{room}");
+                let mut want: Vec<&str> = ids
+                    .iter()
+                    .map(|id| house.device(*id).kind.as_str())
+                    .collect();
+                want.sort_unstable();
+                want.dedup();
+                assert_eq!(kinds, &want, "{room}");
+            }
+        }
     }
 }

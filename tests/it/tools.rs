@@ -548,6 +548,36 @@ fn an_ll_500_from_the_miniserver_is_an_error_with_the_code_for_every_control_too
 }
 
 #[test]
+fn a_refusal_for_the_wrong_tool_names_the_right_one() {
+    let rig = Rig::start();
+    // A light controller is a scene device: its moods are the scene tools' business.
+    let r = rig.refused_and_nothing_sent(
+        "control_light",
+        json!({"device": "Living Room Lighting", "action": "on"}),
+    );
+    let t = text(&r);
+    assert!(t.contains("SC-1") && t.contains("LightControllerV2"), "{t}");
+    assert!(
+        t.contains("describe_scene") && t.contains("activate_scene"),
+        "{t}"
+    );
+    let r = rig.refused_and_nothing_sent(
+        "control_light",
+        json!({"device": "Kitchen Blind", "action": "off"}),
+    );
+    assert!(
+        text(&r).contains("use control_blind for it"),
+        "{}",
+        text(&r)
+    );
+    let r = rig.refused_and_nothing_sent(
+        "control_blind",
+        json!({"device": "Kitchen Presence", "action": "up"}),
+    );
+    assert!(text(&r).contains("no tool controls it"), "{}", text(&r));
+}
+
+#[test]
 fn ambiguous_and_unknown_names_are_refused_with_candidates_and_nothing_is_sent() {
     let rig = Rig::start();
     // "Ceiling light" is a circuit in the living room and in the bedroom.
