@@ -162,11 +162,15 @@ pub fn status(gw: &Gateway, era: &Era) -> ToolOutput {
         "stateless": versions::STATELESS,
     });
     let mut text = format!(
-        "loxwarden {}: link {} for {} s{}; posture {}",
+        "loxwarden {}: link {}{}{}; posture {}",
         s.server.version,
         s.link.state,
-        s.link.for_s,
-        if s.link.reason.is_empty() {
+        if s.link.for_s > 0 {
+            format!(" for {} s", s.link.for_s)
+        } else {
+            String::new()
+        },
+        if s.link.reason.is_empty() || s.link.reason == s.link.state {
             String::new()
         } else {
             format!(" ({})", s.link.reason)

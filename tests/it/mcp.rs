@@ -242,6 +242,30 @@ fn the_consent_timeout_comes_from_the_config_file() {
 }
 
 #[test]
+fn a_fresh_serve_standalone_session_first_reports_the_link_live_not_an_assumed_emergency() {
+    let sim = crate::link_support::sim_with(|_| {});
+    let dir = crate::link_support::TempDir::new("standalone-first-status");
+    let (path, cfg) = crate::link_support::write_config(&sim, dir.path(), "");
+    crate::link_support::login_ok(&sim, &cfg);
+    let mut s = Served::start(&[
+        "--config",
+        path.to_str().expect("utf-8 path"),
+        "serve",
+        "--standalone",
+    ]);
+    s.initialize(json!({}));
+    s.send(&json!({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_system_status"}}));
+    let r = s.recv();
+    let sc = &r["result"]["structuredContent"];
+    assert_eq!(sc["link"]["state"], "live", "{r}");
+    assert_ne!(sc["posture"]["name"], "degraded", "{r}");
+    let text = r["result"]["content"][0]["text"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(!text.contains("emergency is assumed"), "{text}");
+}
+
+#[test]
 fn serve_standalone_answers_initialize_and_status_while_the_miniserver_does_not_answer() {
     // A simulator that accepts connections and answers nothing, and a command timeout far
     // beyond the test's line deadline: a server that waited for the link before answering

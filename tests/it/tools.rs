@@ -578,6 +578,30 @@ fn a_refusal_for_the_wrong_tool_names_the_right_one() {
 }
 
 #[test]
+fn refusals_read_as_sentences_without_zero_durations() {
+    let rig = Rig::start();
+    let r = rig.refused_and_nothing_sent(
+        "control_light",
+        json!({"device": "Kitchen Counter Lights", "action": "dim", "brightness": 40}),
+    );
+    let t = text(&r);
+    assert!(
+        t.contains("has no command to dim it (a switch only goes on and off)"),
+        "{t}"
+    );
+    // Latched a moment ago: no "(for 0 s)", which reads as "not latched at all".
+    let r = rig.call("emergency_stop", json!({"reason": "test"}));
+    assert_eq!(r["structuredContent"]["done"], true, "{r}");
+    let r = rig.refused_and_nothing_sent(
+        "control_light",
+        json!({"device": "Hall Light", "action": "on"}),
+    );
+    let t = text(&r);
+    assert!(t.contains("R-11: the emergency stop is latched"), "{t}");
+    assert!(!t.contains("for 0 s"), "{t}");
+}
+
+#[test]
 fn ambiguous_and_unknown_names_are_refused_with_candidates_and_nothing_is_sent() {
     let rig = Rig::start();
     // "Ceiling light" is a circuit in the living room and in the bedroom.
