@@ -218,6 +218,40 @@ pub fn room_summary(house: &House) -> Vec<(&str, usize, Vec<&'static str>)> {
         .collect()
 }
 
+/// What the AI would see of `house`, as `check-config` prints it: how many devices in how
+/// many rooms, of which kinds, how many it may control, what the config hides, and the config
+/// entries that matched nothing.
+pub fn what_the_ai_sees(house: &House) -> Vec<String> {
+    let exposed: Vec<&crate::house::Device> = house.exposed().collect();
+    let kinds: Vec<String> = Kind::ALL
+        .iter()
+        .filter_map(|k| {
+            let n = exposed.iter().filter(|d| d.kind == *k).count();
+            (n > 0).then(|| format!("{n} {k}"))
+        })
+        .collect();
+    let read_only = exposed.iter().filter(|d| d.read_only.is_some()).count();
+    let mut lines = vec![
+        format!(
+            "the AI sees  {} device(s) in {} room(s): {}",
+            exposed.len(),
+            house.rooms().len(),
+            if kinds.is_empty() {
+                "none".to_owned()
+            } else {
+                kinds.join(", ")
+            }
+        ),
+        format!(
+            "             {} it may control, {read_only} read-only; {} not exposed by the config",
+            exposed.len() - read_only,
+            house.all().len() - exposed.len()
+        ),
+    ];
+    lines.extend(house.warnings.iter().map(|w| format!("config note  {w}")));
+    lines
+}
+
 fn rooms(house: &House) -> ToolOutput {
     let rooms: Vec<Value> = room_summary(house)
         .into_iter()
