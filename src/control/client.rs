@@ -194,8 +194,25 @@ fn quote(s: &str) -> String {
 }
 
 fn print_report(out: &mut dyn Write, r: &StopReport, total: Duration) -> Result<()> {
+    // A cause shared by several devices (the link is down, no token) is said once, after the
+    // table, not repeated on every line.
+    let shared = |e: &String| {
+        r.devices
+            .iter()
+            .filter(|d| d.error.as_ref() == Some(e))
+            .count()
+            > 1
+    };
+    let mut causes: Vec<&String> = Vec::new();
     for d in &r.devices {
         let answer = match (&d.code, &d.error) {
+            (_, Some(e)) if shared(e) => {
+                if !causes.contains(&e) {
+                    causes.push(e);
+                }
+                let n = causes.iter().position(|c| *c == e).unwrap_or(0) + 1;
+                format!("no answer (cause {n} below)")
+            }
             (_, Some(e)) => format!("no answer: {e}"),
             (Some(c), None) => format!("LL {c}"),
             (None, None) => "no answer".into(),
@@ -211,6 +228,14 @@ fn print_report(out: &mut dyn Write, r: &StopReport, total: Duration) -> Result<
                 answer
             ),
         )?;
+    }
+    for (i, e) in causes.iter().enumerate() {
+        let n = r
+            .devices
+            .iter()
+            .filter(|d| d.error.as_ref() == Some(*e))
+            .count();
+        w(out, &format!("  cause {}, for {n} device(s): {e}", i + 1))?;
     }
     for p in &r.problems {
         w(out, &format!("  PROBLEM: {p}"))?;
@@ -565,6 +590,46 @@ mod tests {
         );
         assert!(!text.contains("directly"), "{text}");
         std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn a_cause_shared_by_several_devices_is_said_once() {
+        let cause =
+            "the link to the Miniserver is down: connection refused; a long cause".to_owned();
+        let dev = |name: &str, error: Option<&String>| DeviceStop {
+            device: format!("Hall/{name}"),
+            command: format!("jdev/sps/io/{name}/stop"),
+            code: error.is_none().then_some(200),
+            value: None,
+            error: error.cloned(),
+        };
+        let other = "timed out".to_owned();
+        let report = StopReport {
+            devices: vec![
+                dev("a", Some(&cause)),
+                dev("b", Some(&cause)),
+                dev("c", Some(&cause)),
+                dev("d", Some(&other)),
+                dev("e", None),
+            ],
+            problems: vec![],
+            elapsed_ms: 3,
+        };
+        let mut out = Vec::new();
+        print_report(&mut out, &report, Duration::from_millis(5)).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(text.matches(cause.as_str()).count(), 1, "{text}");
+        assert!(
+            text.contains("cause 1, for 3 device(s): the link"),
+            "{text}"
+        );
+        assert_eq!(
+            text.matches("no answer (cause 1 below)").count(),
+            3,
+            "{text}"
+        );
+        // A cause of one device stays on its line.
+        assert!(text.contains("no answer: timed out"), "{text}");
     }
 
     #[test]
