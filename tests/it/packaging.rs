@@ -245,7 +245,7 @@ fn the_ssh_examples_force_loxwarden_serve() {
 #[test]
 fn the_claude_desktop_example_runs_serve_over_ssh_without_a_tty() {
     let v: serde_json::Value = serde_json::from_str(CLAUDE_DESKTOP).unwrap();
-    let server = &v["mcpServers"]["loxone"];
+    let server = &v["mcpServers"]["loxwarden"];
     assert_eq!(server["command"], "ssh");
     let args: Vec<&str> = server["args"]
         .as_array()
