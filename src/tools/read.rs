@@ -282,6 +282,31 @@ fn state_json(ty: &str, name: &str, v: &StateValue, age_s: u64, max_text: usize)
     Some(Value::Object(m))
 }
 
+/// A light controller's active moods by name (`mood Evening`), from `activeMoods` (a JSON
+/// list of mood ids) and the mood list.
+fn active_moods(
+    house: &House,
+    id: DevId,
+    states: &dyn crate::loxone::state::LiveStates,
+) -> Option<String> {
+    let active: Vec<i64> = serde_json::from_str(&house.text(states, id, "activeMoods")?).ok()?;
+    let desc = scene::describe(house, id, states).ok()?;
+    let names: Vec<String> = active
+        .iter()
+        .map(|a| {
+            desc.scenes
+                .iter()
+                .find(|s| s.id == Some(*a))
+                .map_or_else(|| format!("#{a}"), |s| s.name.clone())
+        })
+        .collect();
+    match names.as_slice() {
+        [] => Some("no mood".into()),
+        [one] => Some(format!("mood {one}")),
+        many => Some(format!("moods {}", many.join(", "))),
+    }
+}
+
 /// How much of a device to show.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Detail {
@@ -327,7 +352,11 @@ pub fn device_json(
             state.insert(name.clone(), v);
         }
     }
-    let summary = human::summary(ty, |s| state.get(s).and_then(|v| v["value"].as_f64()));
+    let summary = if ty == "LightControllerV2" {
+        active_moods(house, id, states)
+    } else {
+        human::summary(ty, |s| state.get(s).and_then(|v| v["value"].as_f64()))
+    };
     let actions: Vec<Value> = if d.read_only.is_some() {
         Vec::new()
     } else {

@@ -312,6 +312,8 @@ fn list_devices_is_compact_and_in_words_while_get_device_keeps_every_state() {
     assert_eq!(blind["summary"], "0 % closed", "{blind}");
     assert_eq!(blind["state"]["position"]["shows"], "0 % closed");
     assert_eq!(find("Hall Light")["summary"], "off");
+    // A light controller's mood by name, not `activeMoods: "[778]"`.
+    assert_eq!(find("Living Room Lighting")["summary"], "mood Off");
     let climate = find("Kitchen Climate");
     let words = climate["summary"].as_str().unwrap();
     assert!(
