@@ -153,7 +153,7 @@ or window. Refused: under 2 s between commands, over 10/min, reversing without s
 a fire/water emergency. stop is never refused. A moving blind reports pending.",
     input_schema: input!(
         device,
-        r#","action":{"type":"string","enum":["up","down","stop","position","shade"]},"position":{"type":"integer","minimum":0,"maximum":100}"#,
+        r#","action":{"type":"string","enum":["up","down","stop","position","shade"]},"position":{"type":"integer","minimum":0,"maximum":100,"description":"% closed: 0 = open, 100 = closed, as states show it"}"#,
         r#"["device","action"]"#
     ),
     output_schema: CONTROL_OUTPUT,
