@@ -486,7 +486,7 @@ pub fn render(r: &Record) -> String {
         }
         Record::Outcome(o) => {
             let mut s = format!(
-                "{} {} outcome {} in {} ms:",
+                "{} {} outcome {} in {} ms",
                 o.time,
                 o.audit_id,
                 if o.ok {
@@ -498,6 +498,12 @@ pub fn render(r: &Record) -> String {
                 },
                 o.latency_ms
             );
+            // Never a colon with nothing after it.
+            if o.results.is_empty() && o.read_back.is_empty() {
+                s.push_str(": no command was sent");
+            } else {
+                s.push(':');
+            }
             for r in &o.results {
                 s.push_str(&format!(" {}", r.command));
                 match (&r.code, &r.error) {
@@ -733,6 +739,7 @@ mod tests {
                 error: None,
             }],
         ] {
+            let nothing = results.is_empty();
             let failed = Record::Outcome(Outcome {
                 time: "2026-03-09T21:04:08.000Z".into(),
                 audit_id: "f-1".into(),
@@ -747,6 +754,15 @@ mod tests {
                 "{}",
                 render(&failed)
             );
+            // Never a colon with nothing after it.
+            assert!(!render(&failed).ends_with(':'), "{}", render(&failed));
+            if nothing {
+                assert!(
+                    render(&failed).ends_with(" in 12 ms: no command was sent"),
+                    "{}",
+                    render(&failed)
+                );
+            }
         }
         // A log whose only record is the interrupted decision (the first line is read too).
         let lone = dir.join("lone.jsonl");

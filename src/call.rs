@@ -69,10 +69,15 @@ pub fn run<R: Read, W: Write>(
         return Err(Error::Failed(format!("{tool}: {}", message(e))));
     }
     let result = &reply["result"];
-    let text: Vec<&str> = result["content"]
+    let mut text: Vec<&str> = result["content"]
         .as_array()
         .map(|c| c.iter().filter_map(|x| x["text"].as_str()).collect())
         .unwrap_or_default();
+    // The content's second block is the structured content serialized; it is printed below,
+    // pretty, so a person reads it once.
+    if result.get("structuredContent").is_some() {
+        text.truncate(1);
+    }
     let is_error = result["isError"] == Value::Bool(true);
     let mut body = String::new();
     for t in text {

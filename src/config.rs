@@ -303,6 +303,14 @@ impl Config {
 
     /// Parses and validates config text. The error names the key (and line) at fault.
     pub fn parse(text: &str) -> Result<Config, String> {
+        // The keys every site must set, named plainly (serde's "missing field" points at
+        // line 1 and names the section, not the key; the packaged file ships them commented
+        // out, so that a forgotten edit is this error, not logins against an example address).
+        if let Ok(table) = text.parse::<toml::Table>()
+            && let Some(missing) = missing_required(&table)
+        {
+            return Err(missing);
+        }
         let cfg: Config = toml::from_str(text).map_err(|e| toml_error(text, &e))?;
         cfg.validate()?;
         Ok(cfg)
@@ -440,6 +448,27 @@ impl MsUrl {
 /// A TOML error as `line L, column C: message`, naming the key but without the source line
 /// that toml's own `Display` quotes: a password pasted into the file by mistake (say
 /// `password = "…"`, an unknown key) must not be echoed to the terminal and the journal.
+/// The first required key the file does not set, as a sentence saying what to write.
+fn missing_required(table: &toml::Table) -> Option<String> {
+    const URL: &str = "the Miniserver's address, e.g. url = \"http://192.168.1.47\" (Gen 1) or \
+        url = \"https://192-168-1-47.504F94A00000.dyndns.loxonecloud.com\" (Gen 2)";
+    const USER: &str =
+        "the Loxone user loxwarden logs in as, e.g. user = \"ai-gateway\" (a user just for the AI)";
+    let Some(m) = table.get("miniserver").and_then(toml::Value::as_table) else {
+        return Some(format!(
+            "the [miniserver] section is missing: it needs url ({URL}) and user ({USER})"
+        ));
+    };
+    for (key, what) in [("url", URL), ("user", USER)] {
+        if !m.contains_key(key) {
+            return Some(format!(
+                "miniserver.{key} is not set (missing or still commented out): set it to {what}"
+            ));
+        }
+    }
+    None
+}
+
 fn toml_error(text: &str, e: &toml::de::Error) -> String {
     let message = e.message().trim_end();
     match e.span() {

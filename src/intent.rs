@@ -597,13 +597,30 @@ fn check_kind(house: &House, tool: &str, kinds: &[Kind], id: DevId) -> Result<()
     Err(Refusal::new(
         "SC-1",
         format!(
-            "{} is {} ({}); {tool} addresses {} devices only",
-            house.describe(id),
+            "{} is {} ({}); {tool} addresses {} devices only; {}",
+            d.label(),
             d.kind.with_article(),
             d.loxone_type,
-            want.join(" or ")
+            want.join(" or "),
+            right_tool(d.kind)
         ),
     ))
+}
+
+/// Which tool does what the AI asked of a device of `kind`: a refusal for the wrong tool says
+/// so, so the next call is the right one instead of a guess.
+fn right_tool(kind: Kind) -> String {
+    let tools: Vec<&str> = TOOLS
+        .iter()
+        .filter(|t| t.kinds.contains(&kind))
+        .map(|t| t.name)
+        .collect();
+    match (kind, tools.as_slice()) {
+        (Kind::Scene, _) => "its moods or commands are what describe_scene lists and                              activate_scene activates"
+            .into(),
+        (_, []) => "no tool controls it (get_device reads it)".into(),
+        (_, many) => format!("use {} for it", many.join(" or ")),
+    }
 }
 
 /// Devices per `list_devices` answer. A whole large house in one answer (3 MB for 5,000

@@ -9,9 +9,9 @@
 //! `requestState` back, intact or tampered — the part a fuzzer cannot guess.
 //!
 //! Checked on the server's output: no panic (any thread), every line is one JSON object with
-//! `"jsonrpc":"2.0"`, never `"id": null`, a response has exactly one of `result`/`error`, an
-//! error without `id` is only a parse error or an invalid request, a parse error never has an
-//! `id`, and consent is never reported as given unless the client's bytes gave it.
+//! `"jsonrpc":"2.0"`, a response has exactly one of `result`/`error` and always an `id`, an
+//! error with `"id": null` is only a parse error or an invalid request, a parse error always
+//! has `"id": null`, and consent is never reported as given unless the client's bytes gave it.
 #![no_main]
 
 use std::collections::VecDeque;
@@ -437,10 +437,11 @@ fn check_output(out: &[u8], input: &[u8]) {
             .as_object()
             .unwrap_or_else(|| panic!("not an object: {line}"));
         assert_eq!(o.get("jsonrpc"), Some(&json!("2.0")), "{line}");
-        assert_ne!(o.get("id"), Some(&Value::Null), "id null: {line}");
         if o.contains_key("method") {
+            assert_ne!(o.get("id"), Some(&Value::Null), "id null: {line}");
             continue; // our request or notification
         }
+        assert!(o.contains_key("id"), "a response without id: {line}");
         assert!(
             o.contains_key("result") != o.contains_key("error"),
             "a response needs exactly one of result/error: {line}"
@@ -448,9 +449,13 @@ fn check_output(out: &[u8], input: &[u8]) {
         if let Some(e) = o.get("error") {
             let code = e.get("code").and_then(Value::as_i64).expect("error code");
             if code == PARSE_ERROR {
-                assert!(!o.contains_key("id"), "a parse error with an id: {line}");
+                assert_eq!(
+                    o.get("id"),
+                    Some(&Value::Null),
+                    "a parse error with an id: {line}"
+                );
             }
-            if !o.contains_key("id") {
+            if o.get("id") == Some(&Value::Null) {
                 assert!(
                     code == PARSE_ERROR || code == INVALID_REQUEST,
                     "an id-less error that is not about the message's shape: {line}"

@@ -194,8 +194,25 @@ fn quote(s: &str) -> String {
 }
 
 fn print_report(out: &mut dyn Write, r: &StopReport, total: Duration) -> Result<()> {
+    // A cause shared by several devices (the link is down, no token) is said once, after the
+    // table, not repeated on every line.
+    let shared = |e: &String| {
+        r.devices
+            .iter()
+            .filter(|d| d.error.as_ref() == Some(e))
+            .count()
+            > 1
+    };
+    let mut causes: Vec<&String> = Vec::new();
     for d in &r.devices {
         let answer = match (&d.code, &d.error) {
+            (_, Some(e)) if shared(e) => {
+                if !causes.contains(&e) {
+                    causes.push(e);
+                }
+                let n = causes.iter().position(|c| *c == e).unwrap_or(0) + 1;
+                format!("no answer (cause {n} below)")
+            }
             (_, Some(e)) => format!("no answer: {e}"),
             (Some(c), None) => format!("LL {c}"),
             (None, None) => "no answer".into(),
@@ -211,6 +228,14 @@ fn print_report(out: &mut dyn Write, r: &StopReport, total: Duration) -> Result<
                 answer
             ),
         )?;
+    }
+    for (i, e) in causes.iter().enumerate() {
+        let n = r
+            .devices
+            .iter()
+            .filter(|d| d.error.as_ref() == Some(*e))
+            .count();
+        w(out, &format!("  cause {}, for {n} device(s): {e}", i + 1))?;
     }
     for p in &r.problems {
         w(out, &format!("  PROBLEM: {p}"))?;
@@ -346,10 +371,13 @@ fn render(status: &Value, out: &mut dyn Write) -> Result<()> {
                 daemon["error"].as_str().unwrap_or("")
             ),
         )?;
-        w(
-            out,
-            "  start it: sudo systemctl start loxwarden (or 'loxwarden daemon' in the foreground)",
-        )?;
+        // A daemon that is there but does not answer is hung: it needs a restart, not a start.
+        let hint = if daemon["state"] == "NOT ANSWERING" {
+            "  restart it: sudo systemctl restart loxwarden (it is running but hung)"
+        } else {
+            "  start it: sudo systemctl start loxwarden (or 'loxwarden daemon' in the foreground)"
+        };
+        w(out, hint)?;
         let latch = match &status["estop_latch"] {
             Value::Null => "not latched".to_owned(),
             Value::String(s) => s.clone(),
@@ -403,10 +431,14 @@ fn render(status: &Value, out: &mut dyn Write) -> Result<()> {
                 Value::Object(o) => {
                     w(out, &format!("{key}:"))?;
                     for (k2, v2) in o {
-                        w(out, &format!("  {}: {}", k2.replace('_', " "), plain(v2)))?;
+                        let (k2, v2) = with_unit(k2, v2);
+                        w(out, &format!("  {k2}: {v2}"))?;
                     }
                 }
-                other => w(out, &format!("{key}: {}", plain(other)))?,
+                other => {
+                    let (key, v) = with_unit(k, other);
+                    w(out, &format!("{key}: {v}"))?
+                }
             }
         }
     }
@@ -433,6 +465,19 @@ fn render(status: &Value, out: &mut dyn Write) -> Result<()> {
         )?;
     }
     Ok(())
+}
+
+/// A key and its value as a person reads them: `for_s: 35` is `for: 35 s`, `age_ms: 4` is
+/// `age: 4 ms`; other keys with spaces for underscores.
+fn with_unit(key: &str, v: &Value) -> (String, String) {
+    for (suffix, unit) in [("_s", "s"), ("_ms", "ms")] {
+        if let Some(stem) = key.strip_suffix(suffix)
+            && v.is_number()
+        {
+            return (stem.replace('_', " "), format!("{} {unit}", plain(v)));
+        }
+    }
+    (key.replace('_', " "), plain(v))
 }
 
 /// A JSON value as a person reads it: strings bare, lists comma-separated, nothing as "-".
@@ -548,6 +593,46 @@ mod tests {
     }
 
     #[test]
+    fn a_cause_shared_by_several_devices_is_said_once() {
+        let cause =
+            "the link to the Miniserver is down: connection refused; a long cause".to_owned();
+        let dev = |name: &str, error: Option<&String>| DeviceStop {
+            device: format!("Hall/{name}"),
+            command: format!("jdev/sps/io/{name}/stop"),
+            code: error.is_none().then_some(200),
+            value: None,
+            error: error.cloned(),
+        };
+        let other = "timed out".to_owned();
+        let report = StopReport {
+            devices: vec![
+                dev("a", Some(&cause)),
+                dev("b", Some(&cause)),
+                dev("c", Some(&cause)),
+                dev("d", Some(&other)),
+                dev("e", None),
+            ],
+            problems: vec![],
+            elapsed_ms: 3,
+        };
+        let mut out = Vec::new();
+        print_report(&mut out, &report, Duration::from_millis(5)).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(text.matches(cause.as_str()).count(), 1, "{text}");
+        assert!(
+            text.contains("cause 1, for 3 device(s): the link"),
+            "{text}"
+        );
+        assert_eq!(
+            text.matches("no answer (cause 1 below)").count(),
+            3,
+            "{text}"
+        );
+        // A cause of one device stays on its line.
+        assert!(text.contains("no answer: timed out"), "{text}");
+    }
+
+    #[test]
     fn a_daemon_that_could_not_stop_anything_is_not_taken_for_success() {
         let d = tmp("nothing");
         fake_daemon(
@@ -599,6 +684,30 @@ mod tests {
             "sessions: 1\n  #3 uid 1001 (ai) since 1970-01-01T00:00:00.000Z, read-only",
         ] {
             assert!(text.contains(line), "{line:?} in\n{text}");
+        }
+        // Durations read with their unit, not as keys like "for s: 35".
+        let mut out = Vec::new();
+        let timed = serde_json::json!({"daemon": {"pid": 7}, "gateway": {
+            "link": {"state": "live", "for_s": 35}, "uptime_s": 90}});
+        render(&timed, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("  for: 35 s\n"), "{text}");
+        assert!(text.contains("uptime: 90 s\n"), "{text}");
+        assert!(!text.contains("for s"), "{text}");
+        // A hung daemon needs a restart, a stopped one a start.
+        for (state, hint) in [
+            (
+                "NOT ANSWERING",
+                "restart it: sudo systemctl restart loxwarden",
+            ),
+            ("not running", "start it: sudo systemctl start loxwarden"),
+        ] {
+            let mut out = Vec::new();
+            let st = serde_json::json!({"daemon": {"running": false, "state": state, "error": "e"},
+                                        "estop_latch": null});
+            render(&st, &mut out).unwrap();
+            let text = String::from_utf8(out).unwrap();
+            assert!(text.contains(hint), "{text}");
         }
         let mut out = Vec::new();
         let off = serde_json::json!({"gateway": {"emergency_stop": {"latched": false, "since": null, "reason": null, "by": null}}, "daemon": {"pid": 1}});

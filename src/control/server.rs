@@ -88,7 +88,7 @@ pub fn handle(daemon: &Daemon, stream: UnixStream) {
             let by = format!("{who} via loxwarden resume");
             match daemon.core.resume(&by) {
                 Ok(was) => {
-                    log::warn!("emergency stop lifted by {by} (was: {was:?})");
+                    log::warn!("emergency stop lifted by {by} ({})", lifted(was.as_ref()));
                     answer(&stream, &Reply::Resumed { was });
                 }
                 Err(e) => {
@@ -140,5 +140,39 @@ fn answer(mut stream: &UnixStream, reply: &Reply) {
         .and_then(|()| stream.flush())
     {
         log::info!("control client went away before the answer: {e}");
+    }
+}
+
+/// What a lifted latch was, for the journal: `it was latched since … by …: "reason"`.
+fn lifted(was: Option<&crate::estop::Latched>) -> String {
+    match was {
+        Some(l) => format!(
+            "it was latched since {} by {}: {:?}",
+            crate::audit::rfc3339(l.since()),
+            l.by,
+            l.reason
+        ),
+        None => "it was not latched".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lifted_latch_reads_as_a_sentence_not_a_debug_dump() {
+        let l = crate::estop::Latched {
+            since_unix: 0,
+            reason: "smoke in the hall".into(),
+            by: "cli uid 0".into(),
+        };
+        let text = lifted(Some(&l));
+        assert_eq!(
+            text,
+            "it was latched since 1970-01-01T00:00:00.000Z by cli uid 0: \"smoke in the hall\""
+        );
+        assert!(!text.contains("Latched {") && !text.contains("since_unix"));
+        assert_eq!(lifted(None), "it was not latched");
     }
 }

@@ -139,7 +139,10 @@ pub fn run(cfg: &Config, core: Arc<dyn Core>, engine: ServerConfig) -> Result<()
     // Before anything is served: a stop from here on waits for the calls under way.
     let signals = signals::listen()?;
     let d = daemon.clone();
-    spawn("loxwarden-signals", move || signals::run(signals, &d.core))?;
+    let sockets = vec![cfg.paths.socket.clone(), ctl_path.clone()];
+    spawn("loxwarden-signals", move || {
+        signals::run(signals, &d.core, sockets)
+    })?;
     let d = daemon.clone();
     spawn("loxwarden-control", move || accept_control(&d, ctl))?;
     notify::ready(&daemon.status_line());

@@ -9,6 +9,7 @@
 //! by SIGKILL. A call still under way then (a command timeout raised above the bound) is closed
 //! as "not known" at the next start, as after a kill. A second signal exits at once.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -30,20 +31,24 @@ pub fn listen() -> Result<Signals, Error> {
     Signals::new([SIGTERM, SIGINT]).map_err(|e| Error::io("cannot take over SIGTERM and SIGINT", e))
 }
 
-/// Waits for the signals: the first drains and exits (0), a second exits at once (1).
-pub fn run(mut signals: Signals, core: &Arc<dyn Core>) {
+/// Waits for the signals: the first drains and exits (0), a second exits at once (1). Either
+/// way the daemon's `sockets` are removed before it exits, so a clean stop leaves none behind
+/// (a client then hears "not running", not a connection refused by a dead socket file).
+pub fn run(mut signals: Signals, core: &Arc<dyn Core>, sockets: Vec<PathBuf>) {
     let mut stopping = false;
     for sig in signals.forever() {
         let name = if sig == SIGINT { "SIGINT" } else { "SIGTERM" };
         if stopping {
             log::warn!("{name} again: exiting now, without waiting for the calls under way");
+            remove_sockets(&sockets);
             std::process::exit(1);
         }
         stopping = true;
         let core = core.clone();
+        let paths = sockets.clone();
         let drain = std::thread::Builder::new()
             .name("loxwarden-stop".into())
-            .spawn(move || stop(name, core.as_ref()));
+            .spawn(move || stop(name, core.as_ref(), &paths));
         if let Err(e) = drain {
             log::error!("cannot start the stop thread ({e}); exiting now");
             std::process::exit(1);
@@ -51,7 +56,18 @@ pub fn run(mut signals: Signals, core: &Arc<dyn Core>) {
     }
 }
 
-fn stop(signal: &str, core: &dyn Core) {
+/// Removes the socket files (best effort: a file that is already gone is fine).
+pub fn remove_sockets(sockets: &[PathBuf]) {
+    for p in sockets {
+        match std::fs::remove_file(p) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => log::warn!("cannot remove the socket {}: {e}", p.display()),
+        }
+    }
+}
+
+fn stop(signal: &str, core: &dyn Core, sockets: &[PathBuf]) {
     notify::stopping("stopping: finishing the calls under way");
     log::info!(
         "{signal}: stopping; nothing new is sent, and the calls under way get up to {} s to \
@@ -69,6 +85,7 @@ fn stop(signal: &str, core: &dyn Core) {
         );
     }
     std::thread::sleep(FLUSH);
+    remove_sockets(sockets);
     std::process::exit(0);
 }
 

@@ -344,8 +344,13 @@ fn device_line(d: &Value) -> String {
     let states: Vec<String> = numeric
         .into_iter()
         .take(3)
-        .map(|(k, v)| format!("{k}={} ({} ms old)", v["value"], v["age_ms"]))
+        .map(|(k, v)| format!("{k}={} ({} s old)", v["value"], v["age_s"]))
         .collect();
+    // In words where the gateway has them (`30 % closed`, `19.5 °C, target 21.0 °C`).
+    let states = match d["summary"].as_str() {
+        Some(words) => vec![words.to_owned()],
+        None => states,
+    };
     let actions: Vec<String> = d["actions"]
         .as_array()
         .into_iter()

@@ -20,6 +20,7 @@ use crate::intent::{BlindAction, Intent};
 use crate::loxone::state::{LiveStates, StateEntry, StateValue};
 use crate::loxone::uuid::Uuid;
 use crate::safety::{Allowed, Change};
+use crate::tools::human;
 use crate::tools::result::ReadBackOut;
 
 /// How long to wait for the states to follow a command.
@@ -132,16 +133,25 @@ pub fn after(
         .iter()
         .map(|w| {
             let cur = states.entry(&w.uuid);
+            let ty = snap.house.device(w.device).loxone_type.as_str();
+            let age_ms = cur
+                .as_ref()
+                .map(|e| now.since(e.updated).as_millis() as u64);
             ReadBackOut {
                 device: snap.house.device(w.device).label(),
                 state: w.state.clone(),
                 status: judge(w, cur.as_ref(), sent_at),
                 expected: expected(&snap.house, w),
+                shows: cur
+                    .as_ref()
+                    .and_then(|e| e.value.as_number())
+                    .and_then(|v| human::value(ty, &w.state, v)),
                 value: cur
                     .as_ref()
                     .map(|e| json_value(&e.value))
                     .unwrap_or(Value::Null),
-                age_ms: cur.map(|e| now.since(e.updated).as_millis() as u64),
+                age_s: age_ms.map(|ms| ms / 1000),
+                age_ms,
             }
         })
         .collect()
@@ -198,13 +208,15 @@ fn expected(house: &House, w: &Watch) -> String {
             (_, false) => "closing",
         }
     };
+    // The target on the tools' scale (`50 % closed`, `on`, `21.0 °C`), else the raw value.
+    let target = |t: f64| human::value(ty, &w.state, t).unwrap_or_else(|| format!("{t}"));
     match w.change {
         Change::To(t) if w.moving => match b {
-            Some(b) if t > b => format!("{} to {t}", direction(true)),
-            Some(b) if t < b => format!("{} to {t}", direction(false)),
-            _ => format!("{t}"),
+            Some(b) if t > b => format!("{} to {}", direction(true), target(t)),
+            Some(b) if t < b => format!("{} to {}", direction(false), target(t)),
+            _ => target(t),
         },
-        Change::To(t) => format!("{t}"),
+        Change::To(t) => target(t),
         Change::Increase if w.moving => direction(true).into(),
         Change::Decrease if w.moving => direction(false).into(),
         Change::Increase => "higher than before".into(),

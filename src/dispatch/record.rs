@@ -382,6 +382,8 @@ fn summary(
         .take(6)
         .map(|r| {
             let v = match &r.value {
+                // On the tools' scale (`0 % closed`, `on`, `21.0 °C`) where that says more.
+                Value::Number(_) if r.shows.is_some() => r.shows.clone().unwrap_or_default(),
                 Value::Number(n) => short_number(n.as_f64().unwrap_or(f64::NAN)),
                 Value::String(t) => format!("{:?}", t.chars().take(40).collect::<String>()),
                 _ => "unknown".into(),

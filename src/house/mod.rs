@@ -330,7 +330,14 @@ impl House {
 
 /// Case-insensitive equality for names (Unicode lowercase; Czech and German names included).
 pub fn eq_ci(a: &str, b: &str) -> bool {
-    a == b || a.to_lowercase() == b.to_lowercase()
+    // ASCII names compare without allocating (every comparison of a scan over a big house
+    // used to allocate two strings); Unicode takes the full lowercase, as before.
+    a == b
+        || if a.is_ascii() && b.is_ascii() {
+            a.eq_ignore_ascii_case(b)
+        } else {
+            a.to_lowercase() == b.to_lowercase()
+        }
 }
 
 #[cfg(test)]
@@ -448,6 +455,17 @@ mod tests {
             *m.entry((d.loxone_type.clone(), d.kind)).or_insert(0) += 1;
         }
         m
+    }
+
+    #[test]
+    fn names_compare_case_insensitively_in_ascii_and_in_unicode() {
+        assert!(eq_ci("Kitchen", "KITCHEN"));
+        assert!(!eq_ci("Kitchen", "Kitchens"));
+        assert!(eq_ci("Küche", "KÜCHE"));
+        assert!(eq_ci("Obývák", "OBÝVÁK"));
+        // The Kelvin sign lowercases to an ASCII k: non-ASCII takes the full lowercase.
+        assert!(eq_ci("\u{212a}itchen", "kitchen"));
+        assert!(!eq_ci("Küche", "Kuche"));
     }
 
     #[test]

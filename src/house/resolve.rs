@@ -49,7 +49,7 @@ pub fn resolve(house: &House, arg: &str, kinds: &[Kind]) -> Result<DevId, Refusa
         many => Err(Refusal::new(
             "SC-1",
             format!(
-                "{} names {} devices; name one as Room/Name or by its id: {}",
+                "{} names {} devices; name one as Room/Name: {}",
                 quote_untrusted(arg),
                 many.len(),
                 candidate_list(house, many, "")
@@ -109,7 +109,9 @@ fn matches(house: &House, arg: &str, exposed_only: bool) -> Vec<DevId> {
     out
 }
 
-/// `Room/Name (id), …` for at most [`MAX_CANDIDATES`] devices.
+/// `Room/Name, …` for at most [`MAX_CANDIDATES`] devices. A candidate's id is added only when
+/// another candidate has the same `Room/Name` (then the id is the only way to name it); the
+/// rest of the time ids are long noise for the model (`list_devices` shows them).
 pub fn candidate_list(house: &House, ids: &[DevId], lead: &str) -> String {
     if ids.is_empty() {
         return "there are no such devices exposed".to_owned();
@@ -119,10 +121,28 @@ pub fn candidate_list(house: &House, ids: &[DevId], lead: &str) -> String {
         s.push_str(lead);
         s.push_str(": ");
     }
-    let shown: Vec<String> = ids
+    let labels: Vec<String> = ids
         .iter()
         .take(MAX_CANDIDATES)
-        .map(|id| house.describe(*id))
+        .map(|id| house.device(*id).label())
+        .collect();
+    let mut sorted: Vec<&str> = labels.iter().map(String::as_str).collect();
+    sorted.sort_unstable();
+    let twice = |l: &str| {
+        sorted
+            .binary_search(&l)
+            .is_ok_and(|i| sorted.get(i + 1) == Some(&l) || i > 0 && sorted[i - 1] == l)
+    };
+    let shown: Vec<String> = ids
+        .iter()
+        .zip(&labels)
+        .map(|(id, l)| {
+            if twice(l) {
+                house.describe(*id)
+            } else {
+                l.clone()
+            }
+        })
         .collect();
     s.push_str(&shown.join(", "));
     if ids.len() > MAX_CANDIDATES {
@@ -189,8 +209,23 @@ mod tests {
         let r = resolve(&h, "light", &[Kind::Light]).unwrap_err();
         assert_eq!(r.rule, "SC-1");
         assert!(r.reason.contains("names 2 devices"), "{r}");
-        assert!(r.reason.contains("Kitchen/Light (4c570000-0005"), "{r}");
-        assert!(r.reason.contains("Hall/Light (4c570000-0006"), "{r}");
+        // As Room/Name, without the ids (long noise for the model; list_devices has them).
+        assert!(r.reason.contains("Kitchen/Light, Hall/Light"), "{r}");
+        assert!(!r.reason.contains("4c570000"), "{r}");
+    }
+
+    #[test]
+    fn a_candidate_gets_its_id_only_when_its_room_and_name_are_not_unique() {
+        let h = test_house();
+        let k = dev(&h, a::KITCHEN_LIGHT);
+        let list = candidate_list(&h, &[k, k, dev(&h, a::HALL_LIGHT)], "");
+        assert_eq!(
+            list,
+            format!(
+                "Kitchen/Light ({0}), Kitchen/Light ({0}), Hall/Light",
+                a::KITCHEN_LIGHT
+            )
+        );
     }
 
     #[test]

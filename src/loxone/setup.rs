@@ -308,7 +308,12 @@ pub fn check_config_with(cfg: &Config, config_path: &Path, out: &mut dyn Write) 
                     w(out, format!("serial        {}", boot.api.snr))?;
                     w(out, format!("transport     {}", boot.tls))?;
                 }
-                Err(ce) => w(out, format!("connection    FAILED: {ce}"))?,
+                Err(ce) => {
+                    w(out, format!("connection    FAILED: {ce}"))?;
+                    // Unreachable (69) or TLS (76) is the first thing to fix, not the login.
+                    w(out, format!("token         none: {}", Error::from(e)))?;
+                    return Err(Error::from(ce));
+                }
             }
             return Err(Error::from(e));
         }
@@ -353,6 +358,12 @@ pub fn check_config_with(cfg: &Config, config_path: &Path, out: &mut dyn Write) 
             out,
             format!("link          {}: {}", health.state.as_str(), health.reason),
         )?;
+        // A TLS failure exits 76 and an unreachable Miniserver 69, as the help says.
+        if let Err(ce) = client::verifier_for(&cfg, stored.tls_pin)
+            .and_then(|v| Client::connect(&cfg, v).map(|_| ()))
+        {
+            return Err(Error::from(ce));
+        }
         return Err(Error::Miniserver(format!(
             "the link did not become live within {} s: {}",
             wait.as_secs(),
@@ -400,5 +411,10 @@ pub fn check_config_with(cfg: &Config, config_path: &Path, out: &mut dyn Write) 
             }
         ),
     )?;
+    let house = crate::house::House::new(s.structure.clone(), &cfg)
+        .map_err(|e| Error::Config(format!("the config cannot be applied to this house: {e}")))?;
+    for line in crate::tools::read::what_the_ai_sees(&house) {
+        w(out, line)?;
+    }
     Ok(())
 }

@@ -3,8 +3,10 @@
 //!
 //! Why a pure codec: this is where hostile input first meets the program, so it takes bytes and
 //! returns values, never panics, and is what the fuzz test hammers. The rules that matter for
-//! clients are all here: a parse error carries **no `id` member** (both official SDKs reject
-//! `"id": null`), a batch (JSON array) is refused with `-32600` (batches existed only in
+//! clients are all here: an error whose request id cannot be read (a parse error, an
+//! unreadable or null id) carries **`"id": null`**, as JSON-RPC 2.0 requires (the Python SDK's
+//! `JSONRPCError.id` is required and nullable, so a reply without the member fails its
+//! validation), a batch (JSON array) is refused with `-32600` (batches existed only in
 //! 2025-03-26), `id` must be a string or an integer, and a message with an `id` and a
 //! `result`/`error` but no `method` is a response to one of *our* requests.
 
@@ -265,12 +267,12 @@ pub fn result_line(id: &Id, result: &Value) -> String {
 }
 
 /// An error response; without an `id` member when the id could not be read.
+/// An error response; `id` is `None` when the request's id could not be read, and the line
+/// then says `"id": null` (JSON-RPC 2.0 §5).
 pub fn error_line(id: Option<&Id>, error: &RpcError) -> String {
     let mut m = Map::new();
     m.insert("jsonrpc".into(), "2.0".into());
-    if let Some(id) = id {
-        m.insert("id".into(), id.to_value());
-    }
+    m.insert("id".into(), id.map_or(Value::Null, Id::to_value));
     m.insert("error".into(), error.to_value());
     Value::Object(m).to_string()
 }
@@ -292,13 +294,17 @@ mod tests {
     }
 
     #[test]
-    fn a_parse_error_has_no_id_member() {
+    fn a_parse_error_is_answered_with_id_null() {
         let r = rejected("{not json");
         assert_eq!(r.id, None);
         assert_eq!(r.error.code, PARSE_ERROR);
         let line = error_line(r.id.as_ref(), &r.error);
         let v: Value = serde_json::from_str(&line).unwrap();
-        assert!(v.as_object().unwrap().get("id").is_none(), "{line}");
+        assert_eq!(
+            v.as_object().unwrap().get("id"),
+            Some(&Value::Null),
+            "{line}"
+        );
         assert!(!line.contains('\n'));
     }
 

@@ -79,20 +79,36 @@ pub fn tool_json(def: &ToolDef) -> Result<Value, RpcError> {
             )),
         }
     };
-    let a = def.annotations;
     Ok(json!({
         "name": def.name,
         "title": def.title,
         "description": def.description,
         "inputSchema": schema("inputSchema", def.input_schema)?,
         "outputSchema": schema("outputSchema", def.output_schema)?,
-        "annotations": {
-            "readOnlyHint": a.read_only,
-            "destructiveHint": a.destructive,
-            "idempotentHint": a.idempotent,
-            "openWorldHint": a.open_world,
-        },
+        "annotations": annotations(def.annotations),
     }))
+}
+
+/// The hints that say something: the specification's defaults (`readOnlyHint` false,
+/// `idempotentHint` false, `openWorldHint` true) are left out, and so are `destructiveHint`
+/// and `idempotentHint` of a read-only tool (meaningful only when `readOnlyHint` is false).
+/// A client reads the same hints either way; the catalogue, which every session pays for in
+/// the model's context, is smaller. `destructiveHint` of an actuator is always stated, true
+/// or false: that is the hint a client should never have to infer.
+fn annotations(a: super::tool::Annotations) -> Value {
+    let mut m = Map::new();
+    if a.read_only {
+        m.insert("readOnlyHint".into(), true.into());
+    } else {
+        m.insert("destructiveHint".into(), a.destructive.into());
+        if a.idempotent {
+            m.insert("idempotentHint".into(), true.into());
+        }
+    }
+    if !a.open_world {
+        m.insert("openWorldHint".into(), false.into());
+    }
+    Value::Object(m)
 }
 
 /// One `tools/list` page. `cursor` is what the client sent (if anything).
@@ -134,14 +150,22 @@ fn decode_cursor(cursor: &str) -> Option<usize> {
     text.strip_prefix("tools:")?.parse().ok()
 }
 
-/// A `CallToolResult`: the text mirror, the structured content and `isError`. Takes the
-/// output by value: a large answer (`list_devices` of a big house) is moved, never copied.
+/// A `CallToolResult`: the content, the structured content and `isError`. Takes the output
+/// by value: a large answer (`list_devices` of a big house) is moved, never copied.
+///
+/// The content is the one-sentence summary, then the structured content serialized as JSON in
+/// a second text block, as the MCP specification asks of a tool with structured output: many
+/// clients forward only `content` to the model, and that model must still see every device,
+/// state, code and refusal reason, not just the summary.
 pub fn call_result(out: ToolOutput) -> Value {
     let mut m = Map::new();
-    m.insert(
-        "content".into(),
-        json!([{"type": "text", "text": out.text}]),
-    );
+    let mut content = vec![json!({"type": "text", "text": out.text})];
+    if !out.structured.is_null() {
+        let serialized = serde_json::to_string(&out.structured)
+            .unwrap_or_else(|e| format!("{{\"error\":\"cannot serialize the answer: {e}\"}}"));
+        content.push(json!({"type": "text", "text": serialized}));
+    }
+    m.insert("content".into(), Value::Array(content));
     if !out.structured.is_null() {
         m.insert("structuredContent".into(), out.structured);
     }
@@ -220,6 +244,44 @@ mod tests {
             let e = tools_page(FIVE, Some(&bad), 2).unwrap_err();
             assert_eq!(e.code, super::super::jsonrpc::INVALID_PARAMS, "{bad}");
         }
+    }
+
+    #[test]
+    fn a_result_carries_its_structured_content_serialized_in_its_text_content() {
+        let structured = json!({"message": "m", "devices": [{"name": "Lamp", "code": 200}]});
+        let r = call_result(ToolOutput::ok(structured.clone(), "1 device(s)."));
+        assert_eq!(r["content"][0]["text"], "1 device(s).");
+        let text = r["content"][1]["text"].as_str().unwrap();
+        assert_eq!(serde_json::from_str::<Value>(text).unwrap(), structured);
+        assert_eq!(r["structuredContent"], structured);
+        // A result without structured content has only its sentence.
+        let r = call_result(ToolOutput::error(Value::Null, "no"));
+        assert_eq!(r["content"].as_array().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn annotations_leave_out_only_what_the_specification_defaults_to() {
+        let hints = |read_only, destructive, idempotent, open_world| {
+            annotations(Annotations {
+                read_only,
+                destructive,
+                idempotent,
+                open_world,
+            })
+        };
+        assert_eq!(
+            hints(true, false, true, false),
+            json!({"readOnlyHint": true, "openWorldHint": false})
+        );
+        // An actuator that may hurt someone says so, even though it is the default.
+        assert_eq!(
+            hints(false, true, false, true),
+            json!({"destructiveHint": true})
+        );
+        assert_eq!(
+            hints(false, false, true, true),
+            json!({"destructiveHint": false, "idempotentHint": true})
+        );
     }
 
     #[test]

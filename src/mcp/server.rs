@@ -35,7 +35,8 @@ pub struct ServerConfig {
     pub request_state_ttl: Duration,
     /// Concurrent `tools/call`s per session; more get `-31001`.
     pub max_in_flight: usize,
-    /// Tools per `tools/list` page.
+    /// Tools per `tools/list` page: 100, so every shipped tool is on the first page (a client
+    /// that reads one page, as the Python SDK's plain `list_tools()` does, sees them all).
     pub page_size: usize,
     /// After the peer closes its end, how long running calls may still finish and answer.
     pub eof_grace: Duration,
@@ -49,7 +50,7 @@ impl Default for ServerConfig {
             consent_timeout: Duration::from_secs(60),
             request_state_ttl: Duration::from_secs(120),
             max_in_flight: 16,
-            page_size: 8,
+            page_size: 100,
             eof_grace: Duration::from_millis(40),
         }
     }

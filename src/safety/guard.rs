@@ -211,11 +211,18 @@ struct Cx<'a> {
 
 type R<T> = Result<T, Refusal>;
 
-fn unsupported(house: &House, d: &Device, what: &str) -> Refusal {
+/// `X is a T; loxwarden has no command to {what} it ({why})`: `what` is a verb phrase that
+/// takes "it" as its object, `why` (may be empty) the reason after it.
+fn unsupported(house: &House, d: &Device, what: &str, why: &str) -> Refusal {
+    let why = if why.is_empty() {
+        String::new()
+    } else {
+        format!(" ({why})")
+    };
     Refusal::new(
         "SC-10",
         format!(
-            "{} is a {}; loxwarden has no command to {what} it",
+            "{} is a {}; loxwarden has no command to {what} it{why}",
             house.describe(d.id),
             d.loxone_type
         ),
@@ -409,7 +416,12 @@ impl<'a> Cx<'a> {
                 LightAction::On => Op::On,
                 LightAction::Off => Op::Off,
                 LightAction::Dim(_) => {
-                    return Err(unsupported(self.house, d, "dim (it is a switch)"));
+                    return Err(unsupported(
+                        self.house,
+                        d,
+                        "dim",
+                        "a switch only goes on and off",
+                    ));
                 }
             },
             "Dimmer" | "EIBDimmer" => match action {
@@ -424,11 +436,12 @@ impl<'a> Cx<'a> {
                     return Err(unsupported(
                         self.house,
                         d,
-                        "do anything but press (action on) with",
+                        "do anything but press",
+                        "action on presses it",
                     ));
                 }
             },
-            _ => return Err(unsupported(self.house, d, "switch or dim")),
+            _ => return Err(unsupported(self.house, d, "switch or dim", "")),
         };
         let mut a = Allowed::default();
         // UCA-L1: during an emergency lights may go on, never off (and never dimmer).
@@ -508,7 +521,7 @@ impl<'a> Cx<'a> {
         let window = match d.loxone_type.as_str() {
             "Jalousie" => false,
             "Window" => true,
-            _ => return Err(unsupported(self.house, d, "move")),
+            _ => return Err(unsupported(self.house, d, "move", "")),
         };
         // Current position in the tool's terms: 0 = open, 100 = closed.
         let cur = self.num(d, "position").map(|p| {
@@ -528,7 +541,7 @@ impl<'a> Cx<'a> {
             (BlindAction::Down, true) => (Op::FullClose, Motion::Lower, Some(0.0)),
             (BlindAction::Stop, _) => (Op::Stop, Motion::Stop, None),
             (BlindAction::Shade, false) => (Op::Shade, Motion::Lower, None),
-            (BlindAction::Shade, true) => return Err(unsupported(self.house, d, "shade")),
+            (BlindAction::Shade, true) => return Err(unsupported(self.house, d, "shade", "")),
             (BlindAction::Position(p), false) => {
                 let t = f64::from(p.get());
                 (Op::ManualPosition(p), toward(t), Some(t / 100.0))
@@ -565,7 +578,8 @@ impl<'a> Cx<'a> {
             return Err(unsupported(
                 self.house,
                 d,
-                "set a temperature on (only IRoomControllerV2 is supported)",
+                "set a temperature on",
+                "only IRoomControllerV2 is supported",
             ));
         }
         let unit = self.house.temp_unit();
@@ -612,7 +626,7 @@ impl<'a> Cx<'a> {
         let v2 = match d.loxone_type.as_str() {
             "AudioZone" => false,
             "AudioZoneV2" => true,
-            _ => return Err(unsupported(self.house, d, "play")),
+            _ => return Err(unsupported(self.house, d, "play", "")),
         };
         let current = self
             .num(d, "volume")
@@ -685,7 +699,8 @@ impl<'a> Cx<'a> {
                     return Err(unsupported(
                         self.house,
                         d,
-                        "set an absolute volume on (it only steps up and down)",
+                        "set an absolute volume on",
+                        "it only steps up and down",
                     ));
                 }
                 let class = self.limits.volume(v, &d.room_name)?;
@@ -735,7 +750,7 @@ impl<'a> Cx<'a> {
         let gen2 = match d.loxone_type.as_str() {
             "CarCharger" => false,
             "Wallbox2" => true,
-            _ => return Err(unsupported(self.house, d, "charge with")),
+            _ => return Err(unsupported(self.house, d, "charge with", "")),
         };
         let mut a = Allowed::default();
         match action {
@@ -815,7 +830,7 @@ impl<'a> Cx<'a> {
 
     fn alarm(&self, d: &Device, action: AlarmAction) -> R<Allowed> {
         if d.loxone_type != "Alarm" {
-            return Err(unsupported(self.house, d, "arm or disarm"));
+            return Err(unsupported(self.house, d, "arm or disarm", ""));
         }
         let mut a = Allowed::default();
         let (op, subject, rule, exp) = match action {
@@ -874,7 +889,7 @@ impl<'a> Cx<'a> {
                     AccessAction::Close => (Op::Close, Motion::Lower, Some(0.0)),
                     AccessAction::Stop => (Op::Stop, Motion::Stop, None),
                     AccessAction::Lock | AccessAction::Unlock => {
-                        return Err(unsupported(self.house, d, "lock or unlock"));
+                        return Err(unsupported(self.house, d, "lock or unlock", ""));
                     }
                 };
                 if motion == Motion::Lower {
@@ -940,7 +955,7 @@ impl<'a> Cx<'a> {
                     a.consent = Some(self.consent(rule, d, subject));
                     a.plan.push(self.step(d, Op::Pulse));
                 }
-                _ => return Err(unsupported(self.house, d, "do anything but open")),
+                _ => return Err(unsupported(self.house, d, "do anything but open", "")),
             },
             "Switch" => {
                 let (unlock, lock) = match d.unlock_with {
@@ -975,12 +990,13 @@ impl<'a> Cx<'a> {
                         return Err(unsupported(
                             self.house,
                             d,
-                            "open, close or stop (use lock or unlock)",
+                            "open, close or stop",
+                            "use lock or unlock",
                         ));
                     }
                 }
             }
-            _ => return Err(unsupported(self.house, d, "open or lock")),
+            _ => return Err(unsupported(self.house, d, "open or lock", "")),
         }
         Ok(a)
     }
@@ -1024,7 +1040,7 @@ impl<'a> Cx<'a> {
 
     fn intercom(&self, d: &Device, action: IntercomAction) -> R<Allowed> {
         if !matches!(d.loxone_type.as_str(), "Intercom" | "IntercomV2") {
-            return Err(unsupported(self.house, d, "answer"));
+            return Err(unsupported(self.house, d, "answer", ""));
         }
         let mut a = Allowed::default();
         match action {
@@ -1042,7 +1058,14 @@ impl<'a> Cx<'a> {
                     .collect();
                 let opener = match openers.as_slice() {
                     [one] => *one,
-                    [] => return Err(unsupported(self.house, d, "open a door with (no output)")),
+                    [] => {
+                        return Err(unsupported(
+                            self.house,
+                            d,
+                            "open a door with",
+                            "it has no output",
+                        ));
+                    }
                     many => {
                         // Name only the outputs the AI may address.
                         let ids: Vec<DevId> =

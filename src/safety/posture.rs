@@ -102,6 +102,14 @@ const CAUSES: [(u32, &str); 4] = [
     (8, "arc fault"),
 ];
 
+/// `for 12 s`, or `for less than 1 s` (never "for 0 s").
+fn for_how_long(d: std::time::Duration) -> String {
+    match d.as_secs() {
+        0 => "for less than 1 s".into(),
+        s => format!("for {s} s"),
+    }
+}
+
 impl Posture {
     pub fn compute(i: &Inputs<'_>) -> Posture {
         let mut emergency = Vec::new();
@@ -196,18 +204,14 @@ impl Posture {
     pub fn may_actuate(&self) -> Result<(), Refusal> {
         if let Some(latched_for) = self.estop_for {
             let mut r = "the emergency stop is latched".to_owned();
-            if !latched_for.is_zero() {
-                let _ = write!(r, " (for {} s)", latched_for.as_secs());
-            }
+            // "(for 0 s)" read as "not latched at all".
+            let _ = write!(r, " ({})", for_how_long(latched_for));
             r.push_str("; a person must clear it with `loxwarden resume`");
             return Err(Refusal::new("R-11", r));
         }
         if self.link.state != LinkState::Live {
-            let mut r = format!(
-                "the link to the Miniserver is {} (for {} s)",
-                self.link.state.as_str(),
-                self.now.since(self.link.since).as_secs()
-            );
+            let mut r = format!("the link to the Miniserver is {}", self.link.state.as_str());
+            let _ = write!(r, " ({})", for_how_long(self.now.since(self.link.since)));
             if !self.link.reason.is_empty() {
                 let _ = write!(r, ": {}", self.link.reason);
             }
@@ -442,13 +446,16 @@ mod tests {
         // How long it has held, so the person knows whether it is theirs; and how to lift it.
         assert!(r.reason.contains("latched (for 90 s);"), "{r}");
         assert!(r.reason.contains("`loxwarden resume`"), "{r}");
-        // Latched this instant: no "(for 0 s)".
-        p.estop_for = Some(Duration::ZERO);
-        let r = p.may_actuate().unwrap_err();
-        assert!(
-            r.reason.starts_with("the emergency stop is latched;"),
-            "{r}"
-        );
+        // Latched a moment ago: never "(for 0 s)".
+        for moment in [Duration::ZERO, Duration::from_millis(300)] {
+            p.estop_for = Some(moment);
+            let r = p.may_actuate().unwrap_err();
+            assert!(
+                r.reason
+                    .starts_with("the emergency stop is latched (for less than 1 s);"),
+                "{r}"
+            );
+        }
     }
 
     #[test]

@@ -34,279 +34,57 @@ const fn act(destructive: bool, idempotent: bool) -> Annotations {
     }
 }
 
-/// A device argument: name, `Room/Name` or id.
+/// A device argument: name, `Room/Name` or id (kept short: it is in eleven input schemas).
 macro_rules! device_prop {
-    ($what:literal) => {
+    () => {
+        r#""device":{"type":"string","maxLength":200,"description":"name, Room/Name or id as list_devices shows"}"#
+    };
+}
+
+// The output schemas are shallow on purpose: every `tools/list` sends them, and a catalogue the
+// size of a novel costs every session its context (the whole list stays under 12 KB; the test
+// `the_catalogue_fits_its_size_budget` below keeps it there). They name the top-level fields a
+// client can rely on, each with one JSON type (no type arrays: portable validators, such as
+// MCP Inspector's `--strict`, warn on them). README.md (Tools) describes the fields in full.
+
+/// The result of every control tool (`tools::result::ControlResult`).
+pub const CONTROL_OUTPUT: &str = r#"{"type":"object","properties":{"done":{"type":"boolean"},"message":{"type":"string"},"audit_id":{"type":"string"},"commands":{"type":"array"},"read_back":{"type":"array"}},"required":["done","message","audit_id","commands","read_back"]}"#;
+
+const STATUS_OUTPUT: &str = r#"{"type":"object","properties":{"message":{"type":"string"},"link":{"type":"object"},"emergency_stop":{"type":"object"},"posture":{"type":"object"},"alarms":{"type":"array"}},"required":["message","link","emergency_stop","posture","alarms"]}"#;
+
+const ROOMS_OUTPUT: &str = r#"{"type":"object","properties":{"message":{"type":"string"},"rooms":{"type":"array"}},"required":["message","rooms"]}"#;
+
+const DEVICES_OUTPUT: &str = r#"{"type":"object","properties":{"message":{"type":"string"},"total":{"type":"integer"},"pages":{"type":"integer"},"devices":{"type":"array"}},"required":["message","devices"]}"#;
+
+const DEVICE_OUTPUT: &str = r#"{"type":"object","properties":{"message":{"type":"string"},"device":{"type":"object"},"limits":{"type":"object"}},"required":["message"]}"#;
+
+const SCENE_OUTPUT: &str = r#"{"type":"object","properties":{"message":{"type":"string"},"scenes":{"type":"array"},"affected":{"type":"array"}},"required":["message"]}"#;
+
+const ESTOP_OUTPUT: &str = r#"{"type":"object","properties":{"done":{"type":"boolean"},"message":{"type":"string"},"audit_id":{"type":"string"},"commands":{"type":"array"}},"required":["done","message","audit_id","commands"]}"#;
+
+/// An input schema: `device`, then the other properties, `required`, closed to others.
+macro_rules! input {
+    (device, $props:literal, $required:literal) => {
         concat!(
-            r#""device":{"type":"string","minLength":1,"maxLength":200,"description":""#,
-            $what,
-            r#": its name, Room/Name, or id (UUID) exactly as list_devices shows it"}"#
+            r#"{"type":"object","properties":{"#,
+            device_prop!(),
+            $props,
+            r#"},"required":"#,
+            $required,
+            r#","additionalProperties":false}"#
         )
     };
 }
 
-/// The result of every control tool (`tools::result::ControlResult`).
-pub const CONTROL_OUTPUT: &str = r#"{
-  "type": "object",
-  "properties": {
-    "done": {"type": "boolean", "description": "true only when the Miniserver answered LL 200 to every command"},
-    "message": {"type": "string"},
-    "tool": {"type": "string"},
-    "action": {"type": "string"},
-    "audit_id": {"type": "string"},
-    "device": {
-      "type": "object",
-      "properties": {
-        "id": {"type": "string"}, "name": {"type": "string"}, "room": {"type": "string"},
-        "kind": {"type": "string"}
-      },
-      "required": ["id", "name", "room", "kind"]
-    },
-    "refused": {
-      "type": "object",
-      "properties": {"rule": {"type": "string"}, "reason": {"type": "string"}},
-      "required": ["rule", "reason"]
-    },
-    "consent": {
-      "type": "object",
-      "properties": {
-        "rule": {"type": "string"}, "outcome": {"type": "string"}, "question": {"type": "string"}
-      },
-      "required": ["rule", "outcome"]
-    },
-    "commands": {
-      "type": "array",
-      "items": {
-        "type": "object",
-        "properties": {
-          "device": {"type": "string"},
-          "command": {"type": "string"},
-          "sent": {"type": "boolean"},
-          "code": {"type": ["integer", "null"]},
-          "value": {"type": ["string", "null"]},
-          "error": {"type": ["string", "null"]}
-        },
-        "required": ["device", "command", "sent"]
-      }
-    },
-    "read_back": {
-      "type": "array",
-      "items": {
-        "type": "object",
-        "properties": {
-          "device": {"type": "string"},
-          "state": {"type": "string"},
-          "status": {"type": "string", "enum": ["confirmed", "pending", "unconfirmed", "unknown"]},
-          "expected": {"type": "string"},
-          "value": {"type": ["number", "string", "null"]},
-          "age_ms": {"type": ["integer", "null"]}
-        },
-        "required": ["device", "state", "status", "expected"]
-      }
-    },
-    "notes": {"type": "array", "items": {"type": "string"}}
-  },
-  "required": ["done", "message", "tool", "audit_id", "commands", "read_back"]
-}"#;
-
-const STATUS_OUTPUT: &str = r#"{
-  "type": "object",
-  "properties": {
-    "message": {"type": "string"},
-    "server": {
-      "type": "object",
-      "properties": {
-        "name": {"type": "string"}, "version": {"type": "string"},
-        "uptime_s": {"type": "integer", "minimum": 0}, "local_time": {"type": "string"},
-        "protocol": {
-          "type": "object",
-          "properties": {
-            "this_call": {"type": "string"},
-            "handshake": {"type": "array", "items": {"type": "string"}},
-            "stateless": {"type": "array", "items": {"type": "string"}}
-          },
-          "required": ["this_call", "handshake", "stateless"]
-        }
-      },
-      "required": ["name", "version", "uptime_s", "protocol"]
-    },
-    "link": {
-      "type": "object",
-      "properties": {
-        "state": {"type": "string", "enum": ["connecting", "live", "degraded", "down"]},
-        "since": {"type": "string"}, "for_s": {"type": "integer"}, "reason": {"type": "string"}
-      },
-      "required": ["state", "since", "for_s", "reason"]
-    },
-    "miniserver": {"type": "object"},
-    "structure": {
-      "type": "object",
-      "properties": {
-        "last_modified": {"type": "string"}, "generation": {"type": "integer"},
-        "source": {"type": "string"}, "controls": {"type": "integer"},
-        "bytes": {"type": "integer"}, "age_s": {"type": ["integer", "null"]}
-      },
-      "required": ["last_modified", "generation", "source"]
-    },
-    "emergency_stop": {
-      "type": "object",
-      "properties": {
-        "latched": {"type": "boolean"}, "since": {"type": ["string", "null"]},
-        "reason": {"type": ["string", "null"]}, "by": {"type": ["string", "null"]}
-      },
-      "required": ["latched"]
-    },
-    "posture": {
-      "type": "object",
-      "properties": {
-        "name": {"type": "string", "enum": ["emergency-stop", "degraded", "emergency", "intrusion", "night", "normal"]},
-        "reasons": {"type": "array", "items": {"type": "string"}}
-      },
-      "required": ["name", "reasons"]
-    },
-    "alarms": {"type": "array", "items": {"type": "string"}},
-    "house_error": {"type": "string"},
-    "audit_log": {"type": "string"},
-    "error": {"type": "string"}
-  },
-  "required": ["message", "server", "link", "miniserver", "structure", "emergency_stop", "posture", "alarms"]
-}"#;
-
-const ROOMS_OUTPUT: &str = r#"{
-  "type": "object",
-  "properties": {
-    "message": {"type": "string"},
-    "rooms": {
-      "type": "array",
-      "items": {
-        "type": "object",
-        "properties": {
-          "name": {"type": "string"},
-          "devices": {"type": "integer", "minimum": 0},
-          "kinds": {"type": "array", "items": {"type": "string"}}
-        },
-        "required": ["name", "devices", "kinds"]
-      }
-    },
-    "error": {"type": "string"}
-  },
-  "required": ["message", "rooms"]
-}"#;
-
-/// One device as `list_devices` and `get_device` show it (`tools::read::device_json`).
-macro_rules! device_schema {
-    () => {
-        r#"{
-      "type": "object",
-      "properties": {
-        "id": {"type": "string"}, "name": {"type": "string"}, "room": {"type": "string"},
-        "kind": {"type": "string"}, "type": {"type": "string"},
-        "read_only": {"type": ["string", "null"]},
-        "secured": {"type": "boolean"},
-        "state": {
-          "type": "object",
-          "additionalProperties": {
-            "type": "object",
-            "properties": {"value": {"type": ["number", "string"]}, "age_ms": {"type": "integer"}},
-            "required": ["value", "age_ms"]
-          }
-        },
-        "actions": {
-          "type": "array",
-          "items": {
-            "type": "object",
-            "properties": {
-              "action": {"type": "string"},
-              "now": {"type": "string", "enum": ["allowed", "needs_consent", "refused"]},
-              "rule": {"type": "string"}
-            },
-            "required": ["action", "now"]
-          }
-        }
-      },
-      "required": ["id", "name", "room", "kind", "type", "state", "actions"]
-    }"#
-    };
-}
-
-const DEVICES_OUTPUT: &str = concat!(
-    r#"{"type":"object","properties":{"message":{"type":"string"},"count":{"type":"integer"},"total":{"type":"integer"},"page":{"type":"integer"},"pages":{"type":"integer"},"error":{"type":"string"},"devices":{"type":"array","items":"#,
-    device_schema!(),
-    r#"}},"required":["message","devices"]}"#
-);
-
-const DEVICE_OUTPUT: &str = concat!(
-    r#"{"type":"object","properties":{"message":{"type":"string"},"error":{"type":"string"},"limits":{"type":"object"},"parent":{"type":["string","null"]},"children":{"type":"array","items":{"type":"string"}},"device":"#,
-    device_schema!(),
-    r#"},"required":["message"]}"#
-);
-
-const SCENE_OUTPUT: &str = r#"{
-  "type": "object",
-  "properties": {
-    "message": {"type": "string"},
-    "error": {"type": "string"},
-    "device": {"type": "string"},
-    "scenes": {
-      "type": "array",
-      "items": {
-        "type": "object",
-        "properties": {
-          "name": {"type": "string"}, "id": {"type": ["integer", "null"]},
-          "effect": {"type": "string"}, "now": {"type": "string"}, "rule": {"type": "string"}
-        },
-        "required": ["name", "effect"]
-      }
-    },
-    "members": {"type": "array", "items": {"type": "string"}},
-    "affected": {"type": "array", "items": {"type": "string"}},
-    "hidden": {"type": "integer", "minimum": 0},
-    "note": {"type": ["string", "null"]}
-  },
-  "required": ["message"]
-}"#;
-
-const ESTOP_OUTPUT: &str = r#"{
-  "type": "object",
-  "properties": {
-    "done": {"type": "boolean", "description": "true only when every device answered LL 200"},
-    "message": {"type": "string"},
-    "audit_id": {"type": "string"},
-    "latched": {
-      "type": "object",
-      "properties": {
-        "since": {"type": "string"}, "reason": {"type": "string"}, "by": {"type": "string"},
-        "persisted": {"type": "boolean"}
-      },
-      "required": ["since", "reason", "by", "persisted"]
-    },
-    "commands": {
-      "type": "array",
-      "items": {
-        "type": "object",
-        "properties": {
-          "device": {"type": "string"}, "command": {"type": "string"}, "sent": {"type": "boolean"},
-          "code": {"type": ["integer", "null"]}, "value": {"type": ["string", "null"]},
-          "error": {"type": ["string", "null"]}
-        },
-        "required": ["device", "command", "sent"]
-      }
-    },
-    "notes": {"type": "array", "items": {"type": "string"}},
-    "refused": {"type": "object"}
-  },
-  "required": ["done", "message", "audit_id", "commands"]
-}"#;
+const NO_ARGS: &str = r#"{"type":"object","properties":{},"additionalProperties":false}"#;
 
 pub const GET_SYSTEM_STATUS: ToolDef = ToolDef {
     name: "get_system_status",
     title: "System status",
-    description: "Start here. Reports whether the link to the Loxone Miniserver is live (and since \
-when), the Miniserver, the structure file version and age, whether the emergency stop is latched, \
-active smoke/water/burglar alarms, and the safety posture with its reasons (emergency-stop, \
-degraded, emergency, intrusion, night, normal). No command is sent while the link is not live or \
-the emergency stop is latched.",
-    input_schema: r#"{"type":"object","properties":{},"additionalProperties":false}"#,
+    description: "Start here. Whether the link to the Miniserver is live (since when), the \
+emergency-stop latch, active alarms, and the safety posture with its reasons. Every command is \
+refused while the link is not live or the emergency stop is latched.",
+    input_schema: NO_ARGS,
     output_schema: STATUS_OUTPUT,
     annotations: READ,
 };
@@ -314,9 +92,8 @@ the emergency stop is latched.",
 pub const LIST_ROOMS: ToolDef = ToolDef {
     name: "list_rooms",
     title: "List rooms",
-    description: "Lists the rooms that hold devices you may see, with how many devices of which \
-kinds each has.",
-    input_schema: r#"{"type":"object","properties":{},"additionalProperties":false}"#,
+    description: "The rooms with devices you may see, each with its device count and kinds.",
+    input_schema: NO_ARGS,
     output_schema: ROOMS_OUTPUT,
     annotations: READ,
 };
@@ -324,13 +101,11 @@ kinds each has.",
 pub const LIST_DEVICES: ToolDef = ToolDef {
     name: "list_devices",
     title: "List devices",
-    description: "Lists the devices you may see, optionally in one room and of one kind: id, name, \
-room, kind, Loxone type, live state with its age in milliseconds, and which actions are possible \
-right now (allowed, needs the person's consent, or refused with the rule). Devices that are not \
-exposed by the site's config do not exist for you. Switches whose purpose is unknown are \
-read-only. Large houses are answered 100 devices at a time: the answer says the total and the \
-number of pages; ask for the next `page`, or narrow by room or kind.",
-    input_schema: r#"{"type":"object","properties":{"room":{"type":"string","maxLength":200,"description":"a room name from list_rooms"},"kind":{"type":"string","enum":["light","blind","climate","audio","alarm","access","intercom","charger","scene","sensor","other"]},"page":{"type":"integer","minimum":1,"maximum":1000,"description":"which page of 100 devices (default 1); the answer gives total and pages"}},"additionalProperties":false}"#,
+    description: "Devices you may see, 100 a page: id, name, room, kind, their state in words \
+(on/off, %, °C; positions as % closed) with its age in s, and which actions are allowed, ask \
+the person, or are refused (with the rule). Unexposed devices do not exist for you; switches of \
+unknown purpose are read-only.",
+    input_schema: r#"{"type":"object","properties":{"room":{"type":"string","maxLength":200},"kind":{"type":"string","enum":["light","blind","climate","audio","alarm","access","intercom","charger","scene","sensor","other"]},"page":{"type":"integer","minimum":1,"maximum":1000}},"additionalProperties":false}"#,
     output_schema: DEVICES_OUTPUT,
     annotations: READ,
 };
@@ -338,13 +113,9 @@ number of pages; ask for the next `page`, or narrow by room or kind.",
 pub const GET_DEVICE: ToolDef = ToolDef {
     name: "get_device",
     title: "Get one device",
-    description: "Shows one device with every live state and its age, its safety limits (e.g. \
-the temperature band of its room) and which actions are possible now.",
-    input_schema: concat!(
-        r#"{"type":"object","properties":{"#,
-        device_prop!("the device"),
-        r#"},"required":["device"],"additionalProperties":false}"#
-    ),
+    description: "One device with every live state, its safety limits and the actions possible \
+now.",
+    input_schema: input!(device, "", r#"["device"]"#),
     output_schema: DEVICE_OUTPUT,
     annotations: READ,
 };
@@ -352,14 +123,9 @@ the temperature band of its room) and which actions are possible now.",
 pub const DESCRIBE_SCENE: ToolDef = ToolDef {
     name: "describe_scene",
     title: "Describe a scene",
-    description: "For a light controller or a central object: its scenes (moods or commands) and \
-every device each one affects. Call it before activate_scene; a scene that moves blinds, gates, \
-doors or the alarm, or more than 5 devices, needs the person's consent.",
-    input_schema: concat!(
-        r#"{"type":"object","properties":{"#,
-        device_prop!("the light controller or central object"),
-        r#"},"required":["device"],"additionalProperties":false}"#
-    ),
+    description: "A light controller's moods or a central object's commands, and the devices \
+each affects. Call it before activate_scene.",
+    input_schema: input!(device, "", r#"["device"]"#),
     output_schema: SCENE_OUTPUT,
     annotations: READ,
 };
@@ -367,14 +133,13 @@ doors or the alarm, or more than 5 devices, needs the person's consent.",
 pub const CONTROL_LIGHT: ToolDef = ToolDef {
     name: "control_light",
     title: "Control a light",
-    description: "Switches or dims a light (kind light). brightness 0–100 only with dim. Limits: \
-at most one change per second and 20 per minute per light; during a fire/water emergency lights \
-may only go on or brighter; at night in sleeping rooms 'on' means 30 % and brighter needs the \
-person's consent. The result has the Miniserver's answer and the state read back.",
-    input_schema: concat!(
-        r#"{"type":"object","properties":{"#,
-        device_prop!("the light"),
-        r#","action":{"type":"string","enum":["on","off","dim"]},"brightness":{"type":"integer","minimum":0,"maximum":100,"description":"percent, only with action dim"}},"required":["device","action"],"additionalProperties":false}"#
+    description: "on, off, or dim to brightness % (a light; moods are activate_scene). Refused: \
+over 1 change/s or 20/min per light, off or dimmer in a fire/water emergency. At night in \
+sleeping rooms on = 30 %, brighter asks the person.",
+    input_schema: input!(
+        device,
+        r#","action":{"type":"string","enum":["on","off","dim"]},"brightness":{"type":"integer","minimum":0,"maximum":100}"#,
+        r#"["device","action"]"#
     ),
     output_schema: CONTROL_OUTPUT,
     annotations: act(false, true),
@@ -383,15 +148,13 @@ person's consent. The result has the Miniserver's answer and the state read back
 pub const CONTROL_BLIND: ToolDef = ToolDef {
     name: "control_blind",
     title: "Move a blind or window",
-    description: "Moves a blind or motorised window (kind blind): up, down, stop, position \
-(0 = open, 100 = closed) or shade. Limits: at least 2 s between commands to one blind, at most 10 \
-per minute, a reversal of direction only after stop; closing is refused during a fire/water \
-emergency. stop is always allowed. Movement takes time: the result says pending with the \
-direction.",
-    input_schema: concat!(
-        r#"{"type":"object","properties":{"#,
-        device_prop!("the blind or window"),
-        r#","action":{"type":"string","enum":["up","down","stop","position","shade"]},"position":{"type":"integer","minimum":0,"maximum":100,"description":"0 = open, 100 = closed; only with action position"}},"required":["device","action"],"additionalProperties":false}"#
+    description: "up, down, stop, shade, or position % closed (0 = open, 100 = closed) a blind \
+or window. Refused: under 2 s between commands, over 10/min, reversing without stop, closing in \
+a fire/water emergency. stop is never refused. A moving blind reports pending.",
+    input_schema: input!(
+        device,
+        r#","action":{"type":"string","enum":["up","down","stop","position","shade"]},"position":{"type":"integer","minimum":0,"maximum":100,"description":"% closed: 0 = open, 100 = closed, as states show it"}"#,
+        r#"["device","action"]"#
     ),
     output_schema: CONTROL_OUTPUT,
     annotations: act(true, true),
@@ -400,14 +163,13 @@ direction.",
 pub const SET_TEMPERATURE: ToolDef = ToolDef {
     name: "set_temperature",
     title: "Set a room temperature",
-    description: "Sets the comfort temperature of a room controller (or of a room with exactly \
-one). unit C or F is required. 16–28 °C is allowed; 10–16 and 28–30 °C need the person's \
-consent; outside 10–30 °C is refused, as is a change of more than 6 °C at once; rooms may have a \
-tighter band (e.g. a nursery). Heating cannot be switched off.",
-    input_schema: concat!(
-        r#"{"type":"object","properties":{"#,
-        device_prop!("the room controller, or a room with exactly one"),
-        r#","target":{"type":"number","description":"the temperature in the given unit"},"unit":{"type":"string","enum":["C","F"]}},"required":["device","target","unit"],"additionalProperties":false}"#
+    description: "Sets the comfort temperature of a room controller (or a room with one). \
+16–28 °C allowed; 10–16 and 28–30 °C ask the person; refused: outside 10–30 °C or a room's \
+tighter band, a step over 6 °C. Heating cannot be switched off.",
+    input_schema: input!(
+        device,
+        r#","target":{"type":"number"},"unit":{"type":"string","enum":["C","F"]}"#,
+        r#"["device","target","unit"]"#
     ),
     output_schema: CONTROL_OUTPUT,
     annotations: act(false, true),
@@ -416,13 +178,13 @@ tighter band (e.g. a nursery). Heating cannot be switched off.",
 pub const CONTROL_AUDIO: ToolDef = ToolDef {
     name: "control_audio",
     title: "Control an audio zone",
-    description: "play, pause, next, previous, or volume (0–100) for an audio zone. Volume up to \
-60 % is allowed, 61–85 % needs the person's consent, above 85 % is refused; rises are ramped in \
-steps of 10 with pauses. No play or louder while a smoke, water or burglar alarm sounds.",
-    input_schema: concat!(
-        r#"{"type":"object","properties":{"#,
-        device_prop!("the audio zone"),
-        r#","action":{"type":"string","enum":["play","pause","volume","next","previous"]},"volume":{"type":"integer","minimum":0,"maximum":100,"description":"percent, only with action volume"}},"required":["device","action"],"additionalProperties":false}"#
+    description: "play, pause, next, previous, or volume % of an audio zone. Up to 60 % \
+allowed, 61–85 % asks the person, over 85 % refused; rises ramp in steps of 10. No play or \
+louder while an alarm sounds.",
+    input_schema: input!(
+        device,
+        r#","action":{"type":"string","enum":["play","pause","volume","next","previous"]},"volume":{"type":"integer","minimum":0,"maximum":100}"#,
+        r#"["device","action"]"#
     ),
     output_schema: CONTROL_OUTPUT,
     annotations: act(false, false),
@@ -431,12 +193,12 @@ steps of 10 with pauses. No play or louder while a smoke, water or burglar alarm
 pub const CONTROL_CHARGER: ToolDef = ToolDef {
     name: "control_charger",
     title: "Control an EV charger",
-    description: "start or stop charging, or limit the charging power to kw (within the \
-charger's own minimum and maximum).",
-    input_schema: concat!(
-        r#"{"type":"object","properties":{"#,
-        device_prop!("the charger"),
-        r#","action":{"type":"string","enum":["start","stop","limit"]},"kw":{"type":"number","exclusiveMinimum":0,"description":"kW, only with action limit"}},"required":["device","action"],"additionalProperties":false}"#
+    description: "start or stop charging, or limit it to kw; a limit outside the charger's own \
+range is refused.",
+    input_schema: input!(
+        device,
+        r#","action":{"type":"string","enum":["start","stop","limit"]},"kw":{"type":"number","exclusiveMinimum":0}"#,
+        r#"["device","action"]"#
     ),
     output_schema: CONTROL_OUTPUT,
     annotations: act(true, true),
@@ -445,9 +207,8 @@ charger's own minimum and maximum).",
 pub const EMERGENCY_STOP: ToolDef = ToolDef {
     name: "emergency_stop",
     title: "Emergency stop",
-    description: "Stops every blind, window and gate and pauses every audio zone in the house at \
-once, and latches: afterwards every other command is refused until a person runs `loxwarden \
-resume` on the gateway. Always allowed. reason is recorded in the audit log.",
+    description: "Stops every blind, window and gate and pauses all audio, then latches: every \
+other command is refused until a person runs `loxwarden resume`. Never refused.",
     input_schema: r#"{"type":"object","properties":{"reason":{"type":"string","maxLength":500}},"additionalProperties":false}"#,
     output_schema: ESTOP_OUTPUT,
     annotations: Annotations {
@@ -461,13 +222,13 @@ resume` on the gateway. Always allowed. reason is recorded in the audit log.",
 pub const SET_ALARM: ToolDef = ToolDef {
     name: "set_alarm",
     title: "Arm or disarm the burglar alarm",
-    description: "arm, arm_delayed, disarm or acknowledge a burglar alarm (kind alarm; only if \
-the site opted it in). Disarm and acknowledge always need the person's consent; arming needs it \
-when someone may be inside. Smoke alarms are read-only.",
-    input_schema: concat!(
-        r#"{"type":"object","properties":{"#,
-        device_prop!("the alarm"),
-        r#","action":{"type":"string","enum":["arm","arm_delayed","disarm","acknowledge"]}},"required":["device","action"],"additionalProperties":false}"#
+    description: "arm, arm_delayed, disarm or acknowledge a burglar alarm (if opted in). \
+disarm and acknowledge always ask the person; arming asks when someone may be inside. Smoke \
+alarms are read-only.",
+    input_schema: input!(
+        device,
+        r#","action":{"type":"string","enum":["arm","arm_delayed","disarm","acknowledge"]}"#,
+        r#"["device","action"]"#
     ),
     output_schema: CONTROL_OUTPUT,
     annotations: act(true, true),
@@ -476,14 +237,13 @@ when someone may be inside. Smoke alarms are read-only.",
 pub const CONTROL_ACCESS: ToolDef = ToolDef {
     name: "control_access",
     title: "Doors, locks and gates",
-    description: "open, close, stop, lock or unlock an access device (kind access; only if the \
-site opted it in). open and unlock always need the person's consent (the question says whether \
-the alarm is armed); an intercom's door opener also needs a bell ring within the last 2 minutes. \
-Closing and locking are refused during a fire/water emergency.",
-    input_schema: concat!(
-        r#"{"type":"object","properties":{"#,
-        device_prop!("the door, lock or gate"),
-        r#","action":{"type":"string","enum":["open","close","stop","lock","unlock"]}},"required":["device","action"],"additionalProperties":false}"#
+    description: "open, close, stop, lock or unlock a door, lock or gate (if opted in). open \
+and unlock always ask the person; an intercom's door opener also needs a bell ring in the last \
+2 min. Closing and locking are refused in a fire/water emergency.",
+    input_schema: input!(
+        device,
+        r#","action":{"type":"string","enum":["open","close","stop","lock","unlock"]}"#,
+        r#"["device","action"]"#
     ),
     output_schema: CONTROL_OUTPUT,
     annotations: act(true, false),
@@ -492,12 +252,12 @@ Closing and locking are refused during a fire/water emergency.",
 pub const CONTROL_INTERCOM: ToolDef = ToolDef {
     name: "control_intercom",
     title: "Intercom",
-    description: "answer (silences the bell) or open_door. open_door works only within 2 minutes \
-after the bell rang and with the person's consent. No audio or video is opened.",
-    input_schema: concat!(
-        r#"{"type":"object","properties":{"#,
-        device_prop!("the intercom"),
-        r#","action":{"type":"string","enum":["answer","open_door"]}},"required":["device","action"],"additionalProperties":false}"#
+    description: "answer (silences the bell) or open_door, which works only within 2 min of a \
+ring and asks the person. No audio or video.",
+    input_schema: input!(
+        device,
+        r#","action":{"type":"string","enum":["answer","open_door"]}"#,
+        r#"["device","action"]"#
     ),
     output_schema: CONTROL_OUTPUT,
     annotations: act(true, false),
@@ -506,14 +266,13 @@ after the bell rang and with the person's consent. No audio or video is opened."
 pub const ACTIVATE_SCENE: ToolDef = ToolDef {
     name: "activate_scene",
     title: "Activate a scene",
-    description: "Activates a mood of a light controller or a command of a central object \
-(scene names from describe_scene). Needs the person's consent when it moves blinds, gates, doors \
-or the alarm, or more than 5 devices; closing, darkening and playing scenes are refused during an \
-emergency. The result reports every affected device's own state.",
-    input_schema: concat!(
-        r#"{"type":"object","properties":{"#,
-        device_prop!("the light controller or central object"),
-        r#","scene":{"type":"string","minLength":1,"maxLength":200,"description":"a scene name or id from describe_scene"}},"required":["device","scene"],"additionalProperties":false}"#
+    description: "Activates a mood or central command (names from describe_scene). Asks the \
+person when it moves blinds, gates, doors or the alarm, or over 5 devices; refused if it \
+affects unexposed devices, or closes, darkens or plays in an emergency.",
+    input_schema: input!(
+        device,
+        r#","scene":{"type":"string","minLength":1,"maxLength":200}"#,
+        r#"["device","scene"]"#
     ),
     output_schema: CONTROL_OUTPUT,
     annotations: act(true, true),

@@ -17,6 +17,7 @@ use crate::mcp::tool::{
 };
 
 pub mod defs;
+pub mod human;
 pub mod read;
 pub mod result;
 #[cfg(feature = "test-tools")]
@@ -67,24 +68,35 @@ pub struct Host {
     /// Until this instant a tool call waits for a link that is not live yet (a process that
     /// has just started its link: `serve --standalone`, `call --standalone`).
     link_grace: Option<Instant>,
+    started: Instant,
 }
+
+/// How long a just-started gateway's `get_system_status` waits for the link (a login takes
+/// well under a second; the tests' line deadline is 10 s).
+pub const STATUS_PATIENCE: Duration = Duration::from_secs(3);
 
 impl Host {
     pub fn new(gw: Arc<Gateway>) -> Host {
         Host {
             gw,
             link_grace: None,
+            started: Instant::now(),
         }
     }
 
     /// A host for a gateway whose link has just started: `initialize` and `tools/list` are
     /// answered at once, and until `grace` has passed a tool call waits for the link to come
     /// up, so that a client's first call finds the house live. `emergency_stop` never waits
-    /// (it goes out without a live link), and `get_system_status` reports the link as it is.
+    /// (it goes out without a live link); `get_system_status` waits at most
+    /// [`STATUS_PATIENCE`], then reports the link as it is (a fresh session's first status
+    /// would otherwise say "degraded" about a link that is a moment from live, and a hung
+    /// Miniserver must not hold the status back).
     pub fn starting(gw: Arc<Gateway>, grace: Duration) -> Host {
+        let started = Instant::now();
         Host {
             gw,
-            link_grace: Some(Instant::now() + grace),
+            link_grace: Some(started + grace),
+            started,
         }
     }
 
@@ -93,9 +105,11 @@ impl Host {
         let Some(until) = self.link_grace else {
             return;
         };
-        if matches!(tool, "emergency_stop" | "get_system_status") {
-            return;
-        }
+        let until = match tool {
+            "emergency_stop" => return,
+            "get_system_status" => until.min(self.started + STATUS_PATIENCE),
+            _ => until,
+        };
         let now = Instant::now();
         if now < until {
             self.gw.link().wait_live(until - now);

@@ -18,6 +18,7 @@ use crate::safety::posture::Posture;
 use crate::safety::table::{
     LIGHT_MAX_PER_MINUTE, LIGHT_MIN_INTERVAL, MOTOR_MAX_PER_MINUTE, MOTOR_MIN_INTERVAL,
 };
+use crate::tools::human;
 
 /// Longest text state shown in `list_devices` (mood lists can be long: `get_device` has them).
 const LIST_TEXT_MAX: usize = 120;
@@ -59,7 +60,7 @@ pub fn answer(
                 .iter()
                 .skip(first)
                 .take(LIST_PAGE)
-                .map(|id| device_json(gw, house, *id, posture, now, LIST_TEXT_MAX))
+                .map(|id| device_json(gw, house, *id, posture, now, Detail::Compact))
                 .collect();
             let n = devices.len();
             let summary = if pages == 1 {
@@ -98,7 +99,7 @@ pub fn answer(
         }
         Intent::GetDevice { device } => {
             let d = house.device(*device);
-            let dev = device_json(gw, house, *device, posture, now, TEXT_MAX);
+            let dev = device_json(gw, house, *device, posture, now, Detail::Full);
             let parent = d
                 .parent
                 .map(|p| house.device(p))
@@ -161,11 +162,15 @@ pub fn status(gw: &Gateway, era: &Era) -> ToolOutput {
         "stateless": versions::STATELESS,
     });
     let mut text = format!(
-        "loxwarden {}: link {} for {} s{}; posture {}",
+        "loxwarden {}: link {}{}{}; posture {}",
         s.server.version,
         s.link.state,
-        s.link.for_s,
-        if s.link.reason.is_empty() {
+        if s.link.for_s > 0 {
+            format!(" for {} s", s.link.for_s)
+        } else {
+            String::new()
+        },
+        if s.link.reason.is_empty() || s.link.reason == s.link.state {
             String::new()
         } else {
             format!(" ({})", s.link.reason)
@@ -190,61 +195,168 @@ pub fn status(gw: &Gateway, era: &Era) -> ToolOutput {
     ToolOutput::ok(v, text)
 }
 
-fn rooms(house: &House) -> ToolOutput {
-    let rooms: Vec<Value> = house
-        .rooms()
+/// Every room with its device count and kinds: one pass over the exposed devices (a room ×
+/// device scan, with a case-insensitive comparison per pair, was quadratic in the house).
+pub fn room_summary(house: &House) -> Vec<(&str, usize, Vec<&'static str>)> {
+    let mut by_room: std::collections::BTreeMap<&str, (usize, u32)> = Default::default();
+    for d in house.exposed().filter(|d| !d.room_name.is_empty()) {
+        let (n, kinds) = by_room.entry(d.room_name.as_str()).or_default();
+        *n += 1;
+        *kinds |= 1 << (d.kind as u32);
+    }
+    by_room
         .into_iter()
-        .map(|r| {
-            let ids = house.list(Some(r), None);
-            let mut kinds: Vec<&str> = ids
+        .map(|(room, (n, kinds))| {
+            let mut names: Vec<&'static str> = Kind::ALL
                 .iter()
-                .map(|id| house.device(*id).kind.as_str())
+                .filter(|k| kinds & (1 << (**k as u32)) != 0)
+                .map(|k| k.as_str())
                 .collect();
-            kinds.sort_unstable();
-            kinds.dedup();
-            json!({ "name": r, "devices": ids.len(), "kinds": kinds })
+            names.sort_unstable();
+            (room, n, names)
         })
+        .collect()
+}
+
+/// What the AI would see of `house`, as `check-config` prints it: how many devices in how
+/// many rooms, of which kinds, how many it may control, what the config hides, and the config
+/// entries that matched nothing.
+pub fn what_the_ai_sees(house: &House) -> Vec<String> {
+    let exposed: Vec<&crate::house::Device> = house.exposed().collect();
+    let kinds: Vec<String> = Kind::ALL
+        .iter()
+        .filter_map(|k| {
+            let n = exposed.iter().filter(|d| d.kind == *k).count();
+            (n > 0).then(|| format!("{n} {k}"))
+        })
+        .collect();
+    let read_only = exposed.iter().filter(|d| d.read_only.is_some()).count();
+    let mut lines = vec![
+        format!(
+            "the AI sees  {} device(s) in {} room(s): {}",
+            exposed.len(),
+            house.rooms().len(),
+            if kinds.is_empty() {
+                "none".to_owned()
+            } else {
+                kinds.join(", ")
+            }
+        ),
+        format!(
+            "             {} it may control, {read_only} read-only; {} not exposed by the config",
+            exposed.len() - read_only,
+            house.all().len() - exposed.len()
+        ),
+    ];
+    lines.extend(house.warnings.iter().map(|w| format!("config note  {w}")));
+    lines
+}
+
+fn rooms(house: &House) -> ToolOutput {
+    let rooms: Vec<Value> = room_summary(house)
+        .into_iter()
+        .map(|(r, n, kinds)| json!({ "name": r, "devices": n, "kinds": kinds }))
         .collect();
     let names: Vec<&str> = rooms.iter().filter_map(|r| r["name"].as_str()).collect();
     let text = format!("{} room(s): {}.", rooms.len(), names.join(", "));
     ToolOutput::ok(json!({ "message": text, "rooms": rooms }), text)
 }
 
-/// A live state as JSON: the value (number or text) and its age.
-fn state_json(v: &StateValue, age_ms: u64, max_text: usize) -> Option<Value> {
-    let value = match v {
-        StateValue::Number(n) => serde_json::Number::from_f64(*n).map(Value::Number)?,
-        StateValue::Text(t) if t.chars().count() <= max_text => Value::String(t.clone()),
+/// A live state as JSON: the value (number or text), its age in seconds, and the value in
+/// human terms where that adds something (`tools::human`).
+fn state_json(ty: &str, name: &str, v: &StateValue, age_s: u64, max_text: usize) -> Option<Value> {
+    let (value, words) = match v {
+        StateValue::Number(n) => (
+            serde_json::Number::from_f64(*n).map(Value::Number)?,
+            human::value(ty, name, *n),
+        ),
+        StateValue::Text(t) if t.chars().count() <= max_text => (Value::String(t.clone()), None),
         StateValue::Text(_) => return None,
     };
-    Some(json!({ "value": value, "age_ms": age_ms }))
+    let mut m = Map::new();
+    m.insert("value".into(), value);
+    if let Some(w) = words {
+        m.insert("shows".into(), w.into());
+    }
+    m.insert("age_s".into(), age_s.into());
+    Some(Value::Object(m))
 }
 
-/// One device: identity, live states with their age, and what is possible now.
+/// A light controller's active moods by name (`mood Evening`), from `activeMoods` (a JSON
+/// list of mood ids) and the mood list.
+fn active_moods(
+    house: &House,
+    id: DevId,
+    states: &dyn crate::loxone::state::LiveStates,
+) -> Option<String> {
+    let active: Vec<i64> = serde_json::from_str(&house.text(states, id, "activeMoods")?).ok()?;
+    let desc = scene::describe(house, id, states).ok()?;
+    let names: Vec<String> = active
+        .iter()
+        .map(|a| {
+            desc.scenes
+                .iter()
+                .find(|s| s.id == Some(*a))
+                .map_or_else(|| format!("#{a}"), |s| s.name.clone())
+        })
+        .collect();
+    match names.as_slice() {
+        [] => Some("no mood".into()),
+        [one] => Some(format!("mood {one}")),
+        many => Some(format!("moods {}", many.join(", "))),
+    }
+}
+
+/// How much of a device to show.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    /// `list_devices`: the few states a person would name (`human::compact_states`).
+    Compact,
+    /// `get_device`: every state.
+    Full,
+}
+
+/// One device: identity, live states with their age (and in human terms), a one-line
+/// summary, and what is possible now.
 pub fn device_json(
     gw: &Gateway,
     house: &House,
     id: DevId,
     posture: &Posture,
     now: Mono,
-    max_text: usize,
+    detail: Detail,
 ) -> Value {
     let d = house.device(id);
     let states = gw.link().states();
     let link_now = gw.link().now();
+    let ty = d.loxone_type.as_str();
+    let (max_text, only) = match detail {
+        Detail::Compact => (LIST_TEXT_MAX, human::compact_states(ty)),
+        Detail::Full => (TEXT_MAX, None),
+    };
     let mut state = Map::new();
     for (name, r) in &house.control(id).states {
         let StateRef::One(u) = r else { continue };
+        if only.is_some_and(|o| !o.contains(&name.as_str())) {
+            continue;
+        }
         if let Some(e) = states.entry(u)
             && let Some(v) = state_json(
+                ty,
+                name,
                 &e.value,
-                link_now.since(e.updated).as_millis() as u64,
+                link_now.since(e.updated).as_secs(),
                 max_text,
             )
         {
             state.insert(name.clone(), v);
         }
     }
+    let summary = if ty == "LightControllerV2" {
+        active_moods(house, id, states)
+    } else {
+        human::summary(ty, |s| state.get(s).and_then(|v| v["value"].as_f64()))
+    };
     let actions: Vec<Value> = if d.read_only.is_some() {
         Vec::new()
     } else {
@@ -266,11 +378,16 @@ pub fn device_json(
         "room": d.room_name,
         "kind": d.kind.as_str(),
         "type": d.loxone_type,
-        "read_only": d.read_only,
         "secured": d.secured,
     });
     // Moved in, not serialized into copies by `json!`.
     if let Value::Object(m) = &mut v {
+        if let Some(r) = &d.read_only {
+            m.insert("read_only".into(), r.clone().into());
+        }
+        if let Some(s) = summary {
+            m.insert("summary".into(), s.into());
+        }
         m.insert("state".into(), Value::Object(state));
         m.insert("actions".into(), Value::Array(actions));
     }
@@ -459,5 +576,32 @@ pub fn estop_output(r: &EstopReport) -> ToolOutput {
         structured: v,
         text: message,
         is_error: !all,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::house::testhouse::{manison, test_house};
+
+    #[test]
+    fn the_room_summary_in_one_pass_counts_what_listing_each_room_finds() {
+        for house in [manison(), test_house()] {
+            let summary = room_summary(&house);
+            let rooms: Vec<&str> = summary.iter().map(|(r, _, _)| *r).collect();
+            assert_eq!(rooms, house.rooms());
+            assert!(summary.len() > 3);
+            for (room, n, kinds) in &summary {
+                let ids = house.list(Some(room), None);
+                assert_eq!(*n, ids.len(), "{room}");
+                let mut want: Vec<&str> = ids
+                    .iter()
+                    .map(|id| house.device(*id).kind.as_str())
+                    .collect();
+                want.sort_unstable();
+                want.dedup();
+                assert_eq!(kinds, &want, "{room}");
+            }
+        }
     }
 }

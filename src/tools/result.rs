@@ -99,8 +99,17 @@ pub struct ReadBackOut {
     /// `confirmed` (the state shows the expected value), `pending` (a motor is on its way),
     /// `unconfirmed` (the state did not show it in time), `unknown` (no value).
     pub status: &'static str,
+    /// What was expected, in human terms (`going down to 50 % closed`, `on`, `21.0 °C`).
     pub expected: String,
     pub value: Value,
+    /// The value in human terms (`tools::human`), where that adds something.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shows: Option<String>,
+    /// Age of the value in seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub age_s: Option<u64>,
+    /// The same age in milliseconds, for the audit record only.
+    #[serde(skip)]
     pub age_ms: Option<u64>,
 }
 
@@ -232,6 +241,8 @@ mod tests {
                 status: "confirmed",
                 expected: "1".into(),
                 value: Value::from(1.0),
+                shows: Some("on".into()),
+                age_s: Some(0),
                 age_ms: Some(3),
             }],
             notes: vec!["n".into()],

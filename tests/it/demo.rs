@@ -25,7 +25,7 @@ fn the_tour_walks_through_reads_a_light_refusals_a_declined_and_a_consented_unlo
         "link live",
         "list_devices {\"room\":\"Kitchen\"}",
         "Kitchen Ceiling (light, Dimmer)",
-        "Hall/Hall Light: on: the Miniserver answered LL 200; now active = 1",
+        "Hall/Hall Light: on: the Miniserver answered LL 200; now active = on (confirmed)",
         "SC-2: 35 °C is outside 10–30 °C",
         "the person: declines",
         "The person declined. Nothing was sent.",

@@ -151,6 +151,10 @@ fn a_daemon_stopped_mid_ramp_halts_before_the_next_step_records_the_outcome_and_
         daemon.log()
     );
     assert!(daemon.logged("SIGTERM: stopping"), "{}", daemon.log());
+    // A clean stop leaves no socket behind.
+    for socket in [site.socket(), site.control_socket()] {
+        assert!(!socket.exists(), "{} is still there", socket.display());
+    }
     assert!(
         daemon.logged("stopped: every call that was under way has its record"),
         "{}",
@@ -229,6 +233,9 @@ fn a_second_signal_ends_a_stopping_daemon_at_once() {
     daemon.signal("TERM");
     let code = daemon.wait_exit(Duration::from_secs(5));
     assert_eq!(code, Some(Some(1)), "{}", daemon.log());
+    for socket in [site.socket(), site.control_socket()] {
+        assert!(!socket.exists(), "{} is still there", socket.display());
+    }
     assert!(
         daemon.logged("SIGTERM again: exiting now"),
         "{}",

@@ -323,9 +323,7 @@ fn is_refusal(answer: &Value) -> bool {
 
 /// Raw terminal controls and bidi overrides never come back in a result's text.
 fn has_raw_controls(answer: &Value) -> bool {
-    let text = answer["result"]["content"][0]["text"]
-        .as_str()
-        .unwrap_or_default();
+    let text = crate::tools_support::content_text(&answer["result"]);
     let msg = answer["error"]["message"].as_str().unwrap_or_default();
     text.chars()
         .chain(msg.chars())

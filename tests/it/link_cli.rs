@@ -112,6 +112,10 @@ fn check_config_against_loxwarden_sim_prints_the_real_facts() {
         "structure     lastModified 2025-06-03 10:00:00",
         "secured)",
         "visu password not configured: commands to the 1 secured controls will be refused",
+        // What the AI would see, as the help promises.
+        "the AI sees  ",
+        " room(s): ",
+        " it may control, ",
     ] {
         assert!(out.contains(fact), "missing {fact:?} in:\n{out}");
     }
@@ -126,6 +130,33 @@ fn check_config_against_loxwarden_sim_prints_the_real_facts() {
     assert!(out.contains("revoked"), "{out}");
     let (code, _, err) = run(loxwarden().args(["--config", cfg, "check-config"]));
     assert_eq!(code, 77, "{err}");
+}
+
+#[test]
+fn check_config_exits_69_for_an_unreachable_miniserver_and_76_for_a_tls_failure() {
+    // Unreachable: a port nothing listens on (bound, then closed).
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = TempDir::new("cli-check-unreachable");
+    let cfg = write_config(dir.path(), &format!("url = \"http://127.0.0.1:{port}\"\n"));
+    let (code, out, err) =
+        run(loxwarden().args(["--config", cfg.to_str().unwrap(), "check-config"]));
+    assert_eq!(code, 69, "{out}{err}");
+    assert!(out.contains("connection    FAILED"), "{out}");
+    // TLS that cannot be verified (no pinned certificate, none accepted).
+    let sim = start_sim(&["--port", "0", "--tls"]);
+    let port = sim.url.rsplit(':').next().unwrap().to_owned();
+    let dir = TempDir::new("cli-check-tls");
+    let cfg = write_config(
+        dir.path(),
+        &format!("url = \"https://{SIM_TLS_NAME}:{port}\"\naddress = \"127.0.0.1\"\n"),
+    );
+    let (code, out, err) =
+        run(loxwarden().args(["--config", cfg.to_str().unwrap(), "check-config"]));
+    assert_eq!(code, 76, "{out}{err}");
 }
 
 #[test]

@@ -162,11 +162,13 @@ fn stdout_carries_only_protocol_even_with_trace_logging() {
 }
 
 #[test]
-fn the_shipped_catalogue_is_listed_first_and_test_tools_only_in_test_builds() {
+fn every_tool_is_on_the_first_tools_list_page_shipped_ones_first() {
+    // One page: a client that reads only the first page (the Python SDK's plain
+    // `list_tools()`) must still see every tool, `emergency_stop` included.
     // This binary is the test build (cargo test turns on `test-tools`); the release catalogue
     // must still come first and be complete without the test tools. That a plain `cargo build`
     // has no test tools is checked by .ci/run on a build without the feature.
-    let mut s = Served::start(&["demo", "--test-page-size", "100"]);
+    let mut s = Served::start(&["demo"]);
     s.initialize(json!({}));
     let r = s.request(&json!({"jsonrpc":"2.0","id":1,"method":"tools/list"}));
     let names: Vec<&str> = r["result"]["tools"]
@@ -240,6 +242,30 @@ fn the_consent_timeout_comes_from_the_config_file() {
 }
 
 #[test]
+fn a_fresh_serve_standalone_session_first_reports_the_link_live_not_an_assumed_emergency() {
+    let sim = crate::link_support::sim_with(|_| {});
+    let dir = crate::link_support::TempDir::new("standalone-first-status");
+    let (path, cfg) = crate::link_support::write_config(&sim, dir.path(), "");
+    crate::link_support::login_ok(&sim, &cfg);
+    let mut s = Served::start(&[
+        "--config",
+        path.to_str().expect("utf-8 path"),
+        "serve",
+        "--standalone",
+    ]);
+    s.initialize(json!({}));
+    s.send(&json!({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_system_status"}}));
+    let r = s.recv();
+    let sc = &r["result"]["structuredContent"];
+    assert_eq!(sc["link"]["state"], "live", "{r}");
+    assert_ne!(sc["posture"]["name"], "degraded", "{r}");
+    let text = r["result"]["content"][0]["text"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(!text.contains("emergency is assumed"), "{text}");
+}
+
+#[test]
 fn serve_standalone_answers_initialize_and_status_while_the_miniserver_does_not_answer() {
     // A simulator that accepts connections and answers nothing, and a command timeout far
     // beyond the test's line deadline: a server that waited for the link before answering
@@ -272,4 +298,77 @@ fn serve_standalone_answers_initialize_and_status_while_the_miniserver_does_not_
         "the link cannot be live: {r}"
     );
     sim.hang(false);
+}
+
+/// Every `type` in a schema is one JSON type, never an array such as `["string","null"]`
+/// (portable validators, MCP Inspector's `--strict` among them, warn on type arrays).
+fn type_arrays(schema: &Value, at: &str, found: &mut Vec<String>) {
+    match schema {
+        Value::Object(m) => {
+            for (k, v) in m {
+                if k == "type" && !v.is_string() {
+                    found.push(format!("{at}: {v}"));
+                }
+                type_arrays(v, &format!("{at}.{k}"), found);
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|v| type_arrays(v, at, found)),
+        _ => {}
+    }
+}
+
+#[test]
+fn the_shipped_catalogue_fits_12_kb_its_model_facing_part_8_kb_and_its_schemas_are_portable() {
+    // Every session pays for the catalogue in the model's context: a size bound is a contract.
+    let mut s = Served::start(&["demo"]);
+    s.initialize(json!({}));
+    let mut r = s.request(&json!({"jsonrpc":"2.0","id":1,"method":"tools/list"}));
+    // This is the test build: measure what a plain build sends, without the test tools.
+    r["result"]["tools"]
+        .as_array_mut()
+        .expect("tools")
+        .retain(|t| !t["name"].as_str().unwrap_or_default().starts_with("test_"));
+    let tools = r["result"]["tools"].as_array().expect("tools");
+    assert_eq!(tools.len(), 15, "{r}");
+    let whole = serde_json::to_string(&r).unwrap().len();
+    let model: usize = tools
+        .iter()
+        .map(|t| {
+            let part = json!({"name": t["name"], "description": t["description"],
+                              "inputSchema": t["inputSchema"]});
+            serde_json::to_string(&part).unwrap().len()
+        })
+        .sum();
+    let output: usize = tools
+        .iter()
+        .map(|t| serde_json::to_string(&t["outputSchema"]).unwrap().len())
+        .sum();
+    eprintln!("tools/list: {whole} bytes; model-facing {model}; output schemas {output}");
+    assert!(whole <= 12_000, "the whole tools/list is {whole} bytes");
+    assert!(
+        model <= 8_000,
+        "names, descriptions and input schemas are {model} bytes"
+    );
+    let mut found = Vec::new();
+    for t in tools {
+        let name = t["name"].as_str().unwrap();
+        type_arrays(
+            &t["inputSchema"],
+            &format!("{name}.inputSchema"),
+            &mut found,
+        );
+        type_arrays(
+            &t["outputSchema"],
+            &format!("{name}.outputSchema"),
+            &mut found,
+        );
+        // Still tells the model what it refuses or asks (or that it never refuses / only reads).
+        let d = t["description"].as_str().unwrap();
+        let read = t["annotations"]["readOnlyHint"] == true;
+        assert!(
+            read || d.contains("refused") || d.contains("the person"),
+            "{name}: {d}"
+        );
+    }
+    assert!(found.is_empty(), "type arrays: {found:?}");
 }

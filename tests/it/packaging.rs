@@ -47,8 +47,32 @@ fn example_with_everything_on() -> String {
 }
 
 #[test]
-fn the_packaged_example_config_parses_as_shipped() {
-    let cfg = Config::parse(EXAMPLE_CONFIG).unwrap_or_else(|e| panic!("{e}"));
+fn the_packaged_config_ships_without_an_address_and_says_which_key_to_set() {
+    // A user who forgets to edit it gets "set miniserver.url", not logins against whatever
+    // answers at an example address.
+    let e = Config::parse(EXAMPLE_CONFIG).expect_err("the shipped config names no Miniserver");
+    assert!(e.contains("miniserver.url is not set"), "{e}");
+    // Through the binary, the error names the file too.
+    let dir = crate::link_support::TempDir::new("packaged-config");
+    let path = dir.path().join("config.toml");
+    std::fs::write(&path, EXAMPLE_CONFIG).unwrap();
+    let out = std::process::Command::new(crate::support::BIN)
+        .arg("--config")
+        .arg(&path)
+        .arg("check-config")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(78), "{err}");
+    assert!(
+        err.contains(&format!("{}: miniserver.url is not set", path.display())),
+        "{err}"
+    );
+    // Set the two keys, and it parses with the safe defaults.
+    let edited = EXAMPLE_CONFIG
+        .replace("#url = \"http", "url = \"http")
+        .replace("#user = \"ai-gateway\"", "user = \"ai-gateway\"");
+    let cfg = Config::parse(&edited).unwrap_or_else(|e| panic!("{e}"));
     assert!(cfg.miniserver.url.starts_with("http"));
     assert!(!cfg.miniserver.user.is_empty());
     assert!(
@@ -221,7 +245,7 @@ fn the_ssh_examples_force_loxwarden_serve() {
 #[test]
 fn the_claude_desktop_example_runs_serve_over_ssh_without_a_tty() {
     let v: serde_json::Value = serde_json::from_str(CLAUDE_DESKTOP).unwrap();
-    let server = &v["mcpServers"]["loxone"];
+    let server = &v["mcpServers"]["loxwarden"];
     assert_eq!(server["command"], "ssh");
     let args: Vec<&str> = server["args"]
         .as_array()

@@ -189,8 +189,8 @@ impl Drop for RawSession {
 }
 
 /// A JSON-RPC 2.0 request, notification or response (result xor error; error has a code). An
-/// error for a line whose id could not be read has no `id` member (MCP's schema: `id` is
-/// optional in errors and never `null`, which both official SDKs reject).
+/// error for a line whose id could not be read has `"id": null` (JSON-RPC 2.0 §5; the Python
+/// SDK's `JSONRPCError.id` is required and nullable).
 pub fn is_jsonrpc(m: &Value) -> bool {
     if m["jsonrpc"] != "2.0" {
         return false;
@@ -203,7 +203,8 @@ pub fn is_jsonrpc(m: &Value) -> bool {
     match (m.get("result"), m.get("error")) {
         (Some(_), None) => has_id,
         (None, Some(e)) => {
-            (id.is_none() || has_id) && e["code"].is_i64() && e["message"].is_string()
+            // `"id": null` when the request's id could not be read (JSON-RPC 2.0).
+            (id == Some(&Value::Null) || has_id) && e["code"].is_i64() && e["message"].is_string()
         }
         _ => false,
     }

@@ -195,7 +195,8 @@ impl Drop for Served {
 }
 
 /// Whether a stdout line is a well-formed JSON-RPC 2.0 message a server may send: a response
-/// (id + result|error), an error without id, a notification or a request.
+/// (id + result|error), an error with `"id": null` (its request's id could not be read), a
+/// notification or a request.
 pub fn is_protocol_line(line: &[u8]) -> bool {
     let Ok(Value::Object(m)) = serde_json::from_slice::<Value>(line) else {
         return false;
@@ -204,7 +205,8 @@ pub fn is_protocol_line(line: &[u8]) -> bool {
         return false;
     }
     let id_ok = match m.get("id") {
-        None => true,
+        None => m.contains_key("method"),
+        Some(Value::Null) => m.contains_key("error"),
         Some(v) => v.is_string() || v.is_i64() || v.is_u64(),
     };
     let has = |k: &str| m.contains_key(k);

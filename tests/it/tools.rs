@@ -7,7 +7,7 @@ use std::time::Duration;
 use loxwarden::demo::client::{Answer, Client};
 use serde_json::{Value, json};
 
-use crate::tools_support::{Options, Rig, assert_conforms, text};
+use crate::tools_support::{Options, Rig, assert_conforms, content_text, text};
 
 #[test]
 fn every_read_tool_answers_from_the_live_house_within_its_output_schema() {
@@ -49,7 +49,7 @@ fn every_read_tool_answers_from_the_live_house_within_its_output_schema() {
     assert_eq!(hall["kind"], "light");
     assert_eq!(hall["type"], "Switch");
     assert_eq!(hall["state"]["active"]["value"], 0.0);
-    assert!(hall["state"]["active"]["age_ms"].as_u64().is_some());
+    assert!(hall["state"]["active"]["age_s"].as_u64().is_some());
     assert!(
         hall["actions"]
             .as_array()
@@ -112,6 +112,82 @@ fn every_read_tool_answers_from_the_live_house_within_its_output_schema() {
     );
 }
 
+/// Asserts that `r`'s text content holds its whole structured content (as the serialized JSON
+/// of one of its blocks), and returns that text.
+fn content_holds_the_whole_answer(what: &str, r: &Value) -> String {
+    let text = content_text(r);
+    let whole = r["content"]
+        .as_array()
+        .expect("content")
+        .iter()
+        .filter_map(|b| b["text"].as_str())
+        .filter_map(|t| serde_json::from_str::<Value>(t).ok())
+        .any(|v| v == r["structuredContent"]);
+    assert!(
+        whole,
+        "{what}: no content block holds the structured answer: {r}"
+    );
+    text
+}
+
+#[test]
+fn a_client_reading_only_content_gets_every_device_state_code_and_refusal_reason() {
+    let rig = Rig::start();
+    // Every device of a list, with its id and every state shown.
+    let r = rig.call("list_devices", json!({}));
+    let text = content_holds_the_whole_answer("list_devices", &r);
+    let devices = r["structuredContent"]["devices"].as_array().unwrap();
+    assert!(devices.len() > 5, "{r}");
+    for d in devices {
+        for key in ["id", "name", "room", "kind"] {
+            let v = d[key].as_str().unwrap();
+            assert!(text.contains(v), "{key} {v} missing from the content");
+        }
+        for (state, v) in d["state"].as_object().unwrap() {
+            assert!(
+                text.contains(&format!("\"{state}\"")),
+                "state {state} missing"
+            );
+            assert!(
+                text.contains(&v["value"].to_string()),
+                "{state} {v} missing"
+            );
+        }
+    }
+    // Every state of one device, and the reads.
+    for (tool, args) in [
+        ("get_device", json!({"device": "Nursery Climate"})),
+        ("get_system_status", json!({})),
+        ("list_rooms", json!({})),
+        ("describe_scene", json!({"device": "All Blinds"})),
+    ] {
+        content_holds_the_whole_answer(tool, &rig.call(tool, args));
+    }
+    // A command: the Miniserver's code and the state read back.
+    let r = rig.call(
+        "control_light",
+        json!({"device": "Hall Light", "action": "on"}),
+    );
+    let text = content_holds_the_whole_answer("control_light", &r);
+    assert!(
+        text.contains("\"code\":200") && text.contains("\"confirmed\""),
+        "{text}"
+    );
+    // A refusal: the rule and the reason.
+    let r = rig.refused_and_nothing_sent(
+        "control_light",
+        json!({"device": "Garden socket", "action": "on"}),
+    );
+    let text = content_holds_the_whole_answer("refusal", &r);
+    let refused = &r["structuredContent"]["refused"];
+    for key in ["rule", "reason"] {
+        let v = refused[key]
+            .as_str()
+            .expect("a refusal names its rule and reason");
+        assert!(text.contains(v), "{key} {v} missing from {text}");
+    }
+}
+
 #[test]
 fn control_light_switches_and_dims_and_reads_back_what_the_miniserver_reports() {
     let rig = Rig::start();
@@ -161,7 +237,10 @@ fn control_blind_moves_and_reports_pending_with_its_direction_and_stop_is_confir
     let s = &r["structuredContent"];
     assert_eq!(s["done"], true, "{r}");
     assert_eq!(s["read_back"][0]["status"], "pending", "{r}");
-    assert_eq!(s["read_back"][0]["expected"], "going down to 1", "{r}");
+    assert_eq!(
+        s["read_back"][0]["expected"], "going down to 100 % closed",
+        "{r}"
+    );
     assert!(text(&r).contains("pending"), "{}", text(&r));
     assert_eq!(
         rig.received(mark)[0].command,
@@ -183,6 +262,80 @@ fn control_blind_moves_and_reports_pending_with_its_direction_and_stop_is_confir
         "{r}"
     );
     assert_eq!(rig.num(&blind, "down"), 0.0);
+}
+
+#[test]
+fn a_blind_reads_back_in_percent_closed_the_scale_control_blind_takes() {
+    let rig = Rig::with(Options {
+        manual: true,
+        ..Options::default()
+    });
+    let r = rig.call(
+        "control_blind",
+        json!({"device": "Kitchen Blind", "action": "position", "position": 50}),
+    );
+    let s = &r["structuredContent"];
+    assert_eq!(s["done"], true, "{r}");
+    assert_eq!(
+        s["read_back"][0]["expected"], "going down to 50 % closed",
+        "{r}"
+    );
+    assert!(
+        s["read_back"][0]["shows"]
+            .as_str()
+            .is_some_and(|w| w.ends_with("% closed")),
+        "{r}"
+    );
+    // The sentence speaks the same scale, never Loxone's 0–1.
+    let t = text(&r);
+    assert!(t.contains("going down to 50 % closed"), "{t}");
+    assert!(!t.contains("0.5"), "{t}");
+}
+
+#[test]
+fn list_devices_is_compact_and_in_words_while_get_device_keeps_every_state() {
+    let rig = Rig::start();
+    let r = rig.call("list_devices", json!({}));
+    let devices = r["structuredContent"]["devices"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let find = |name: &str| devices.iter().find(|d| d["name"] == name).cloned().unwrap();
+    let blind = find("Kitchen Blind");
+    let shown: Vec<&str> = blind["state"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(shown, ["down", "position", "up"], "{blind}");
+    assert_eq!(blind["summary"], "0 % closed", "{blind}");
+    assert_eq!(blind["state"]["position"]["shows"], "0 % closed");
+    assert_eq!(find("Hall Light")["summary"], "off");
+    // A light controller's mood by name, not `activeMoods: "[778]"`.
+    assert_eq!(find("Living Room Lighting")["summary"], "mood Off");
+    let climate = find("Kitchen Climate");
+    let words = climate["summary"].as_str().unwrap();
+    assert!(
+        words.contains(" °C") && words.contains("target "),
+        "{words}"
+    );
+    let music = find("Living Room Music")["summary"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(music.contains("volume ") && music.contains(" %"), "{music}");
+    // get_device keeps every state.
+    let r = rig.call("get_device", json!({"device": "Kitchen Blind"}));
+    let state = &r["structuredContent"]["device"]["state"];
+    assert!(state.get("adjustingEndPos").is_some(), "{state}");
+    assert!(state.get("autoAllowed").is_some(), "{state}");
+    // Far smaller than every state of every device.
+    let compact = serde_json::to_string(&devices).unwrap().len();
+    assert!(
+        compact < 20_000,
+        "list_devices of the demo house is {compact} bytes"
+    );
 }
 
 #[test]
@@ -394,6 +547,60 @@ fn an_ll_500_from_the_miniserver_is_an_error_with_the_code_for_every_control_too
         assert!(text(&r).contains("LL 500"), "{tool}: {}", text(&r));
         assert_eq!(rig.received(mark).len(), 1, "{tool}: sent once");
     }
+}
+
+#[test]
+fn a_refusal_for_the_wrong_tool_names_the_right_one() {
+    let rig = Rig::start();
+    // A light controller is a scene device: its moods are the scene tools' business.
+    let r = rig.refused_and_nothing_sent(
+        "control_light",
+        json!({"device": "Living Room Lighting", "action": "on"}),
+    );
+    let t = text(&r);
+    assert!(t.contains("SC-1") && t.contains("LightControllerV2"), "{t}");
+    assert!(
+        t.contains("describe_scene") && t.contains("activate_scene"),
+        "{t}"
+    );
+    let r = rig.refused_and_nothing_sent(
+        "control_light",
+        json!({"device": "Kitchen Blind", "action": "off"}),
+    );
+    assert!(
+        text(&r).contains("use control_blind for it"),
+        "{}",
+        text(&r)
+    );
+    let r = rig.refused_and_nothing_sent(
+        "control_blind",
+        json!({"device": "Kitchen Presence", "action": "up"}),
+    );
+    assert!(text(&r).contains("no tool controls it"), "{}", text(&r));
+}
+
+#[test]
+fn refusals_read_as_sentences_without_zero_durations() {
+    let rig = Rig::start();
+    let r = rig.refused_and_nothing_sent(
+        "control_light",
+        json!({"device": "Kitchen Counter Lights", "action": "dim", "brightness": 40}),
+    );
+    let t = text(&r);
+    assert!(
+        t.contains("has no command to dim it (a switch only goes on and off)"),
+        "{t}"
+    );
+    // Latched a moment ago: no "(for 0 s)", which reads as "not latched at all".
+    let r = rig.call("emergency_stop", json!({"reason": "test"}));
+    assert_eq!(r["structuredContent"]["done"], true, "{r}");
+    let r = rig.refused_and_nothing_sent(
+        "control_light",
+        json!({"device": "Hall Light", "action": "on"}),
+    );
+    let t = text(&r);
+    assert!(t.contains("R-11: the emergency stop is latched"), "{t}");
+    assert!(!t.contains("for 0 s"), "{t}");
 }
 
 #[test]

@@ -290,6 +290,19 @@ pub fn text(r: &Value) -> String {
         .to_owned()
 }
 
+/// Everything a client that reads only `content` sees: every text block, one per line.
+pub fn content_text(r: &Value) -> String {
+    r["content"]
+        .as_array()
+        .map(|c| {
+            c.iter()
+                .filter_map(|b| b["text"].as_str())
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .unwrap_or_default()
+}
+
 /// The output schema of `tool` as the catalogue declares it.
 pub fn output_schema(tool: &str) -> Value {
     let def = loxwarden::tools::TOOLS

@@ -1,0 +1,174 @@
+//! States in human terms, next to the raw Loxone values (rule 7).
+//!
+//! Why: a raw Loxone state is on the Miniserver's scale, not the tools': a blind is commanded
+//! 0–100 (% closed) and reads back 0–1, a gate's `position` runs the other way, an audio zone's
+//! `playState` is a code. The model and the person should read a state on the scale the tools
+//! take, in one convention: **a position is "% closed", 0 = open, 100 = closed**, for blinds,
+//! windows and gates alike (`control_blind` takes the same scale). The raw values stay in the
+//! result; this only adds the words, and picks the few states a person would name for
+//! `list_devices` (`get_device` keeps every state).
+
+/// The raw states `list_devices` shows for a Loxone type: the ones a person would name.
+/// `None`: a type without a known set shows every state.
+pub fn compact_states(ty: &str) -> Option<&'static [&'static str]> {
+    Some(match ty {
+        "Switch" | "Pushbutton" | "InfoOnlyDigital" | "PresenceDetector" => &["active"],
+        "Dimmer" | "EIBDimmer" | "ColorPickerV2" => &["position"],
+        "Jalousie" => &["position", "up", "down"],
+        "Window" | "Gate" => &["position"],
+        "IRoomControllerV2" | "IRoomController" => &[
+            "tempActual",
+            "tempTarget",
+            "comfortTemperature",
+            "humidityActual",
+            "openWindow",
+        ],
+        "AudioZone" | "AudioZoneV2" => &["power", "playState", "volume"],
+        "Alarm" => &["armed", "level"],
+        "SmokeAlarm" => &["level"],
+        "Wallbox2" => &["active", "connected", "actual", "limit"],
+        "Intercom" | "IntercomV2" => &["bell"],
+        "LightControllerV2" => &["activeMoods"],
+        _ => return None,
+    })
+}
+
+fn pct(v: f64) -> String {
+    format!("{} %", (v * 10.0).round() / 10.0)
+}
+
+/// A motor's `position` as % closed (0 = open, 100 = closed): a Jalousie's 1 is down (closed),
+/// a window's or gate's 1 is open.
+pub fn closed_pct(ty: &str, position: f64) -> Option<f64> {
+    let p = position.clamp(0.0, 1.0) * 100.0;
+    match ty {
+        "Jalousie" => Some(p),
+        "Window" | "Gate" => Some(100.0 - p),
+        _ => None,
+    }
+}
+
+fn yes_no(v: f64, yes: &str, no: &str) -> String {
+    if v != 0.0 { yes } else { no }.to_owned()
+}
+
+/// One raw state in human terms (`None` where the raw value says it as well).
+pub fn value(ty: &str, state: &str, v: f64) -> Option<String> {
+    let climate = matches!(ty, "IRoomControllerV2" | "IRoomController");
+    let audio = matches!(ty, "AudioZone" | "AudioZoneV2");
+    Some(match (ty, state) {
+        ("Switch" | "Pushbutton" | "InfoOnlyDigital", "active") => yes_no(v, "on", "off"),
+        ("PresenceDetector", "active") => yes_no(v, "presence", "no presence"),
+        ("Dimmer" | "EIBDimmer", "position") if v <= 0.0 => "off".into(),
+        ("Dimmer" | "EIBDimmer", "position") => pct(v),
+        ("Jalousie" | "Window" | "Gate", "position" | "targetPosition") => {
+            format!("{} closed", pct(closed_pct(ty, v)?))
+        }
+        ("Jalousie", "up") => yes_no(v, "moving up", "not moving up"),
+        ("Jalousie", "down") => yes_no(v, "moving down", "not moving down"),
+        (_, s) if climate && (s.starts_with("temp") || s.contains("Temp")) => {
+            format!("{:.1} °C", v)
+        }
+        (_, "humidityActual") if climate => pct(v),
+        (_, "openWindow") if climate => yes_no(v, "window open", "windows closed"),
+        (_, "power") if audio => yes_no(v, "on", "off"),
+        (_, "playState") if audio => match v as i64 {
+            0 => "stopped".into(),
+            1 => "paused".into(),
+            2 => "playing".into(),
+            _ => return None,
+        },
+        (_, s) if audio && (s == "volume" || s.ends_with("Volume")) => pct(v),
+        ("Alarm", "armed") => yes_no(v, "armed", "disarmed"),
+        ("Alarm" | "SmokeAlarm", "level") if v == 0.0 => "no alarm".into(),
+        ("Alarm" | "SmokeAlarm", "level") => format!("ALARM level {v}"),
+        ("Wallbox2", "active") => yes_no(v, "charging", "not charging"),
+        ("Wallbox2", "connected") => yes_no(v, "plugged in", "unplugged"),
+        ("Wallbox2", "actual" | "limit") => format!("{} kW", (v * 100.0).round() / 100.0),
+        ("Intercom" | "IntercomV2", "bell") => yes_no(v, "bell ringing", "bell quiet"),
+        _ => return None,
+    })
+}
+
+/// A device's state in a few words, e.g. `30 % closed, moving down` or `19.5 °C, target
+/// 21.0 °C`: the states of [`compact_states`] that `get` knows, in that order. `None` for a
+/// type without words.
+pub fn summary(ty: &str, get: impl Fn(&str) -> Option<f64>) -> Option<String> {
+    let states = compact_states(ty)?;
+    let mut parts: Vec<String> = Vec::new();
+    for s in states {
+        let Some(v) = get(s) else { continue };
+        let Some(words) = value(ty, s, v) else {
+            continue;
+        };
+        // Quiet parts (a blind not moving, a closed window) say nothing a person would name.
+        if words.starts_with("not moving") || words == "windows closed" {
+            continue;
+        }
+        let label = match *s {
+            "tempTarget" => "target ",
+            "comfortTemperature" => "comfort ",
+            "humidityActual" => "humidity ",
+            "volume" => "volume ",
+            "actual" => "at ",
+            "limit" => "limit ",
+            _ => "",
+        };
+        parts.push(format!("{label}{words}"));
+    }
+    (!parts.is_empty()).then(|| parts.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_position_reads_as_percent_closed_on_the_scale_control_blind_takes() {
+        // A Jalousie's 1 is down; a window's and a gate's 1 is open.
+        assert_eq!(value("Jalousie", "position", 0.5).unwrap(), "50 % closed");
+        assert_eq!(value("Jalousie", "position", 1.0).unwrap(), "100 % closed");
+        assert_eq!(value("Window", "position", 1.0).unwrap(), "0 % closed");
+        assert_eq!(value("Gate", "position", 0.25).unwrap(), "75 % closed");
+    }
+
+    #[test]
+    fn lights_temperatures_volumes_and_codes_read_in_words_with_units() {
+        assert_eq!(value("Switch", "active", 1.0).unwrap(), "on");
+        assert_eq!(value("Dimmer", "position", 40.0).unwrap(), "40 %");
+        assert_eq!(value("Dimmer", "position", 0.0).unwrap(), "off");
+        assert_eq!(
+            value("IRoomControllerV2", "tempActual", 19.5).unwrap(),
+            "19.5 °C"
+        );
+        assert_eq!(value("AudioZoneV2", "volume", 20.0).unwrap(), "20 %");
+        assert_eq!(value("AudioZoneV2", "playState", 2.0).unwrap(), "playing");
+        assert_eq!(value("Wallbox2", "limit", 4.2).unwrap(), "4.2 kW");
+        assert!(value("Switch", "lockedOn", 0.0).is_none());
+    }
+
+    #[test]
+    fn a_summary_names_the_few_states_a_person_would() {
+        let blind = |s: &str| match s {
+            "position" => Some(0.3),
+            "down" => Some(1.0),
+            "up" => Some(0.0),
+            _ => None,
+        };
+        assert_eq!(
+            summary("Jalousie", blind).unwrap(),
+            "30 % closed, moving down"
+        );
+        let room = |s: &str| match s {
+            "tempActual" => Some(19.5),
+            "tempTarget" => Some(21.0),
+            "openWindow" => Some(0.0),
+            _ => None,
+        };
+        assert_eq!(
+            summary("IRoomControllerV2", room).unwrap(),
+            "19.5 °C, target 21.0 °C"
+        );
+        assert!(summary("CentralJalousie", |_| Some(1.0)).is_none());
+    }
+}
