@@ -243,7 +243,7 @@ impl<'a> Cx<'a> {
         }
         if let Intent::EmergencyStop { .. } = intent {
             // always allowed, whatever the posture; stopping is never the hazard.
-            return Ok(stop::plan(self.house));
+            return Ok(stop::plan(self.house.structure()));
         }
         self.posture.may_actuate()?;
         let Some(id) = intent.device() else {

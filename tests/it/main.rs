@@ -28,6 +28,7 @@ mod sim_client;
 mod sim_faults;
 mod sim_support;
 mod soak;
+mod stop_preempts;
 mod stopping;
 mod support;
 mod tools;

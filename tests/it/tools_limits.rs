@@ -352,7 +352,11 @@ fn emergency_stop_stops_every_moving_blind_and_refuses_every_other_command_until
     assert_eq!(s["done"], true, "{r}");
     assert_eq!(s["latched"]["reason"], "a hand under the blind");
     let commands = s["commands"].as_array().unwrap();
-    assert_eq!(commands.len(), 7, "6 motors and 1 audio zone: {r}");
+    assert_eq!(
+        commands.len(),
+        8,
+        "6 motors, the central blind object and 1 audio zone: {r}"
+    );
     assert!(commands.iter().all(|c| c["code"] == 200), "{r}");
     let got: Vec<String> = rig.received(mark).into_iter().map(|e| e.command).collect();
     assert!(
