@@ -1879,3 +1879,88 @@ fn a_central_stop_right_after_a_central_move_is_never_refused() {
     assert!(!a.rate_marks.is_empty());
     assert!(a.rate_marks.iter().all(|m| m.motion == Motion::Stop));
 }
+
+/// The test house with `[[classify]]` entries appended to its config and `opt_in` extended.
+fn classified(opt_in: &str, extra: &str) -> World {
+    let cfg = TEST_CONFIG.replace("opt_in = [", &format!("opt_in = [\"{opt_in}\", "));
+    World {
+        h: house_with(TEST_HOUSE, &format!("{cfg}\n{extra}")),
+        ..World::new()
+    }
+}
+
+#[test]
+fn sc7_a_scene_with_a_member_the_config_made_read_only_is_refused_but_stop_is_not() {
+    let w = classified(
+        a::BLIND_LIVING,
+        &format!(
+            "[[classify]]\ndevice = \"{}\"\nkind = \"other\"\n",
+            a::BLIND_LIVING
+        ),
+    );
+    let r = w.refused(
+        "activate_scene",
+        json!({"device": "All blinds", "scene": "down"}),
+    );
+    assert_eq!(r.rule, "SC-7");
+    assert!(
+        r.reason.contains("read-only for the AI: Living Room/Blind"),
+        "{r}"
+    );
+    let a = w.allowed(
+        "activate_scene",
+        json!({"device": "All blinds", "scene": "stop"}),
+    );
+    assert_eq!(paths(&a), [path(a::ALL_BLINDS, "stop")]);
+}
+
+#[test]
+fn sc7_a_gate_the_config_calls_an_intercom_is_still_safety_relevant_and_rate_limited() {
+    // Stricter kinds are allowed by the config; the gate is still a motor and an access path.
+    let w = classified(
+        a::GARAGE_DOOR,
+        &format!(
+            "[[classify]]\ndevice = \"{}\"\nkind = \"intercom\"\n",
+            a::GARAGE_DOOR
+        ),
+    );
+    let gate = w.h.device(dev(&w.h, a::GARAGE_DOOR));
+    assert_eq!(gate.kind, Kind::Intercom);
+    let a = w.allowed(
+        "activate_scene",
+        json!({"device": "All gates", "scene": "open"}),
+    );
+    let c = a
+        .consent
+        .expect("a moving gate is safety-relevant by its type");
+    assert_eq!(c.rule, "SC-7");
+    assert!(
+        a.rate_marks
+            .iter()
+            .any(|m| m.addr.to_string() == a::GARAGE_DOOR && m.class == RateClass::Motor),
+        "{:?}",
+        a.rate_marks
+    );
+}
+
+#[test]
+fn r13_a_blind_the_config_calls_access_gets_a_motor_rate_mark_through_a_central_object() {
+    let w = classified(
+        a::BLIND_BED,
+        &format!(
+            "[[classify]]\ndevice = \"{}\"\nkind = \"access\"\n",
+            a::BLIND_BED
+        ),
+    );
+    let a = w.allowed(
+        "activate_scene",
+        json!({"device": "All blinds", "scene": "down"}),
+    );
+    assert!(
+        a.rate_marks
+            .iter()
+            .any(|m| m.addr.to_string() == a::BLIND_BED && m.class == RateClass::Motor),
+        "{:?}",
+        a.rate_marks
+    );
+}

@@ -22,6 +22,7 @@ mod packaging;
 mod panics;
 mod probe;
 mod raw_session;
+mod scenes_read_only;
 mod secrets;
 mod sim_cli;
 mod sim_client;
