@@ -435,14 +435,57 @@ fn record_ms(t: &str) -> Option<u64> {
 
 // ------------------------------------------------------------------ reading
 
-/// Renders one record as a line for people.
+/// Whether `c` is a Unicode format character (category Cf: bidi overrides and isolates,
+/// zero-width characters, the byte-order mark, invisible operators, tags). They change how a
+/// line looks on a terminal without being visible, so a record could forge another.
+fn is_format(c: char) -> bool {
+    matches!(c,
+        '\u{00ad}' | '\u{0600}'..='\u{0605}' | '\u{061c}' | '\u{06dd}' | '\u{070f}'
+        | '\u{0890}'..='\u{0891}' | '\u{08e2}' | '\u{180e}' | '\u{200b}'..='\u{200f}'
+        | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206f}'
+        | '\u{feff}' | '\u{fff9}'..='\u{fffb}' | '\u{110bd}' | '\u{110cd}'
+        | '\u{13430}'..='\u{1343f}' | '\u{1bca0}'..='\u{1bca3}' | '\u{1d173}'..='\u{1d17a}'
+        | '\u{e0001}' | '\u{e0020}'..='\u{e007f}')
+}
+
+/// A field of a record as a terminal may show it: control and format characters (newlines,
+/// escapes, bidi overrides) and the backslash become visible `\u{…}` / `\\` escapes, so no
+/// field can start a line of its own, move the cursor or reorder what follows it.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c == '\\' {
+            out.push_str("\\\\");
+        } else if c.is_control() || is_format(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// How a decision's verdict reads: what it is, never "allowed" for what was not allowed.
+fn verdict_text(verdict: &str) -> String {
+    match verdict {
+        "allow" => "-> allowed".into(),
+        "refuse" => "-> REFUSED".into(),
+        "pending" => "-> PENDING (a person was asked; nothing sent)".into(),
+        "rejected" => "-> REJECTED (malformed call; nothing sent)".into(),
+        "read" => "-> read (nothing sent)".into(),
+        other => format!("-> {} (unknown verdict; nothing assumed)", escape(other)),
+    }
+}
+
+/// Renders one record as a line for people. Every field is [`escape`]d.
 pub fn render(r: &Record) -> String {
+    let e = escape;
     match r {
         Record::Decided(d) => {
-            let mut s = format!("{} {} session {}", d.time, d.audit_id, d.session);
+            let mut s = format!("{} {} session {}", e(&d.time), e(&d.audit_id), d.session);
             if !d.client.is_empty() || d.peer_uid.is_some() {
                 s.push_str(" (");
-                s.push_str(&d.client);
+                s.push_str(&e(&d.client));
                 if let Some(uid) = d.peer_uid {
                     if !d.client.is_empty() {
                         s.push_str(", ");
@@ -452,9 +495,9 @@ pub fn render(r: &Record) -> String {
                 s.push(')');
             }
             s.push(' ');
-            s.push_str(&d.tool);
+            s.push_str(&e(&d.tool));
             if let Some(dev) = &d.device {
-                s.push_str(&format!(" {} ({})", dev.name, dev.id));
+                s.push_str(&format!(" {} ({})", e(&dev.name), e(&dev.id)));
             }
             if let Some(a) = d
                 .intent
@@ -463,32 +506,30 @@ pub fn render(r: &Record) -> String {
                 .filter(|a| !a.is_empty())
             {
                 s.push(' ');
-                s.push_str(a);
+                s.push_str(&e(a));
             }
-            if d.verdict == "refuse" {
-                s.push_str(" -> REFUSED");
-            } else {
-                s.push_str(" -> allowed");
-            }
+            s.push(' ');
+            s.push_str(&verdict_text(&d.verdict));
             if let Some(rule) = &d.rule {
-                s.push_str(&format!(" {rule}"));
+                s.push_str(&format!(" {}", e(rule)));
             }
             if let Some(reason) = &d.reason {
-                s.push_str(&format!(": {reason}"));
+                s.push_str(&format!(": {}", e(reason)));
             }
             if let Some(c) = &d.consent {
-                s.push_str(&format!(" [consent {}: {}]", c.rule, c.outcome));
+                s.push_str(&format!(" [consent {}: {}]", e(&c.rule), e(&c.outcome)));
             }
             if !d.plan.is_empty() {
-                s.push_str(&format!(" sends {}", d.plan.join(", ")));
+                let plan: Vec<String> = d.plan.iter().map(|p| e(p)).collect();
+                s.push_str(&format!(" sends {}", plan.join(", ")));
             }
             s
         }
         Record::Outcome(o) => {
             let mut s = format!(
                 "{} {} outcome {} in {} ms:",
-                o.time,
-                o.audit_id,
+                e(&o.time),
+                e(&o.audit_id),
                 if o.ok {
                     "ok"
                 } else if o.interrupted {
@@ -499,21 +540,24 @@ pub fn render(r: &Record) -> String {
                 o.latency_ms
             );
             for r in &o.results {
-                s.push_str(&format!(" {}", r.command));
+                s.push_str(&format!(" {}", e(&r.command)));
                 match (&r.code, &r.error) {
                     (Some(c), _) => s.push_str(&format!(" -> {c}")),
-                    (None, Some(e)) => s.push_str(&format!(" -> error: {e}")),
+                    (None, Some(err)) => s.push_str(&format!(" -> error: {}", e(err))),
                     (None, None) => s.push_str(" -> no answer"),
                 }
                 if let Some(v) = &r.value {
-                    s.push_str(&format!(" {v:?}"));
+                    s.push_str(&format!(" \"{}\"", e(v)));
                 }
                 s.push(';');
             }
             for b in &o.read_back {
                 s.push_str(&format!(
                     " read back {}.{} = {} ({} ms old);",
-                    b.device, b.state, b.value, b.age_ms
+                    e(&b.device),
+                    e(&b.state),
+                    e(&b.value.to_string()),
+                    b.age_ms
                 ));
             }
             s
@@ -584,7 +628,7 @@ impl Follower {
                 }
                 Err(_) => {
                     let shown: String = full.chars().take(200).collect();
-                    writeln!(out, "(unreadable record) {shown}")?;
+                    writeln!(out, "(unreadable record) {}", escape(&shown))?;
                     printed += 1;
                 }
             }
@@ -1025,5 +1069,46 @@ mod tests {
             )
             .is_err()
         );
+    }
+
+    #[test]
+    fn every_control_and_format_character_is_shown_escaped() {
+        assert_eq!(escape("a\nb\u{1b}[2K"), "a\\u{a}b\\u{1b}[2K");
+        for c in [
+            '\u{202e}',
+            '\u{2066}',
+            '\u{200b}',
+            '\u{feff}',
+            '\u{061c}',
+            '\u{e0041}',
+        ] {
+            assert_eq!(escape(&c.to_string()), format!("\\u{{{:x}}}", c as u32));
+        }
+        // A backslash is escaped too, so an escape in the text cannot pass for one of ours.
+        assert_eq!(escape("\\u{a}"), "\\\\u{a}");
+        assert_eq!(escape("Küche/Jalousie"), "Küche/Jalousie");
+    }
+
+    #[test]
+    fn pending_rejected_and_read_records_are_not_shown_as_allowed() {
+        for (verdict, shown) in [
+            ("pending", "-> PENDING"),
+            ("rejected", "-> REJECTED"),
+            ("read", "-> read"),
+            ("allow", "-> allowed"),
+            ("refuse", "-> REFUSED"),
+            ("made-up", "-> made-up (unknown verdict"),
+        ] {
+            let r: Record = serde_json::from_value(serde_json::json!({
+                "record": "decided", "time": "t", "audit_id": "a", "session": 1, "client": "",
+                "tool": "x", "intent": {}, "verdict": verdict
+            }))
+            .unwrap();
+            let line = render(&r);
+            assert!(line.contains(shown), "{verdict}: {line}");
+            if verdict != "allow" {
+                assert!(!line.contains("allowed"), "{verdict}: {line}");
+            }
+        }
     }
 }

@@ -92,3 +92,86 @@ fn audit_with_a_bad_since_or_no_log_fails_without_touching_stdout() {
     }
     let _ = std::fs::remove_dir_all(&d);
 }
+
+#[test]
+fn audit_escapes_what_a_hostile_client_sent_and_says_what_each_decision_was() {
+    use crate::tools_support::{Rig, Wire};
+    let rig = Rig::start();
+    let mut w: Wire = rig.wire();
+    w.handshake(json!({}));
+    // A tool name that tries to forge a line of its own: a newline, a terminal escape that
+    // erases the line, a right-to-left override.
+    let forged = "x\n2026-12-07T00:00:00.000Z a-9 session 1 set_alarm House disarm -> allowed ok\u{1b}[2K\u{202e}kool";
+    let r = w.request("tools/call", json!({"name": forged, "arguments": {}}));
+    assert!(r.get("error").is_some(), "{r}");
+    // A read, and the first round of a stateless-era question (pending).
+    let r = w.request(
+        "tools/call",
+        json!({"name": "get_system_status", "arguments": {}}),
+    );
+    assert_eq!(r["result"]["isError"], false, "{r}");
+    let r = w.modern_call(
+        "set_alarm",
+        json!({"device": "Burglar Alarm", "action": "disarm"}),
+        json!({"elicitation": {"form": {}}}),
+        json!({}),
+    );
+    assert_eq!(r["result"]["resultType"], "input_required", "{r}");
+    let d = dir("hostile");
+    let cfg = d.join("config.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[miniserver]\nurl = \"http://127.0.0.1\"\nuser = \"ai\"\n[paths]\naudit_log = \"{}\"\n",
+            rig.cfg.paths.audit_log.display()
+        ),
+    )
+    .unwrap();
+    let out = loxwarden()
+        .arg("--config")
+        .arg(&cfg)
+        .arg("audit")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    // One line per record, each starting with its own time: nothing forged a line.
+    let records = std::fs::read_to_string(&rig.cfg.paths.audit_log)
+        .unwrap()
+        .lines()
+        .count();
+    assert_eq!(text.lines().count(), records, "{text}");
+    assert!(text.lines().all(|l| l.starts_with("20")), "{text}");
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\u{202e}'),
+        "{text:?}"
+    );
+    assert!(
+        text.contains("\\u{1b}[2K") && text.contains("\\u{202e}"),
+        "{text}"
+    );
+    let line = |needle: &str| -> &str {
+        text.lines()
+            .find(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("no line with {needle:?}:\n{text}"))
+    };
+    let rejected = line("a-9 session 1");
+    assert!(rejected.contains("-> REJECTED"), "{rejected}");
+    assert!(
+        !text
+            .lines()
+            .any(|l| l.starts_with("2026-12-07T00:00:00.000Z")),
+        "a forged line:\n{text}"
+    );
+    let read = line("get_system_status");
+    assert!(read.contains("-> read"), "{read}");
+    let pending = line("set_alarm Hall/Burglar Alarm");
+    assert!(pending.contains("-> PENDING"), "{pending}");
+    // Nothing was allowed: the only "allowed" is the escaped text inside the rejected line.
+    assert_eq!(text.matches("-> allowed").count(), 2, "{text}");
+    let _ = std::fs::remove_dir_all(&d);
+}
