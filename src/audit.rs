@@ -28,6 +28,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+pub mod journal;
+
+use journal::Journal;
+
 /// Why a record could not be written (the command is then refused).
 #[derive(Debug)]
 pub enum AuditError {
@@ -166,12 +170,25 @@ pub struct AuditLog {
     lock: Mutex<()>,
     seq: AtomicU64,
     boot: u64,
+    /// The open decisions ([`journal`]); `None` for a writer that writes each decision and its
+    /// outcome back to back and must not create files in the log's directory (a direct
+    /// `loxwarden estop` as root).
+    journal: Option<Journal>,
 }
 
 impl AuditLog {
     /// Opens (creating the file 0600 and its directory 0750 if missing) and checks the log can
     /// be written. Fails when it cannot: serving without an audit log is not an option.
     pub fn open(path: &Path) -> Result<AuditLog, AuditError> {
+        AuditLog::open_with(path, true)
+    }
+
+    /// [`AuditLog::open`] without the journal of open decisions (see the `journal` field).
+    pub fn open_unjournaled(path: &Path) -> Result<AuditLog, AuditError> {
+        AuditLog::open_with(path, false)
+    }
+
+    fn open_with(path: &Path, journaled: bool) -> Result<AuditLog, AuditError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::DirBuilder::new()
                 .recursive(true)
@@ -187,9 +204,18 @@ impl AuditLog {
             lock: Mutex::new(()),
             seq: AtomicU64::new(0),
             boot: unix_ms(SystemTime::now()),
+            journal: None,
         };
         log.open_file()?;
-        Ok(log)
+        let journal = if journaled {
+            Some(Journal::open(path).map_err(|source| AuditError::Open {
+                path: path.to_owned(),
+                source,
+            })?)
+        } else {
+            None
+        };
+        Ok(AuditLog { journal, ..log })
     }
 
     pub fn path(&self) -> &Path {
@@ -222,13 +248,45 @@ impl AuditLog {
             source: io::Error::other(e),
         })?;
         line.push('\n');
+        let werr = |source| AuditError::Write {
+            path: self.path.clone(),
+            source,
+        };
+        // An allowed decision is journaled as open before it is in the log, so the log never
+        // holds a decision the next start could not find (see [`journal`]).
+        let opens = match record {
+            Record::Decided(d) if d.verdict == "allow" => Some(d),
+            _ => None,
+        };
+        if let (Some(d), Some(j)) = (opens, &self.journal) {
+            j.opened(&d.audit_id, &d.plan).map_err(werr)?;
+        }
+        let written = self.append(line.as_bytes());
+        match (record, &self.journal, &written) {
+            (Record::Decided(d), Some(j), Err(_)) if opens.is_some() => {
+                // Not in the log, so not open.
+                let _ = j.closed(&d.audit_id);
+            }
+            (Record::Outcome(o), Some(j), Ok(())) => {
+                if let Err(e) = j.closed(&o.audit_id) {
+                    // The outcome is on disk; a stale entry only adds a second, "not known"
+                    // outcome at the next start.
+                    log::warn!("cannot remove the open-decision entry {}: {e}", o.audit_id);
+                }
+            }
+            _ => {}
+        }
+        written
+    }
+
+    fn append(&self, line: &[u8]) -> Result<(), AuditError> {
         let _guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
         let mut f = self.open_file()?;
         let werr = |source| AuditError::Write {
             path: self.path.clone(),
             source,
         };
-        f.write_all(line.as_bytes()).map_err(werr)?;
+        f.write_all(line).map_err(werr)?;
         f.sync_data().map_err(werr)?;
         Ok(())
     }
@@ -236,48 +294,31 @@ impl AuditLog {
 
 // ------------------------------------------------------------------ interrupted calls
 
-/// How far back from the end [`AuditLog::close_interrupted`] reads: the calls a previous run
-/// was carrying out when it stopped are among its last records.
-const INTERRUPTED_TAIL: u64 = 1 << 20;
-
 /// The error of every step of a call whose outcome was never recorded.
 pub const NOT_KNOWN: &str = "not known: loxwarden stopped before it recorded the Miniserver's \
      answer; the command may or may not have been sent (check the device)";
 
 impl AuditLog {
-    /// Appends an outcome for every allowed decision near the end of the log that has none:
-    /// calls a previous run was carrying out when it stopped (killed, crashed, power lost). The
-    /// outcome says the answer is not known (`ok: false`, [`NOT_KNOWN`] for each step), never
-    /// that a command was or was not sent, so every decision in the log has an outcome. Only the
-    /// daemon calls this, at start and before it serves: then no call of its own is open, and
-    /// the one other writer, a direct `loxwarden estop`, writes its decision and outcome back to
-    /// back after the stop. Returns the audit ids closed.
+    /// Appends an outcome for every allowed decision a previous run left without one (killed,
+    /// crashed, power lost), found through the [`journal`] of open decisions, whatever the log's
+    /// size. The outcome says the answer is not known (`ok: false`, [`NOT_KNOWN`] for each
+    /// step), never that a command was or was not sent, so every decision in the log has an
+    /// outcome. Called at every start before serving (daemon, `serve --standalone`): then no
+    /// call of this process is open, and a call of another process still running on the same
+    /// log is left alone. Returns the audit ids closed.
     pub fn close_interrupted(&self, now: SystemTime) -> Result<Vec<String>, AuditError> {
-        let open_err = |source| AuditError::Open {
-            path: self.path.clone(),
-            source,
+        let Some(journal) = &self.journal else {
+            return Ok(Vec::new());
         };
-        let mut f = File::open(&self.path).map_err(open_err)?;
-        let len = f.metadata().map_err(open_err)?.len();
-        let from = len.saturating_sub(INTERRUPTED_TAIL);
-        f.seek(SeekFrom::Start(from)).map_err(open_err)?;
-        let mut tail = Vec::new();
-        f.read_to_end(&mut tail).map_err(open_err)?;
-        let text = String::from_utf8_lossy(&tail);
-        // A tail that starts mid-line drops that line.
-        let whole = if from > 0 {
-            text.split_once('\n').map_or("", |(_, rest)| rest)
-        } else {
-            &text
-        };
-        let mut open: Vec<(String, Vec<String>)> = Vec::new();
-        for line in whole.lines() {
-            match serde_json::from_str::<Record>(line) {
-                Ok(Record::Decided(d)) if d.verdict == "allow" => open.push((d.audit_id, d.plan)),
-                Ok(Record::Outcome(o)) => open.retain(|(id, _)| *id != o.audit_id),
-                _ => {}
-            }
-        }
+        let open: Vec<(String, Vec<String>)> = journal
+            .left_open()
+            .map_err(|source| AuditError::Open {
+                path: journal.dir().to_owned(),
+                source,
+            })?
+            .into_iter()
+            .map(|e| (e.audit_id, e.plan))
+            .collect();
         let mut closed = Vec::new();
         for (id, plan) in open {
             self.write(&Record::Outcome(Outcome {
@@ -792,21 +833,6 @@ mod tests {
                 render(&failed)
             );
         }
-        // A log whose only record is the interrupted decision (the first line is read too).
-        let lone = dir.join("lone.jsonl");
-        std::fs::write(
-            &lone,
-            format!(
-                "{}\n",
-                serde_json::to_string(&decided("lone-1", "2026-03-09T21:04:05.123Z")).unwrap()
-            ),
-        )
-        .unwrap();
-        let log = AuditLog::open(&lone).unwrap();
-        assert_eq!(
-            log.close_interrupted(SystemTime::now()).unwrap(),
-            ["lone-1"]
-        );
     }
 
     #[test]
@@ -828,20 +854,57 @@ mod tests {
     }
 
     #[test]
-    fn only_the_tail_of_a_long_log_is_read_for_interrupted_calls() {
-        let dir = tmp("interrupted-tail");
+    fn a_decision_left_open_behind_megabytes_of_records_is_still_closed_at_the_next_start() {
+        let dir = tmp("interrupted-deep");
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("audit.jsonl");
-        let line =
-            |id: &str| serde_json::to_string(&decided(id, "2026-03-09T21:04:05.123Z")).unwrap();
-        let filler = format!("{}\n", "x".repeat(1023)).repeat(1100);
-        std::fs::write(
-            &path,
-            format!("{}\n{filler}{}\n", line("old-1"), line("new-1")),
-        )
-        .unwrap();
+        let before = AuditLog::open(&path).unwrap();
+        before
+            .write(&decided("deep-1", "2026-03-09T21:04:05.123Z"))
+            .unwrap();
+        // 4 MiB of refusals after it (issue 19 item 10: one session wrote 3.7 MB in 6 s).
+        let Record::Decided(mut r) = decided("r-x", "2026-03-09T21:04:06.000Z") else {
+            unreachable!()
+        };
+        r.verdict = "refuse".into();
+        r.reason = Some("x".repeat(4000));
+        let refusal = Record::Decided(r);
+        while std::fs::metadata(&path).unwrap().len() < 4 << 20 {
+            before.write(&refusal).unwrap();
+        }
+        let after = AuditLog::open(&path).unwrap();
+        assert_eq!(
+            after.close_interrupted(SystemTime::now()).unwrap(),
+            ["deep-1"]
+        );
+        assert!(
+            after
+                .close_interrupted(SystemTime::now())
+                .unwrap()
+                .is_empty()
+        );
+        // The journal is empty again: its size never follows the log's.
+        assert_eq!(
+            std::fs::read_dir(dir.join("audit.jsonl.open"))
+                .unwrap()
+                .count(),
+            0
+        );
+    }
+
+    #[test]
+    fn a_decision_that_could_not_be_logged_is_not_left_open() {
+        let dir = tmp("not-logged");
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("audit.jsonl");
         let log = AuditLog::open(&path).unwrap();
-        assert_eq!(log.close_interrupted(SystemTime::now()).unwrap(), ["new-1"]);
+        std::fs::remove_file(&path).unwrap();
+        std::fs::create_dir(&path).unwrap();
+        assert!(
+            log.write(&decided("lost-1", "2026-03-09T21:04:05.123Z"))
+                .is_err()
+        );
+        assert!(log.close_interrupted(SystemTime::now()).unwrap().is_empty());
     }
 
     #[test]

@@ -154,7 +154,9 @@ fn write_audit(cfg: &Config, by: &str, reason: &str, report: &StopReport) -> Res
     if !path.exists() {
         return Err(format!("{} does not exist", path.display()));
     }
-    let log = AuditLog::open(path).map_err(|e| e.to_string())?;
+    // Decision and outcome back to back: no journal of open decisions (root must not create
+    // files the daemon then cannot remove).
+    let log = AuditLog::open_unjournaled(path).map_err(|e| e.to_string())?;
     let id = log.next_id();
     let now = audit::rfc3339(SystemTime::now());
     let decided = Decided {
