@@ -29,6 +29,7 @@ mod sim_client;
 mod sim_faults;
 mod sim_support;
 mod soak;
+mod standalone_drain;
 mod stop_preempts;
 mod stopping;
 mod support;
