@@ -29,6 +29,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub mod journal;
+pub mod limit;
 
 use journal::Journal;
 

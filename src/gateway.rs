@@ -19,6 +19,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
+use crate::audit::limit::{Admit, RefusalBudget};
 use crate::audit::{self, AuditLog, DeviceRef, Outcome, Record, StepResult};
 use crate::clock::{Clock, Mono};
 use crate::config::Config;
@@ -44,6 +45,8 @@ pub struct Gateway {
     rates: Mutex<RateBook>,
     fatigue: Mutex<Fatigue>,
     audit: AuditLog,
+    /// How many refusal records each session may still write (`audit::limit`).
+    refusals: Mutex<RefusalBudget>,
     latch: Latch,
     /// The local time zone; `None` = unknown (night is assumed).
     zone: Option<Zone>,
@@ -282,6 +285,7 @@ impl Gateway {
             rates: Mutex::new(RateBook::new()),
             fatigue: Mutex::new(Fatigue::new()),
             audit,
+            refusals: Mutex::new(RefusalBudget::new()),
             latch: p.latch,
             zone: p.zone,
             started,
@@ -335,6 +339,11 @@ impl Gateway {
 
     pub(crate) fn fatigue(&self) -> MutexGuard<'_, Fatigue> {
         lock(&self.fatigue)
+    }
+
+    /// Whether `session` may write one more refusal record now (`audit::limit`).
+    pub(crate) fn admit_refusal_record(&self, session: u64) -> Admit {
+        lock(&self.refusals).admit(session, self.clock.mono())
     }
 
     /// Time since the gateway started.

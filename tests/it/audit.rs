@@ -175,3 +175,76 @@ fn audit_escapes_what_a_hostile_client_sent_and_says_what_each_decision_was() {
     assert_eq!(text.matches("-> allowed").count(), 2, "{text}");
     let _ = std::fs::remove_dir_all(&d);
 }
+
+#[test]
+fn a_session_flooding_refused_calls_leaves_a_bounded_log_that_still_counts_every_call() {
+    use crate::tools_support::Rig;
+    let rig = Rig::start();
+    let mut w = rig.wire();
+    w.handshake(json!({}));
+    let junk = "x".repeat(5000);
+    let flood = |w: &mut crate::tools_support::Wire, n: usize| {
+        for _ in 0..n {
+            let r = w.request(
+                "tools/call",
+                json!({"name": "control_light", "arguments": {"device": junk, "action": "on"}}),
+            );
+            assert_eq!(r["result"]["isError"], true, "{r}");
+        }
+    };
+    flood(&mut w, 500);
+    // An allowed call in the middle of the flood is recorded as always.
+    let r = w.request(
+        "tools/call",
+        json!({"name": "control_light", "arguments": {"device": "Hall Light", "action": "on"}}),
+    );
+    assert_eq!(r["result"]["structuredContent"]["done"], true, "{r}");
+    flood(&mut w, 500);
+    // Another session's refusal is recorded on its own.
+    let mut other = rig.wire();
+    other.handshake(json!({}));
+    let r = other.request(
+        "tools/call",
+        json!({"name": "control_light", "arguments": {"device": "no such lamp", "action": "on"}}),
+    );
+    assert_eq!(r["result"]["isError"], true, "{r}");
+    // Once the budget refills, the next refusal is preceded by the count of those not written.
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    flood(&mut w, 1);
+    let size = std::fs::metadata(&rig.cfg.paths.audit_log).unwrap().len();
+    let records = rig.audit();
+    let refusals_of = |session: u64| {
+        records
+            .iter()
+            .filter(|r| r["session"] == session && r["tool"] == "control_light")
+            .filter(|r| r["verdict"] == "refuse")
+            .count()
+    };
+    let counted: u64 = records
+        .iter()
+        .filter_map(|r| r["intent"]["suppressed"].as_u64())
+        .sum();
+    let first = records[0]["session"].as_u64().unwrap();
+    let written = refusals_of(first) as u64;
+    assert!(written < 100, "{written} refusal records of one session");
+    assert_eq!(
+        written + counted,
+        1001,
+        "every refused call is written or counted"
+    );
+    assert!(size < 200_000, "the log grew to {size} bytes");
+    assert!(
+        records
+            .iter()
+            .any(|r| r["record"] == "outcome" && r["ok"] == true),
+        "the allowed call's outcome"
+    );
+    assert_eq!(refusals_of(first + 1), 1, "the other session");
+    // The copied arguments are capped.
+    assert!(
+        records.iter().all(|r| r["intent"]["arguments"]
+            .as_str()
+            .is_none_or(|a| a.len() <= 503)),
+        "an uncapped copy"
+    );
+}
