@@ -821,17 +821,21 @@ impl<'a> Cx<'a> {
         let (op, subject, rule, exp) = match action {
             AlarmAction::Arm | AlarmAction::ArmDelayed => {
                 let delayed = action == AlarmAction::ArmDelayed;
-                let presence = Presence::of(self.house, self.states);
+                let presence =
+                    Presence::for_arming(self.house, self.states, &self.limits.presence_covered);
+                // At night people may be asleep inside whatever the detectors say.
+                let night = self.posture.night.is_some();
                 let op = if delayed {
                     Op::ArmDelayed { movement: true }
                 } else {
                     Op::Arm { movement: true }
                 };
                 // UCA-S1: arming while someone may be inside needs a person.
-                let subject = (presence != Presence::Absent).then_some(Subject::Arm {
+                let subject = (presence != Presence::Absent || night).then_some(Subject::Arm {
                     device: d.id,
                     delayed,
                     presence,
+                    night,
                 });
                 let exp = (!delayed)
                     .then(|| self.expect(d, "armed", Change::To(1.0)))

@@ -917,6 +917,10 @@ fn sc5_a_disarm_question_says_a_duration_for_an_arming_before_a_daylight_saving_
 #[test]
 fn uca_s1_arming_needs_consent_unless_nobody_is_detected_inside() {
     let mut w = World::new();
+    // Every room covered (the config declares the rooms without a detector covered).
+    w.limits.presence_covered = ["Kitchen", "Nursery", "Hall", "Garage", "Office", "Central"]
+        .map(String::from)
+        .to_vec();
     let a = w.allowed("set_alarm", json!({"device": "House", "action": "arm"}));
     assert!(a.consent.is_none());
     assert_eq!(paths(&a), [path(a::ALARM, "on/1")]);
@@ -939,6 +943,46 @@ fn uca_s1_arming_needs_consent_unless_nobody_is_detected_inside() {
     w.s.unset(&h, a::PRESENCE_BED, "active");
     let a = w.allowed("set_alarm", json!({"device": "House", "action": "arm"}));
     assert!(a.consent.unwrap().request.message.contains("not known"));
+}
+
+#[test]
+fn uca_s1_arming_asks_when_a_room_has_no_detector_and_always_at_night() {
+    // Every detector reports nobody, but the nursery (a sleeping room) and others have none.
+    let mut w = World::new();
+    let a = w.allowed("set_alarm", json!({"device": "House", "action": "arm"}));
+    let c = a
+        .consent
+        .expect("a room without cover: someone may be there");
+    assert_eq!(c.rule, "UCA-S1");
+    assert!(
+        c.request.message.contains(
+            "No presence is detected, but no detector covers Central, Garage, Hall, Kitchen, \
+             Nursery, Office."
+        ),
+        "{}",
+        c.request.message
+    );
+    // Covered everywhere, but at night: people may be asleep inside.
+    w.limits.presence_covered = ["Kitchen", "Nursery", "Hall", "Garage", "Office", "Central"]
+        .map(String::from)
+        .to_vec();
+    w.minute = Some(23 * 60);
+    let a = w.allowed("set_alarm", json!({"device": "House", "action": "arm"}));
+    let c = a.consent.expect("night");
+    assert!(
+        c.request
+            .message
+            .contains("It is night: people may be asleep inside."),
+        "{}",
+        c.request.message
+    );
+    // Local time unknown counts as night.
+    w.minute = None;
+    assert!(
+        w.allowed("set_alarm", json!({"device": "House", "action": "arm"}))
+            .consent
+            .is_some()
+    );
 }
 
 // ------------------------------------------------------------------ access
