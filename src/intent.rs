@@ -632,7 +632,7 @@ pub fn emergency_stop_reason(args: &Map<String, Value>) -> Option<String> {
     let reason = args
         .get("reason")
         .and_then(Value::as_str)
-        .map(sanitise_reason);
+        .map(|r| sanitise_reason(r).trim_end().to_owned());
     let odd: Map<String, Value> = args
         .iter()
         .filter(|(k, v)| !(k.as_str() == "reason" && v.is_string()))
@@ -642,10 +642,11 @@ pub fn emergency_stop_reason(args: &Map<String, Value>) -> Option<String> {
         return reason;
     }
     let odd = sanitise_reason(&Value::Object(odd).to_string());
-    Some(match reason {
+    // Bounded as a plain reason is (200 characters).
+    Some(sanitise_reason(&match reason {
         Some(r) => format!("{r} (arguments not understood: {odd})"),
         None => format!("no reason given (arguments not understood: {odd})"),
-    })
+    }))
 }
 
 fn sanitise_reason(s: &str) -> String {
@@ -1071,6 +1072,12 @@ mod tests {
             Some("smoke (arguments not understood: {\"now\":true})")
         );
         assert_eq!(reason(json!({})), None);
+        // Bounded and clean whatever was sent (the fuzz target's property).
+        let long = reason(json!({"reason": "x".repeat(300), "\u{1b}": "y".repeat(300)})).unwrap();
+        assert!(
+            long.chars().count() <= 200 && !long.chars().any(char::is_control),
+            "{long}"
+        );
     }
 
     #[test]

@@ -476,11 +476,12 @@ fn before_the_structure_is_loaded_only_the_status_answers_and_nothing_is_sent() 
         "{}",
         text(&stop)
     );
-    // Latched all the same, with the reason as given, control characters removed.
+    // Latched all the same, with the reason as given, control characters made spaces (as
+    // when a house is known: one rule for both paths).
     let s = c.call("get_system_status", json!({})).unwrap();
     let latch = &s["structuredContent"]["emergency_stop"];
     assert_eq!(latch["latched"], true, "{s}");
-    assert_eq!(latch["reason"], "smoke in the hall[2J", "{s}");
+    assert_eq!(latch["reason"], "smoke in the hall [2J", "{s}");
     let device_commands = sim
         .commands_since(mark)
         .into_iter()
