@@ -28,6 +28,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+pub mod journal;
+pub mod limit;
+
+use journal::Journal;
+
 /// Why a record could not be written (the command is then refused).
 #[derive(Debug)]
 pub enum AuditError {
@@ -166,12 +171,25 @@ pub struct AuditLog {
     lock: Mutex<()>,
     seq: AtomicU64,
     boot: u64,
+    /// The open decisions ([`journal`]); `None` for a writer that writes each decision and its
+    /// outcome back to back and must not create files in the log's directory (a direct
+    /// `loxwarden estop` as root).
+    journal: Option<Journal>,
 }
 
 impl AuditLog {
     /// Opens (creating the file 0600 and its directory 0750 if missing) and checks the log can
     /// be written. Fails when it cannot: serving without an audit log is not an option.
     pub fn open(path: &Path) -> Result<AuditLog, AuditError> {
+        AuditLog::open_with(path, true)
+    }
+
+    /// [`AuditLog::open`] without the journal of open decisions (see the `journal` field).
+    pub fn open_unjournaled(path: &Path) -> Result<AuditLog, AuditError> {
+        AuditLog::open_with(path, false)
+    }
+
+    fn open_with(path: &Path, journaled: bool) -> Result<AuditLog, AuditError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::DirBuilder::new()
                 .recursive(true)
@@ -187,9 +205,18 @@ impl AuditLog {
             lock: Mutex::new(()),
             seq: AtomicU64::new(0),
             boot: unix_ms(SystemTime::now()),
+            journal: None,
         };
         log.open_file()?;
-        Ok(log)
+        let journal = if journaled {
+            Some(Journal::open(path).map_err(|source| AuditError::Open {
+                path: path.to_owned(),
+                source,
+            })?)
+        } else {
+            None
+        };
+        Ok(AuditLog { journal, ..log })
     }
 
     pub fn path(&self) -> &Path {
@@ -222,13 +249,45 @@ impl AuditLog {
             source: io::Error::other(e),
         })?;
         line.push('\n');
+        let werr = |source| AuditError::Write {
+            path: self.path.clone(),
+            source,
+        };
+        // An allowed decision is journaled as open before it is in the log, so the log never
+        // holds a decision the next start could not find (see [`journal`]).
+        let opens = match record {
+            Record::Decided(d) if d.verdict == "allow" => Some(d),
+            _ => None,
+        };
+        if let (Some(d), Some(j)) = (opens, &self.journal) {
+            j.opened(&d.audit_id, &d.plan).map_err(werr)?;
+        }
+        let written = self.append(line.as_bytes());
+        match (record, &self.journal, &written) {
+            (Record::Decided(d), Some(j), Err(_)) if opens.is_some() => {
+                // Not in the log, so not open.
+                let _ = j.closed(&d.audit_id);
+            }
+            (Record::Outcome(o), Some(j), Ok(())) => {
+                if let Err(e) = j.closed(&o.audit_id) {
+                    // The outcome is on disk; a stale entry only adds a second, "not known"
+                    // outcome at the next start.
+                    log::warn!("cannot remove the open-decision entry {}: {e}", o.audit_id);
+                }
+            }
+            _ => {}
+        }
+        written
+    }
+
+    fn append(&self, line: &[u8]) -> Result<(), AuditError> {
         let _guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
         let mut f = self.open_file()?;
         let werr = |source| AuditError::Write {
             path: self.path.clone(),
             source,
         };
-        f.write_all(line.as_bytes()).map_err(werr)?;
+        f.write_all(line).map_err(werr)?;
         f.sync_data().map_err(werr)?;
         Ok(())
     }
@@ -236,48 +295,31 @@ impl AuditLog {
 
 // ------------------------------------------------------------------ interrupted calls
 
-/// How far back from the end [`AuditLog::close_interrupted`] reads: the calls a previous run
-/// was carrying out when it stopped are among its last records.
-const INTERRUPTED_TAIL: u64 = 1 << 20;
-
 /// The error of every step of a call whose outcome was never recorded.
 pub const NOT_KNOWN: &str = "not known: loxwarden stopped before it recorded the Miniserver's \
      answer; the command may or may not have been sent (check the device)";
 
 impl AuditLog {
-    /// Appends an outcome for every allowed decision near the end of the log that has none:
-    /// calls a previous run was carrying out when it stopped (killed, crashed, power lost). The
-    /// outcome says the answer is not known (`ok: false`, [`NOT_KNOWN`] for each step), never
-    /// that a command was or was not sent, so every decision in the log has an outcome. Only the
-    /// daemon calls this, at start and before it serves: then no call of its own is open, and
-    /// the one other writer, a direct `loxwarden estop`, writes its decision and outcome back to
-    /// back after the stop. Returns the audit ids closed.
+    /// Appends an outcome for every allowed decision a previous run left without one (killed,
+    /// crashed, power lost), found through the [`journal`] of open decisions, whatever the log's
+    /// size. The outcome says the answer is not known (`ok: false`, [`NOT_KNOWN`] for each
+    /// step), never that a command was or was not sent, so every decision in the log has an
+    /// outcome. Called at every start before serving (daemon, `serve --standalone`): then no
+    /// call of this process is open, and a call of another process still running on the same
+    /// log is left alone. Returns the audit ids closed.
     pub fn close_interrupted(&self, now: SystemTime) -> Result<Vec<String>, AuditError> {
-        let open_err = |source| AuditError::Open {
-            path: self.path.clone(),
-            source,
+        let Some(journal) = &self.journal else {
+            return Ok(Vec::new());
         };
-        let mut f = File::open(&self.path).map_err(open_err)?;
-        let len = f.metadata().map_err(open_err)?.len();
-        let from = len.saturating_sub(INTERRUPTED_TAIL);
-        f.seek(SeekFrom::Start(from)).map_err(open_err)?;
-        let mut tail = Vec::new();
-        f.read_to_end(&mut tail).map_err(open_err)?;
-        let text = String::from_utf8_lossy(&tail);
-        // A tail that starts mid-line drops that line.
-        let whole = if from > 0 {
-            text.split_once('\n').map_or("", |(_, rest)| rest)
-        } else {
-            &text
-        };
-        let mut open: Vec<(String, Vec<String>)> = Vec::new();
-        for line in whole.lines() {
-            match serde_json::from_str::<Record>(line) {
-                Ok(Record::Decided(d)) if d.verdict == "allow" => open.push((d.audit_id, d.plan)),
-                Ok(Record::Outcome(o)) => open.retain(|(id, _)| *id != o.audit_id),
-                _ => {}
-            }
-        }
+        let open: Vec<(String, Vec<String>)> = journal
+            .left_open()
+            .map_err(|source| AuditError::Open {
+                path: journal.dir().to_owned(),
+                source,
+            })?
+            .into_iter()
+            .map(|e| (e.audit_id, e.plan))
+            .collect();
         let mut closed = Vec::new();
         for (id, plan) in open {
             self.write(&Record::Outcome(Outcome {
@@ -435,14 +477,57 @@ fn record_ms(t: &str) -> Option<u64> {
 
 // ------------------------------------------------------------------ reading
 
-/// Renders one record as a line for people.
+/// Whether `c` is a Unicode format character (category Cf: bidi overrides and isolates,
+/// zero-width characters, the byte-order mark, invisible operators, tags). They change how a
+/// line looks on a terminal without being visible, so a record could forge another.
+fn is_format(c: char) -> bool {
+    matches!(c,
+        '\u{00ad}' | '\u{0600}'..='\u{0605}' | '\u{061c}' | '\u{06dd}' | '\u{070f}'
+        | '\u{0890}'..='\u{0891}' | '\u{08e2}' | '\u{180e}' | '\u{200b}'..='\u{200f}'
+        | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206f}'
+        | '\u{feff}' | '\u{fff9}'..='\u{fffb}' | '\u{110bd}' | '\u{110cd}'
+        | '\u{13430}'..='\u{1343f}' | '\u{1bca0}'..='\u{1bca3}' | '\u{1d173}'..='\u{1d17a}'
+        | '\u{e0001}' | '\u{e0020}'..='\u{e007f}')
+}
+
+/// A field of a record as a terminal may show it: control and format characters (newlines,
+/// escapes, bidi overrides) and the backslash become visible `\u{…}` / `\\` escapes, so no
+/// field can start a line of its own, move the cursor or reorder what follows it.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c == '\\' {
+            out.push_str("\\\\");
+        } else if c.is_control() || is_format(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// How a decision's verdict reads: what it is, never "allowed" for what was not allowed.
+fn verdict_text(verdict: &str) -> String {
+    match verdict {
+        "allow" => "-> allowed".into(),
+        "refuse" => "-> REFUSED".into(),
+        "pending" => "-> PENDING (a person was asked; nothing sent)".into(),
+        "rejected" => "-> REJECTED (malformed call; nothing sent)".into(),
+        "read" => "-> read (nothing sent)".into(),
+        other => format!("-> {} (unknown verdict; nothing assumed)", escape(other)),
+    }
+}
+
+/// Renders one record as a line for people. Every field is [`escape`]d.
 pub fn render(r: &Record) -> String {
+    let e = escape;
     match r {
         Record::Decided(d) => {
-            let mut s = format!("{} {} session {}", d.time, d.audit_id, d.session);
+            let mut s = format!("{} {} session {}", e(&d.time), e(&d.audit_id), d.session);
             if !d.client.is_empty() || d.peer_uid.is_some() {
                 s.push_str(" (");
-                s.push_str(&d.client);
+                s.push_str(&e(&d.client));
                 if let Some(uid) = d.peer_uid {
                     if !d.client.is_empty() {
                         s.push_str(", ");
@@ -452,9 +537,9 @@ pub fn render(r: &Record) -> String {
                 s.push(')');
             }
             s.push(' ');
-            s.push_str(&d.tool);
+            s.push_str(&e(&d.tool));
             if let Some(dev) = &d.device {
-                s.push_str(&format!(" {} ({})", dev.name, dev.id));
+                s.push_str(&format!(" {} ({})", e(&dev.name), e(&dev.id)));
             }
             if let Some(a) = d
                 .intent
@@ -463,32 +548,30 @@ pub fn render(r: &Record) -> String {
                 .filter(|a| !a.is_empty())
             {
                 s.push(' ');
-                s.push_str(a);
+                s.push_str(&e(a));
             }
-            if d.verdict == "refuse" {
-                s.push_str(" -> REFUSED");
-            } else {
-                s.push_str(" -> allowed");
-            }
+            s.push(' ');
+            s.push_str(&verdict_text(&d.verdict));
             if let Some(rule) = &d.rule {
-                s.push_str(&format!(" {rule}"));
+                s.push_str(&format!(" {}", e(rule)));
             }
             if let Some(reason) = &d.reason {
-                s.push_str(&format!(": {reason}"));
+                s.push_str(&format!(": {}", e(reason)));
             }
             if let Some(c) = &d.consent {
-                s.push_str(&format!(" [consent {}: {}]", c.rule, c.outcome));
+                s.push_str(&format!(" [consent {}: {}]", e(&c.rule), e(&c.outcome)));
             }
             if !d.plan.is_empty() {
-                s.push_str(&format!(" sends {}", d.plan.join(", ")));
+                let plan: Vec<String> = d.plan.iter().map(|p| e(p)).collect();
+                s.push_str(&format!(" sends {}", plan.join(", ")));
             }
             s
         }
         Record::Outcome(o) => {
             let mut s = format!(
                 "{} {} outcome {} in {} ms",
-                o.time,
-                o.audit_id,
+                e(&o.time),
+                e(&o.audit_id),
                 if o.ok {
                     "ok"
                 } else if o.interrupted {
@@ -505,21 +588,24 @@ pub fn render(r: &Record) -> String {
                 s.push(':');
             }
             for r in &o.results {
-                s.push_str(&format!(" {}", r.command));
+                s.push_str(&format!(" {}", e(&r.command)));
                 match (&r.code, &r.error) {
                     (Some(c), _) => s.push_str(&format!(" -> {c}")),
-                    (None, Some(e)) => s.push_str(&format!(" -> error: {e}")),
+                    (None, Some(err)) => s.push_str(&format!(" -> error: {}", e(err))),
                     (None, None) => s.push_str(" -> no answer"),
                 }
                 if let Some(v) = &r.value {
-                    s.push_str(&format!(" {v:?}"));
+                    s.push_str(&format!(" \"{}\"", e(v)));
                 }
                 s.push(';');
             }
             for b in &o.read_back {
                 s.push_str(&format!(
                     " read back {}.{} = {} ({} ms old);",
-                    b.device, b.state, b.value, b.age_ms
+                    e(&b.device),
+                    e(&b.state),
+                    e(&b.value.to_string()),
+                    b.age_ms
                 ));
             }
             s
@@ -590,7 +676,7 @@ impl Follower {
                 }
                 Err(_) => {
                     let shown: String = full.chars().take(200).collect();
-                    writeln!(out, "(unreadable record) {shown}")?;
+                    writeln!(out, "(unreadable record) {}", escape(&shown))?;
                     printed += 1;
                 }
             }
@@ -764,21 +850,6 @@ mod tests {
                 );
             }
         }
-        // A log whose only record is the interrupted decision (the first line is read too).
-        let lone = dir.join("lone.jsonl");
-        std::fs::write(
-            &lone,
-            format!(
-                "{}\n",
-                serde_json::to_string(&decided("lone-1", "2026-03-09T21:04:05.123Z")).unwrap()
-            ),
-        )
-        .unwrap();
-        let log = AuditLog::open(&lone).unwrap();
-        assert_eq!(
-            log.close_interrupted(SystemTime::now()).unwrap(),
-            ["lone-1"]
-        );
     }
 
     #[test]
@@ -800,20 +871,57 @@ mod tests {
     }
 
     #[test]
-    fn only_the_tail_of_a_long_log_is_read_for_interrupted_calls() {
-        let dir = tmp("interrupted-tail");
+    fn a_decision_left_open_behind_megabytes_of_records_is_still_closed_at_the_next_start() {
+        let dir = tmp("interrupted-deep");
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("audit.jsonl");
-        let line =
-            |id: &str| serde_json::to_string(&decided(id, "2026-03-09T21:04:05.123Z")).unwrap();
-        let filler = format!("{}\n", "x".repeat(1023)).repeat(1100);
-        std::fs::write(
-            &path,
-            format!("{}\n{filler}{}\n", line("old-1"), line("new-1")),
-        )
-        .unwrap();
+        let before = AuditLog::open(&path).unwrap();
+        before
+            .write(&decided("deep-1", "2026-03-09T21:04:05.123Z"))
+            .unwrap();
+        // 4 MiB of refusals after it (issue 19 item 10: one session wrote 3.7 MB in 6 s).
+        let Record::Decided(mut r) = decided("r-x", "2026-03-09T21:04:06.000Z") else {
+            unreachable!()
+        };
+        r.verdict = "refuse".into();
+        r.reason = Some("x".repeat(4000));
+        let refusal = Record::Decided(r);
+        while std::fs::metadata(&path).unwrap().len() < 4 << 20 {
+            before.write(&refusal).unwrap();
+        }
+        let after = AuditLog::open(&path).unwrap();
+        assert_eq!(
+            after.close_interrupted(SystemTime::now()).unwrap(),
+            ["deep-1"]
+        );
+        assert!(
+            after
+                .close_interrupted(SystemTime::now())
+                .unwrap()
+                .is_empty()
+        );
+        // The journal is empty again: its size never follows the log's.
+        assert_eq!(
+            std::fs::read_dir(dir.join("audit.jsonl.open"))
+                .unwrap()
+                .count(),
+            0
+        );
+    }
+
+    #[test]
+    fn a_decision_that_could_not_be_logged_is_not_left_open() {
+        let dir = tmp("not-logged");
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("audit.jsonl");
         let log = AuditLog::open(&path).unwrap();
-        assert_eq!(log.close_interrupted(SystemTime::now()).unwrap(), ["new-1"]);
+        std::fs::remove_file(&path).unwrap();
+        std::fs::create_dir(&path).unwrap();
+        assert!(
+            log.write(&decided("lost-1", "2026-03-09T21:04:05.123Z"))
+                .is_err()
+        );
+        assert!(log.close_interrupted(SystemTime::now()).unwrap().is_empty());
     }
 
     #[test]
@@ -1041,5 +1149,46 @@ mod tests {
             )
             .is_err()
         );
+    }
+
+    #[test]
+    fn every_control_and_format_character_is_shown_escaped() {
+        assert_eq!(escape("a\nb\u{1b}[2K"), "a\\u{a}b\\u{1b}[2K");
+        for c in [
+            '\u{202e}',
+            '\u{2066}',
+            '\u{200b}',
+            '\u{feff}',
+            '\u{061c}',
+            '\u{e0041}',
+        ] {
+            assert_eq!(escape(&c.to_string()), format!("\\u{{{:x}}}", c as u32));
+        }
+        // A backslash is escaped too, so an escape in the text cannot pass for one of ours.
+        assert_eq!(escape("\\u{a}"), "\\\\u{a}");
+        assert_eq!(escape("Küche/Jalousie"), "Küche/Jalousie");
+    }
+
+    #[test]
+    fn pending_rejected_and_read_records_are_not_shown_as_allowed() {
+        for (verdict, shown) in [
+            ("pending", "-> PENDING"),
+            ("rejected", "-> REJECTED"),
+            ("read", "-> read"),
+            ("allow", "-> allowed"),
+            ("refuse", "-> REFUSED"),
+            ("made-up", "-> made-up (unknown verdict"),
+        ] {
+            let r: Record = serde_json::from_value(serde_json::json!({
+                "record": "decided", "time": "t", "audit_id": "a", "session": 1, "client": "",
+                "tool": "x", "intent": {}, "verdict": verdict
+            }))
+            .unwrap();
+            let line = render(&r);
+            assert!(line.contains(shown), "{verdict}: {line}");
+            if verdict != "allow" {
+                assert!(!line.contains("allowed"), "{verdict}: {line}");
+            }
+        }
     }
 }

@@ -40,6 +40,8 @@ pub struct Config {
     #[serde(default)]
     pub night: Option<Night>,
     #[serde(default)]
+    pub presence: Presence,
+    #[serde(default)]
     pub consent: Consent,
     #[serde(default)]
     pub profiles: Vec<Profile>,
@@ -190,6 +192,15 @@ pub struct RoomLimits {
     pub temperature_max_c: Option<f64>,
     #[serde(default)]
     pub volume_max: Option<u8>,
+}
+
+/// Presence detection (UCA-S1): the rooms the site declares covered by a presence detector
+/// that stands in another room. Arming without a question needs every room covered.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Presence {
+    #[serde(default)]
+    pub covered_rooms: Vec<String>,
 }
 
 /// Night posture: lights in sleeping rooms go on at no more than 30 % between `start` and `end`.

@@ -28,7 +28,7 @@ use crate::gateway::Gateway;
 use crate::loxone::link::Secrets;
 use crate::loxone::secret::Secret;
 use crate::loxone::setup;
-use crate::mcp::{Peer, Server, ServerConfig};
+use crate::mcp::{Server, ServerConfig};
 use crate::sim::{HouseSource, Sim, SimOptions};
 
 /// The demo house's site config, with `{url}`, `{user}`, `{state_dir}`, `{audit_log}` and
@@ -150,8 +150,13 @@ fn serve(demo: &Demo, engine: ServerConfig) -> Result<ExitCode> {
     banner(demo);
     let server = Server::new(demo.gateway.host(), engine)
         .map_err(|e| Error::Failed(format!("cannot start the MCP engine: {e}")))?;
-    server.serve(std::io::stdin(), std::io::stdout(), Peer::default());
-    log::info!("stdin closed; the demo ends");
+    // Stopped by EOF or a signal, the demo drains like the daemon; a signal also removes the
+    // temporary directory (EOF returns, and `run` does).
+    let dir = demo.dir.clone();
+    crate::daemon::signals::serve_stdio(&demo.gateway, &server, move || {
+        let _ = std::fs::remove_dir_all(dir);
+    })?;
+    log::info!("the demo ends");
     Ok(ExitCode::SUCCESS)
 }
 

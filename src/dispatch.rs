@@ -53,11 +53,7 @@ pub fn call(gw: &Gateway, call: ToolCall<'_>, ctx: &mut dyn CallContext) -> Tool
         }
         // The stop is never refused: without a house it latches and says nothing was stopped.
         Err(_) if call.name == "emergency_stop" => {
-            let reason: Option<String> = call
-                .arguments
-                .get("reason")
-                .and_then(serde_json::Value::as_str)
-                .map(|r| r.chars().filter(|c| !c.is_control()).take(200).collect());
+            let reason = intent::emergency_stop_reason(call.arguments);
             return emergency_stop(gw, &session, reason.as_deref());
         }
         Err(r) => return rec.refuse(&r),

@@ -19,6 +19,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
+use crate::audit::limit::{Admit, RefusalBudget};
 use crate::audit::{self, AuditLog, DeviceRef, Outcome, Record, StepResult};
 use crate::clock::{Clock, Mono};
 use crate::config::Config;
@@ -45,6 +46,8 @@ pub struct Gateway {
     rates: Mutex<RateBook>,
     fatigue: Mutex<Fatigue>,
     audit: AuditLog,
+    /// How many refusal records each session may still write (`audit::limit`).
+    refusals: Mutex<RefusalBudget>,
     latch: Latch,
     /// The local time zone; `None` = unknown (night is assumed).
     zone: Option<Zone>,
@@ -110,8 +113,14 @@ pub struct EstopReport {
     pub latch_persisted: bool,
     pub latch_error: Option<String>,
     pub results: Vec<DeviceStop>,
-    /// Why no device could be addressed at all (no structure loaded yet), if so.
+    /// Why no device could be addressed at all (no structure was ever read), if so.
     pub unavailable: Option<String>,
+    /// Motors and zones the stop could not send to (the Miniserver marks them read-only for
+    /// this user): the person must stop them locally.
+    pub skipped: Vec<String>,
+    /// What else the person should know (the device model could not be built, so the stop
+    /// went by type from the structure).
+    pub notes: Vec<String>,
     pub audit_id: String,
     /// Set when an audit record could not be written (the stop was sent anyway: stopping is
     /// never refused).
@@ -122,7 +131,9 @@ impl EstopReport {
     /// Every device answered LL 200 (true for a house without motors or zones; false when
     /// the house could not be read at all).
     pub fn all_ok(&self) -> bool {
-        self.unavailable.is_none() && self.results.iter().all(DeviceStop::ok)
+        self.unavailable.is_none()
+            && self.skipped.is_empty()
+            && self.results.iter().all(DeviceStop::ok)
     }
 }
 
@@ -277,6 +288,7 @@ impl Gateway {
             rates: Mutex::new(RateBook::new()),
             fatigue: Mutex::new(Fatigue::new()),
             audit,
+            refusals: Mutex::new(RefusalBudget::new()),
             latch: p.latch,
             zone: p.zone,
             started,
@@ -335,6 +347,11 @@ impl Gateway {
 
     pub(crate) fn fatigue(&self) -> MutexGuard<'_, Fatigue> {
         lock(&self.fatigue)
+    }
+
+    /// Whether `session` may write one more refusal record now (`audit::limit`).
+    pub(crate) fn admit_refusal_record(&self, session: u64) -> Admit {
+        lock(&self.refusals).admit(session, self.clock.mono())
     }
 
     /// Time since the gateway started.
@@ -482,17 +499,28 @@ impl Gateway {
         self.lanes
             .cancel_ramps("not sent: the emergency stop latched (R-11)");
         log::warn!("EMERGENCY STOP by {by}: {reason}");
-        let (house, unavailable) = match self.house() {
-            Ok(h) => (Some(h), None),
-            Err(why) => {
-                log::error!("emergency stop: no device can be addressed: {why}");
-                (None, Some(why))
-            }
+        // From the raw structure the link read last, never from the device model: a config
+        // that no longer applies (the house cannot be built) must not turn the stop off.
+        let loaded = self.link.structure();
+        let (structure, unavailable) = if loaded.source == StructureSource::None {
+            let why = "the Miniserver's structure file was never read (no cache, never \
+                       connected), so no device is known"
+                .to_owned();
+            log::error!("emergency stop: no device can be addressed: {why}");
+            (None, Some(why))
+        } else {
+            (Some(Arc::clone(&loaded.structure)), None)
         };
-        let plan = house
-            .as_ref()
-            .map(|s| stop::plan(&s.house))
-            .unwrap_or_default();
+        let plan = structure.as_deref().map(stop::plan).unwrap_or_default();
+        let skipped: Vec<String> = plan.notes.iter().skip(1).cloned().collect();
+        let mut notes = Vec::new();
+        if structure.is_some()
+            && let Err(e) = self.house()
+        {
+            notes.push(format!(
+                "the device model cannot be built ({e}); stopped by type from the structure"
+            ));
+        }
         let audit_id = self.audit.next_id();
         let mut audit_errors = Vec::new();
         let decided = Record::Decided(Box::new(audit::Decided {
@@ -515,7 +543,7 @@ impl Gateway {
             audit_errors.push(e.to_string());
         }
         let started = std::time::Instant::now();
-        let results: Vec<DeviceStop> = match &house {
+        let results: Vec<DeviceStop> = match &structure {
             None => Vec::new(),
             Some(s) => std::thread::scope(|scope| {
                 let handles: Vec<_> = plan
@@ -523,12 +551,12 @@ impl Gateway {
                     .iter()
                     .map(|step| {
                         let link = &self.link;
-                        let d = s.house.device(step.device);
+                        let (name, room) = stop::label(s, step.device.0 as usize);
                         scope.spawn(move || {
                             let mut r = DeviceStop {
-                                name: d.name.clone(),
-                                room: d.room_name.clone(),
-                                addr: d.addr.to_string(),
+                                name,
+                                room,
+                                addr: step.command.target.to_string(),
                                 command: step.command.io_path(),
                                 code: None,
                                 value: None,
@@ -571,7 +599,7 @@ impl Gateway {
         let outcome = Record::Outcome(Outcome {
             time: audit::rfc3339(self.clock.wall()),
             audit_id: audit_id.clone(),
-            ok: unavailable.is_none() && results.iter().all(DeviceStop::ok),
+            ok: unavailable.is_none() && skipped.is_empty() && results.iter().all(DeviceStop::ok),
             results: results
                 .iter()
                 .map(|r| StepResult {
@@ -602,6 +630,8 @@ impl Gateway {
             latch_error,
             results,
             unavailable,
+            skipped,
+            notes,
             audit_id,
             audit_error: (!audit_errors.is_empty()).then(|| audit_errors.join("; ")),
         }

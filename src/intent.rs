@@ -375,6 +375,12 @@ pub fn parse(
     let Some(spec) = TOOLS.iter().find(|t| t.name == tool) else {
         return Err(bad(format!("there is no tool {}", quote_untrusted(tool))));
     };
+    if tool == "emergency_stop" {
+        // the stop is never refused for how it was asked.
+        return Ok(Intent::EmergencyStop {
+            reason: emergency_stop_reason(args),
+        });
+    }
     for key in args.keys() {
         if !spec.args.contains(&key.as_str()) {
             return Err(bad(format!(
@@ -515,7 +521,7 @@ pub fn parse(
             Intent::Charger { device, action }
         }
         "emergency_stop" => Intent::EmergencyStop {
-            reason: a.opt_str("reason")?.map(sanitise_reason),
+            reason: emergency_stop_reason(args),
         },
         "set_alarm" => {
             let device = device()?;
@@ -635,6 +641,31 @@ fn bad(reason: String) -> Refusal {
 }
 
 /// Sanitises the emergency-stop reason for the audit: printable, at most 200 characters.
+/// The reason an `emergency_stop` call gives, whatever its arguments (R-11: the stop is never
+/// refused for how it was asked). A string `reason` is kept (sanitised); anything else (a
+/// mistyped reason, an argument the tool does not take) is noted as not understood, so the
+/// latch and the audit record show exactly what the caller sent. `None`: no arguments at all.
+pub fn emergency_stop_reason(args: &Map<String, Value>) -> Option<String> {
+    let reason = args
+        .get("reason")
+        .and_then(Value::as_str)
+        .map(|r| sanitise_reason(r).trim_end().to_owned());
+    let odd: Map<String, Value> = args
+        .iter()
+        .filter(|(k, v)| !(k.as_str() == "reason" && v.is_string()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    if odd.is_empty() {
+        return reason;
+    }
+    let odd = sanitise_reason(&Value::Object(odd).to_string());
+    // Bounded as a plain reason is (200 characters).
+    Some(sanitise_reason(&match reason {
+        Some(r) => format!("{r} (arguments not understood: {odd})"),
+        None => format!("no reason given (arguments not understood: {odd})"),
+    }))
+}
+
 fn sanitise_reason(s: &str) -> String {
     s.chars()
         .map(|c| if c.is_control() { ' ' } else { c })
@@ -1037,6 +1068,33 @@ mod tests {
             }
         );
         assert!(call("emergency_stop", json!({})).is_ok());
+    }
+
+    #[test]
+    fn r11_an_emergency_stop_with_odd_arguments_is_parsed_and_they_are_noted() {
+        let reason = |v: Value| match call("emergency_stop", v).unwrap() {
+            Intent::EmergencyStop { reason } => reason,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            reason(json!({"reason": 42})).as_deref(),
+            Some("no reason given (arguments not understood: {\"reason\":42})")
+        );
+        assert_eq!(
+            reason(json!({"why": "stuck"})).as_deref(),
+            Some("no reason given (arguments not understood: {\"why\":\"stuck\"})")
+        );
+        assert_eq!(
+            reason(json!({"reason": "smoke", "now": true})).as_deref(),
+            Some("smoke (arguments not understood: {\"now\":true})")
+        );
+        assert_eq!(reason(json!({})), None);
+        // Bounded and clean whatever was sent (the fuzz target's property).
+        let long = reason(json!({"reason": "x".repeat(300), "\u{1b}": "y".repeat(300)})).unwrap();
+        assert!(
+            long.chars().count() <= 200 && !long.chars().any(char::is_control),
+            "{long}"
+        );
     }
 
     #[test]

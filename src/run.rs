@@ -162,12 +162,14 @@ fn standalone_gateway(config_path: &Path, knobs: &TestKnobs) -> Result<(Arc<Gate
 /// stdin/stdout. Returns when stdin closes.
 fn serve(config_path: &Path, knobs: &TestKnobs) -> Result<ExitCode> {
     let (gw, server) = standalone_gateway(config_path, knobs)?;
+    // Every start closes the calls a stopped run left open (a daemon's, still running, are
+    // left alone: `audit::journal`).
+    gw.close_interrupted_calls();
     log::info!(
         "serving MCP on stdin/stdout (consent timeout {} ms)",
         server.config().consent_timeout.as_millis()
     );
-    server.serve(std::io::stdin(), std::io::stdout(), Peer::default());
-    log::info!("stdin closed; exiting");
+    crate::daemon::signals::serve_stdio(&gw, &server, || {})?;
     gw.stop();
     Ok(ExitCode::SUCCESS)
 }

@@ -6,7 +6,7 @@
 //! Order matters: the latch file is written first, before any network (so a daemon that comes
 //! back refuses actuation at once), then the house is read from the structure cache the
 //! daemon keeps in the state directory (downloaded with the stored token if there is none),
-//! `safety::stop::plan` picks every blind, window, gate and audio zone exactly as the daemon
+//! `safety::stop::plan` picks every blind, window, gate, central object and audio zone by type, exactly as the daemon
 //! would, and each command goes out over HTTP with the stored token ([`link::direct`]). Every
 //! device gets its command even when another failed. The report carries the Miniserver's own
 //! answer per device; nothing is assumed.
@@ -15,13 +15,11 @@
 //! access to it. Run it as root or `sudo -u loxwarden loxwarden estop`; otherwise it says
 //! plainly which file it could not use.
 
-use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
 use crate::audit::{self, AuditLog, Decided, Outcome, Record, StepResult};
 use crate::config::Config;
 use crate::estop::{Latch, Latched};
-use crate::house::House;
 use crate::loxone::client::SendFailure;
 use crate::loxone::link::{self, Secrets};
 use crate::loxone::store;
@@ -70,9 +68,10 @@ pub fn stop(cfg: &Config, reason: &str, by: &str) -> (StopReport, Result<(), Str
             format!("no structure cache in the state directory and the download failed: {e}")
         }),
     };
+    // By type from the structure itself: the config (exposure, classification, a name that no
+    // longer matches) has no say in what the stop reaches.
     let house = bytes.and_then(|b| {
-        let s = Structure::parse(&b).map_err(|e| format!("the structure file is unusable: {e}"))?;
-        House::new(Arc::new(s), cfg).map_err(|e| format!("the house cannot be built: {e}"))
+        Structure::parse(&b).map_err(|e| format!("the structure file is unusable: {e}"))
     });
     let house = match house {
         Ok(h) => h,
@@ -84,6 +83,7 @@ pub fn stop(cfg: &Config, reason: &str, by: &str) -> (StopReport, Result<(), Str
     };
     let visu = Secrets::from_config(cfg).ok().and_then(|s| s.visu_password);
     let plan = stop::plan(&house);
+    report.problems.extend(plan.notes.iter().skip(1).cloned());
     // Every device at once, as the daemon does: one slow or dead device must not hold up the
     // others.
     report.devices = std::thread::scope(|scope| {
@@ -93,7 +93,7 @@ pub fn stop(cfg: &Config, reason: &str, by: &str) -> (StopReport, Result<(), Str
             .map(|step| {
                 let (client, token, visu, house) = (&client, &stored.token, visu.as_ref(), &house);
                 scope.spawn(move || {
-                    let device = house.device(step.device).label();
+                    let device = label(house, step);
                     let command = step.command.io_path();
                     match client.send(token, &step.command, step.secured, visu) {
                         Ok(r) => DeviceStop {
@@ -125,7 +125,7 @@ pub fn stop(cfg: &Config, reason: &str, by: &str) -> (StopReport, Result<(), Str
             .zip(&plan.plan)
             .map(|(h, step)| {
                 h.join().unwrap_or_else(|_| DeviceStop {
-                    device: house.device(step.device).label(),
+                    device: label(&house, step),
                     command: step.command.io_path(),
                     code: None,
                     value: None,
@@ -139,6 +139,14 @@ pub fn stop(cfg: &Config, reason: &str, by: &str) -> (StopReport, Result<(), Str
     (report, audit)
 }
 
+/// `Room/Name` of the control a stop step goes to.
+fn label(s: &Structure, step: &crate::safety::Step) -> String {
+    match stop::label(s, step.device.0 as usize) {
+        (name, room) if room.is_empty() => name,
+        (name, room) => format!("{room}/{name}"),
+    }
+}
+
 /// Appends the stop to the daemon's audit log, if that log exists. It is never created here:
 /// a file created by root would lock the daemon out of its own log (and so out of actuation).
 fn write_audit(cfg: &Config, by: &str, reason: &str, report: &StopReport) -> Result<(), String> {
@@ -146,7 +154,9 @@ fn write_audit(cfg: &Config, by: &str, reason: &str, report: &StopReport) -> Res
     if !path.exists() {
         return Err(format!("{} does not exist", path.display()));
     }
-    let log = AuditLog::open(path).map_err(|e| e.to_string())?;
+    // Decision and outcome back to back: no journal of open decisions (root must not create
+    // files the daemon then cannot remove).
+    let log = AuditLog::open_unjournaled(path).map_err(|e| e.to_string())?;
     let id = log.next_id();
     let now = audit::rfc3339(SystemTime::now());
     let decided = Decided {

@@ -56,6 +56,7 @@ impl Core for GatewayCore {
         if let Some(why) = r.unavailable {
             report.problems.push(why);
         }
+        report.problems.extend(r.skipped);
         if let Some(e) = r.latch_error {
             report
                 .problems

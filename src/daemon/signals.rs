@@ -89,6 +89,80 @@ fn stop(signal: &str, core: &dyn Core, sockets: &[PathBuf]) {
     std::process::exit(0);
 }
 
+/// `serve --standalone` and `demo`: serves MCP on stdin/stdout until stdin closes or a
+/// SIGTERM/SIGINT arrives, and either way stops like the daemon (issue 19 item 9): nothing new
+/// is sent, a call that is sending stops before its next step, and the process waits up to
+/// [`DRAIN_BOUND`] for the calls under way to record the Miniserver's answer. `cleanup` runs
+/// before a signal ends the process (the demo removes its temporary directory); after EOF the
+/// caller cleans up itself. A second signal exits at once.
+pub fn serve_stdio(
+    gw: &Arc<crate::gateway::Gateway>,
+    server: &crate::mcp::Server,
+    cleanup: impl FnOnce() + Send + 'static,
+) -> Result<(), Error> {
+    let mut signals = listen()?;
+    let handle = signals.handle();
+    let stopper = gw.clone();
+    let watcher = std::thread::Builder::new()
+        .name("loxwarden-signals".into())
+        .spawn(move || {
+            let mut cleanup = Some(cleanup);
+            let mut stopping = false;
+            for sig in signals.forever() {
+                let name = if sig == SIGINT { "SIGINT" } else { "SIGTERM" };
+                if stopping {
+                    log::warn!(
+                        "{name} again: exiting now, without waiting for the calls under way"
+                    );
+                    std::process::exit(1);
+                }
+                stopping = true;
+                log::info!("{name}: stopping; nothing new is sent");
+                // In its own thread, so a second signal is still heard.
+                let (gw, cleanup) = (stopper.clone(), cleanup.take());
+                let stop = std::thread::Builder::new()
+                    .name("loxwarden-stop".into())
+                    .spawn(move || {
+                        drain(&gw);
+                        std::thread::sleep(FLUSH);
+                        if let Some(c) = cleanup {
+                            c();
+                        }
+                        std::process::exit(0);
+                    });
+                if let Err(e) = stop {
+                    log::error!("cannot start the stop thread ({e}); exiting now");
+                    std::process::exit(1);
+                }
+            }
+        })
+        .map_err(|e| Error::io("cannot start the signal thread", e))?;
+    server.serve(
+        std::io::stdin(),
+        std::io::stdout(),
+        crate::mcp::Peer::default(),
+    );
+    log::info!("stdin closed; finishing the calls under way");
+    drain(gw);
+    handle.close();
+    let _ = watcher.join();
+    Ok(())
+}
+
+/// Drains the gateway within [`DRAIN_BOUND`] and says how it went.
+fn drain(gw: &crate::gateway::Gateway) {
+    let left = gw.shutdown().drain(DRAIN_BOUND);
+    if left == 0 {
+        log::info!("every call that was under way has its record in the audit log");
+    } else {
+        log::warn!(
+            "{left} call(s) still under way after {} s: the next start records the outcome of \
+             any that was sending as not known",
+            DRAIN_BOUND.as_secs()
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

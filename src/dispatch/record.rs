@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use serde_json::{Map, Value, json};
 
+use crate::audit::limit::{self, Admit};
 use crate::audit::{
     self, AuditError, ConsentRecord, Decided, DeviceRef, Outcome, ReadBack, Record, StepResult,
 };
@@ -92,7 +93,8 @@ impl<'a> Rec<'a> {
             intent: self.intent.clone(),
             verdict: verdict.into(),
             rule: rule.map(str::to_owned),
-            reason,
+            // Bounded: a reason may quote what a client sent (an unknown tool's name).
+            reason: reason.map(|r| cap(&r, MAX_REASON)),
             consent: self.consent.as_ref().map(|(c, _)| c.clone()),
             plan,
         }))
@@ -108,11 +110,78 @@ impl<'a> Rec<'a> {
         // An MRTR first round: the question goes to the client; nothing is decided yet.
         let verdict = if pending { "pending" } else { "refuse" };
         let rec = self.decided_record(verdict, Some(rule), Some(reason.to_owned()), Vec::new());
-        if let Err(e) = self.gw.audit().write(&rec) {
+        let written = if pending {
+            self.gw.audit().write(&rec)
+        } else {
+            self.write_limited(&rec)
+        };
+        if let Err(e) = written {
             log::error!("{e}");
             self.notes
                 .push(format!("R-14: this refusal could not be audited: {e}"));
         }
+    }
+
+    /// Writes a refusal record within the session's budget (`audit::limit`): past it, the
+    /// refusal is counted instead, and the count is written before the session's next record.
+    fn write_limited(&mut self, rec: &Record) -> Result<(), AuditError> {
+        match self.gw.admit_refusal_record(self.session.id) {
+            Admit::Write { suppressed } => {
+                if suppressed > 0 {
+                    self.gw
+                        .audit()
+                        .write(&self.suppressed_record(Some(suppressed)))?;
+                }
+                self.gw.audit().write(rec)
+            }
+            Admit::Suppress { first } => {
+                if first {
+                    self.gw.audit().write(&self.suppressed_record(None))?;
+                }
+                self.notes.push(format!(
+                    "R-14: this session refused more than {} calls at once, so this refusal is \
+                     counted in the audit log, not recorded on its own (audit id {} is not in \
+                     the log)",
+                    limit::BURST,
+                    self.audit_id
+                ));
+                Ok(())
+            }
+        }
+    }
+
+    /// The record that says refusals of this session were (`Some(n)`) or from now on are
+    /// (`None`) not recorded one by one.
+    fn suppressed_record(&self, count: Option<u64>) -> Record {
+        let reason = match count {
+            None => format!(
+                "this session's refused calls exceed {} at once ({} a second after): further \
+                 ones are counted, not recorded one by one",
+                limit::BURST,
+                limit::PER_SECOND
+            ),
+            Some(n) => format!(
+                "{n} refused call(s) of this session were not recorded one by one (more than {} \
+                 at once, {} a second after)",
+                limit::BURST,
+                limit::PER_SECOND
+            ),
+        };
+        Record::Decided(Box::new(Decided {
+            time: audit::rfc3339(self.gw.clock().wall()),
+            audit_id: self.gw.audit().next_id(),
+            session: self.session.id,
+            client: client(self.session),
+            peer_uid: self.session.peer_uid,
+            tool: "(refused calls)".into(),
+            device: None,
+            intent: json!({ "suppressed": count }),
+            verdict: "refuse".into(),
+            rule: Some("R-14".into()),
+            reason: Some(reason),
+            consent: None,
+            plan: Vec::new(),
+        }))
     }
 
     fn base(&self, message: String) -> ControlResult {
@@ -143,15 +212,7 @@ impl<'a> Rec<'a> {
 
     /// Arguments that did not parse: recorded with the tool and a bounded copy of them.
     pub fn unparsed(&mut self, args: &Map<String, Value>, r: &Refusal) -> ToolOutput {
-        let mut text = Value::Object(args.clone()).to_string();
-        if text.len() > 500 {
-            let cut = (0..=500)
-                .rev()
-                .find(|i| text.is_char_boundary(*i))
-                .unwrap_or(0);
-            text.truncate(cut);
-            text.push('…');
-        }
+        let text = cap(&Value::Object(args.clone()).to_string(), MAX_ARGUMENTS);
         self.intent = json!({ "tool": self.tool, "arguments": text });
         self.refuse(r)
     }
@@ -319,7 +380,8 @@ impl<'a> Rec<'a> {
         out.into_output(!done)
     }
 
-    /// A call the engine rejected (unknown tool, malformed params).
+    /// A call the engine rejected (unknown tool, malformed params); within the session's
+    /// refusal budget like every refusal.
     pub fn rejected(&mut self, reason: &str) {
         let rec = self.decided_record(
             "rejected",
@@ -327,10 +389,27 @@ impl<'a> Rec<'a> {
             Some(reason.to_owned()),
             Vec::new(),
         );
-        if let Err(e) = self.gw.audit().write(&rec) {
+        if let Err(e) = self.write_limited(&rec) {
             log::error!("{e}");
         }
     }
+}
+
+/// Longest copy of a call's arguments in a record (bytes).
+const MAX_ARGUMENTS: usize = 500;
+/// Longest refusal reason in a record (bytes).
+const MAX_REASON: usize = 1000;
+
+/// `s` cut to at most `max` bytes on a character boundary, marked with `…` when cut.
+fn cap(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_owned();
+    }
+    let cut = (0..=max)
+        .rev()
+        .find(|i| s.is_char_boundary(*i))
+        .unwrap_or(0);
+    format!("{}…", &s[..cut])
 }
 
 /// One line: what was done, the Miniserver's answer, and what the house shows now.

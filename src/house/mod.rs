@@ -51,6 +51,10 @@ pub struct Device {
     /// Loxone type string, e.g. `Jalousie`.
     pub loxone_type: String,
     pub kind: Kind,
+    /// The kind the rule table gives its Loxone type and place, before any `[[classify]]`:
+    /// what it physically is. A blind the config makes read-only (`other`) still moves when a
+    /// central object moves it, so the safety rules of scenes look at both kinds.
+    pub table_kind: Kind,
     /// Why the AI may never actuate this device, if so (restrictions, unclassified switch,
     /// smoke alarm, sensor …). Read tools still show it when exposed.
     pub read_only: Option<String>,
@@ -136,6 +140,7 @@ impl House {
                 room_name: structure.room_name(room).to_owned(),
                 loxone_type: c.kind.clone(),
                 kind: k,
+                table_kind: k,
                 read_only,
                 exposed: true,
                 secured: c.is_secured,

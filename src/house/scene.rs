@@ -298,18 +298,25 @@ pub fn clean_name(s: &str) -> String {
         .collect()
 }
 
-/// Whether any affected device is safety-critical for SC-7 (blind, gate/access, alarm).
+/// The affected devices that are safety-critical for SC-7 (blind, gate/access, alarm), by
+/// their kind *or* by what their Loxone type is (`table_kind`): a config that reclassifies a
+/// blind does not make it stop being a motor.
 pub fn critical_members(house: &House, desc: &SceneDescription) -> Vec<DevId> {
     desc.affected
         .iter()
         .copied()
         .filter(|id| {
-            matches!(
-                house.device(*id).kind,
-                Kind::Blind | Kind::Access | Kind::Alarm
-            )
+            let d = house.device(*id);
+            [d.kind, d.table_kind]
+                .iter()
+                .any(|k| matches!(k, Kind::Blind | Kind::Access | Kind::Alarm))
         })
         .collect()
+}
+
+/// Whether a scene member is a motor (rate-limited as one), by its Loxone type.
+pub fn is_motor(loxone_type: &str) -> bool {
+    matches!(loxone_type, "Jalousie" | "Window" | "Gate")
 }
 
 #[cfg(test)]

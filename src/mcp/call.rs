@@ -64,9 +64,14 @@ impl Session {
         let arguments = match params.get("arguments") {
             None | Some(Value::Null) => Map::new(),
             Some(Value::Object(m)) => m.clone(),
+            // The stop is never refused; the tool notes what it did not understand.
+            Some(other) if name == "emergency_stop" => {
+                Map::from_iter([("arguments".to_owned(), other.clone())])
+            }
             Some(_) => return reject(name, "arguments must be a JSON object".into()),
         };
-        let call = match self.admit(&id) {
+        // The emergency stop is never held back by calls waiting for consent.
+        let call = match self.admit(&id, name == "emergency_stop") {
             Ok(call) => call,
             Err(e) => {
                 host.rejected(&info, name, &e.message);

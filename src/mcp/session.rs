@@ -455,8 +455,9 @@ impl Session {
         call.cancelled.load(Ordering::SeqCst) || self.closing.load(Ordering::SeqCst)
     }
 
-    /// Admits a call (unique id, room in flight) or says why not.
-    pub fn admit(&self, id: &Id) -> Result<Arc<CallState>, RpcError> {
+    /// Admits a call (unique id, room in flight) or says why not. An `uncapped` call (the
+    /// emergency stop, R-11) is admitted however many calls of the session are in flight.
+    pub fn admit(&self, id: &Id, uncapped: bool) -> Result<Arc<CallState>, RpcError> {
         let mut calls = lock(&self.calls);
         if self.closing.load(Ordering::SeqCst) {
             return Err(RpcError::new(
@@ -471,7 +472,7 @@ impl Session {
             ));
         }
         let max = self.shared.config.max_in_flight;
-        if calls.len() >= max {
+        if calls.len() >= max && !uncapped {
             return Err(RpcError::new(
                 jsonrpc::TOO_MANY_IN_FLIGHT,
                 format!("Too many tool calls in flight ({max}); wait for one to finish"),

@@ -19,7 +19,7 @@ use std::fmt::Write as _;
 
 use crate::clock::Mono;
 use crate::house::scene::clean_name;
-use crate::house::{DevId, House};
+use crate::house::{DevId, House, eq_ci};
 use crate::loxone::state::LiveStates;
 use crate::loxone::uuid::ControlAddr;
 use crate::mcp::tool::{ElicitOutcome, ElicitRequest};
@@ -38,6 +38,9 @@ pub enum Presence {
     Absent,
     /// No presence detector, or a state is unknown and none reports presence.
     Unknown,
+    /// Every detector reports nobody, but these rooms have none (and the config does not
+    /// declare them covered): someone may be there (UCA-S1).
+    Uncovered(Vec<String>),
 }
 
 impl Presence {
@@ -75,6 +78,38 @@ impl Presence {
         }
     }
 
+    /// [`Presence::of`] for arming (UCA-S1): "nobody is inside" only when presence detection
+    /// covers every room of the house, by a detector in it or by the config's
+    /// `[presence] covered_rooms`; otherwise the rooms without cover.
+    pub fn for_arming(house: &House, states: &dyn LiveStates, covered: &[String]) -> Presence {
+        let p = Presence::of(house, states);
+        if p != Presence::Absent {
+            return p;
+        }
+        let with_detector: Vec<&str> = house
+            .all()
+            .iter()
+            .filter(|d| matches!(d.loxone_type.as_str(), "PresenceDetector" | "Presence"))
+            .map(|d| d.room_name.as_str())
+            .collect();
+        let mut gaps: Vec<String> = house
+            .structure()
+            .rooms
+            .values()
+            .map(|r| r.name.as_str())
+            .filter(|r| !with_detector.iter().any(|w| eq_ci(w, r)))
+            .filter(|r| !covered.iter().any(|c| eq_ci(c, r)))
+            .map(str::to_owned)
+            .collect();
+        gaps.sort();
+        gaps.dedup();
+        if gaps.is_empty() {
+            Presence::Absent
+        } else {
+            Presence::Uncovered(gaps)
+        }
+    }
+
     fn sentence(&self) -> String {
         match self {
             Presence::Detected(r) => format!(
@@ -86,6 +121,17 @@ impl Presence {
             ),
             Presence::Absent => "no presence is detected".to_owned(),
             Presence::Unknown => "whether anyone is inside is not known".to_owned(),
+            Presence::Uncovered(r) => {
+                const SHOWN: usize = 8;
+                let mut names: Vec<String> = r.iter().take(SHOWN).map(|x| clean_name(x)).collect();
+                if r.len() > SHOWN {
+                    names.push(format!("{} more", r.len() - SHOWN));
+                }
+                format!(
+                    "no presence is detected, but no detector covers {}",
+                    names.join(", ")
+                )
+            }
         }
     }
 }
@@ -121,6 +167,8 @@ pub enum Subject {
         device: DevId,
         delayed: bool,
         presence: Presence,
+        /// Night hours (or local time unknown): people may be asleep inside.
+        night: bool,
     },
     /// A scene that moves safety devices or many devices (SC-7, R-10), or lights in sleeping
     /// rooms at night (UCA-L2).
@@ -254,12 +302,16 @@ fn render(
             device,
             delayed,
             presence,
+            night,
         } => {
             let mut m = format!(
                 "Arm the alarm {}{}?",
                 q(*device),
                 if *delayed { " with delay" } else { "" }
             );
+            if *night {
+                m.push_str(" It is night: people may be asleep inside.");
+            }
             match presence {
                 Presence::Detected(_) => {
                     let _ = write!(
@@ -735,6 +787,7 @@ mod tests {
             device: dev(&h, a::ALARM),
             delayed: false,
             presence: Presence::Detected(vec!["Living Room".into()]),
+            night: false,
         });
         assert!(
             r.message.contains("someone may still be inside"),
@@ -745,6 +798,7 @@ mod tests {
             device: dev(&h, a::ALARM),
             delayed: true,
             presence: Presence::Unknown,
+            night: false,
         });
         assert!(
             r.message
@@ -876,6 +930,7 @@ mod tests {
                 device: d,
                 delayed: false,
                 presence: Presence::Absent,
+                night: true,
             },
             Subject::Unlock {
                 device: dev(&h, a::DOOR_LOCK),

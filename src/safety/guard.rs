@@ -250,7 +250,7 @@ impl<'a> Cx<'a> {
         }
         if let Intent::EmergencyStop { .. } = intent {
             // always allowed, whatever the posture; stopping is never the hazard.
-            return Ok(stop::plan(self.house));
+            return Ok(stop::plan(self.house.structure()));
         }
         self.posture.may_actuate()?;
         let Some(id) = intent.device() else {
@@ -836,17 +836,21 @@ impl<'a> Cx<'a> {
         let (op, subject, rule, exp) = match action {
             AlarmAction::Arm | AlarmAction::ArmDelayed => {
                 let delayed = action == AlarmAction::ArmDelayed;
-                let presence = Presence::of(self.house, self.states);
+                let presence =
+                    Presence::for_arming(self.house, self.states, &self.limits.presence_covered);
+                // At night people may be asleep inside whatever the detectors say.
+                let night = self.posture.night.is_some();
                 let op = if delayed {
                     Op::ArmDelayed { movement: true }
                 } else {
                     Op::Arm { movement: true }
                 };
                 // UCA-S1: arming while someone may be inside needs a person.
-                let subject = (presence != Presence::Absent).then_some(Subject::Arm {
+                let subject = (presence != Presence::Absent || night).then_some(Subject::Arm {
                     device: d.id,
                     delayed,
                     presence,
+                    night,
                 });
                 let exp = (!delayed)
                     .then(|| self.expect(d, "armed", Change::To(1.0)))
@@ -1142,6 +1146,32 @@ impl<'a> Cx<'a> {
                 ),
             ));
         }
+        // A device the AI may not actuate (the table, the Miniserver's restrictions or the
+        // config's `[[classify]]`) is not actuated through a scene either. Stopping or pausing
+        // cannot hurt anyone, so those stay allowed.
+        if !entry.effect.is_safe_direction() {
+            let read_only: Vec<String> = desc
+                .members
+                .iter()
+                .chain(&desc.affected)
+                .map(|id| self.house.device(*id))
+                .filter(|m| !m.actuable())
+                .map(Device::label)
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            if !read_only.is_empty() {
+                return Err(Refusal::new(
+                    "SC-7",
+                    format!(
+                        "{} affects {} device(s) that are read-only for the AI: {}",
+                        self.house.describe(d.id),
+                        read_only.len(),
+                        read_only.join(", ")
+                    ),
+                ));
+            }
+        }
         match entry.effect {
             Effect::Close => self.refuse_in_emergency(
                 "UCA-B2",
@@ -1176,10 +1206,14 @@ impl<'a> Cx<'a> {
                 Effect::Stop => Motion::Stop,
                 _ => Motion::Change,
             };
-            // A light member is only ever changed by a light effect (see `house::scene`).
-            let class = match (m.kind, m.loxone_type.as_str()) {
-                (Kind::Blind, _) | (_, "Gate") => Some(RateClass::Motor),
-                (Kind::Light | Kind::Scene, _) => Some(RateClass::Light),
+            // A motor is rate-limited as one by its Loxone type, whatever the config calls it;
+            // a light member is only ever changed by a light effect (see `house::scene`).
+            let class = match m.kind {
+                _ if scene::is_motor(&m.loxone_type) || m.table_kind == Kind::Blind => {
+                    Some(RateClass::Motor)
+                }
+                Kind::Blind => Some(RateClass::Motor),
+                Kind::Light | Kind::Scene => Some(RateClass::Light),
                 _ => None,
             };
             if let Some(class) = class {

@@ -177,7 +177,8 @@ fn r11_a_latched_emergency_stop_refuses_everything_but_emergency_stop() {
     );
     assert_eq!(r.rule, "R-11");
     let a = w.allowed("emergency_stop", json!({"reason": "test"}));
-    assert_eq!(a.plan.len(), 7);
+    // 5 motors, 2 central motor objects, 2 zones and the central audio object.
+    assert_eq!(a.plan.len(), 10);
 }
 
 #[test]
@@ -916,6 +917,10 @@ fn sc5_a_disarm_question_says_a_duration_for_an_arming_before_a_daylight_saving_
 #[test]
 fn uca_s1_arming_needs_consent_unless_nobody_is_detected_inside() {
     let mut w = World::new();
+    // Every room covered (the config declares the rooms without a detector covered).
+    w.limits.presence_covered = ["Kitchen", "Nursery", "Hall", "Garage", "Office", "Central"]
+        .map(String::from)
+        .to_vec();
     let a = w.allowed("set_alarm", json!({"device": "House", "action": "arm"}));
     assert!(a.consent.is_none());
     assert_eq!(paths(&a), [path(a::ALARM, "on/1")]);
@@ -938,6 +943,46 @@ fn uca_s1_arming_needs_consent_unless_nobody_is_detected_inside() {
     w.s.unset(&h, a::PRESENCE_BED, "active");
     let a = w.allowed("set_alarm", json!({"device": "House", "action": "arm"}));
     assert!(a.consent.unwrap().request.message.contains("not known"));
+}
+
+#[test]
+fn uca_s1_arming_asks_when_a_room_has_no_detector_and_always_at_night() {
+    // Every detector reports nobody, but the nursery (a sleeping room) and others have none.
+    let mut w = World::new();
+    let a = w.allowed("set_alarm", json!({"device": "House", "action": "arm"}));
+    let c = a
+        .consent
+        .expect("a room without cover: someone may be there");
+    assert_eq!(c.rule, "UCA-S1");
+    assert!(
+        c.request.message.contains(
+            "No presence is detected, but no detector covers Central, Garage, Hall, Kitchen, \
+             Nursery, Office."
+        ),
+        "{}",
+        c.request.message
+    );
+    // Covered everywhere, but at night: people may be asleep inside.
+    w.limits.presence_covered = ["Kitchen", "Nursery", "Hall", "Garage", "Office", "Central"]
+        .map(String::from)
+        .to_vec();
+    w.minute = Some(23 * 60);
+    let a = w.allowed("set_alarm", json!({"device": "House", "action": "arm"}));
+    let c = a.consent.expect("night");
+    assert!(
+        c.request
+            .message
+            .contains("It is night: people may be asleep inside."),
+        "{}",
+        c.request.message
+    );
+    // Local time unknown counts as night.
+    w.minute = None;
+    assert!(
+        w.allowed("set_alarm", json!({"device": "House", "action": "arm"}))
+            .consent
+            .is_some()
+    );
 }
 
 // ------------------------------------------------------------------ access
@@ -1877,4 +1922,89 @@ fn a_central_stop_right_after_a_central_move_is_never_refused() {
     );
     assert!(!a.rate_marks.is_empty());
     assert!(a.rate_marks.iter().all(|m| m.motion == Motion::Stop));
+}
+
+/// The test house with `[[classify]]` entries appended to its config and `opt_in` extended.
+fn classified(opt_in: &str, extra: &str) -> World {
+    let cfg = TEST_CONFIG.replace("opt_in = [", &format!("opt_in = [\"{opt_in}\", "));
+    World {
+        h: house_with(TEST_HOUSE, &format!("{cfg}\n{extra}")),
+        ..World::new()
+    }
+}
+
+#[test]
+fn sc7_a_scene_with_a_member_the_config_made_read_only_is_refused_but_stop_is_not() {
+    let w = classified(
+        a::BLIND_LIVING,
+        &format!(
+            "[[classify]]\ndevice = \"{}\"\nkind = \"other\"\n",
+            a::BLIND_LIVING
+        ),
+    );
+    let r = w.refused(
+        "activate_scene",
+        json!({"device": "All blinds", "scene": "down"}),
+    );
+    assert_eq!(r.rule, "SC-7");
+    assert!(
+        r.reason.contains("read-only for the AI: Living Room/Blind"),
+        "{r}"
+    );
+    let a = w.allowed(
+        "activate_scene",
+        json!({"device": "All blinds", "scene": "stop"}),
+    );
+    assert_eq!(paths(&a), [path(a::ALL_BLINDS, "stop")]);
+}
+
+#[test]
+fn sc7_a_gate_the_config_calls_an_intercom_is_still_safety_relevant_and_rate_limited() {
+    // Stricter kinds are allowed by the config; the gate is still a motor and an access path.
+    let w = classified(
+        a::GARAGE_DOOR,
+        &format!(
+            "[[classify]]\ndevice = \"{}\"\nkind = \"intercom\"\n",
+            a::GARAGE_DOOR
+        ),
+    );
+    let gate = w.h.device(dev(&w.h, a::GARAGE_DOOR));
+    assert_eq!(gate.kind, Kind::Intercom);
+    let a = w.allowed(
+        "activate_scene",
+        json!({"device": "All gates", "scene": "open"}),
+    );
+    let c = a
+        .consent
+        .expect("a moving gate is safety-relevant by its type");
+    assert_eq!(c.rule, "SC-7");
+    assert!(
+        a.rate_marks
+            .iter()
+            .any(|m| m.addr.to_string() == a::GARAGE_DOOR && m.class == RateClass::Motor),
+        "{:?}",
+        a.rate_marks
+    );
+}
+
+#[test]
+fn r13_a_blind_the_config_calls_access_gets_a_motor_rate_mark_through_a_central_object() {
+    let w = classified(
+        a::BLIND_BED,
+        &format!(
+            "[[classify]]\ndevice = \"{}\"\nkind = \"access\"\n",
+            a::BLIND_BED
+        ),
+    );
+    let a = w.allowed(
+        "activate_scene",
+        json!({"device": "All blinds", "scene": "down"}),
+    );
+    assert!(
+        a.rate_marks
+            .iter()
+            .any(|m| m.addr.to_string() == a::BLIND_BED && m.class == RateClass::Motor),
+        "{:?}",
+        a.rate_marks
+    );
 }

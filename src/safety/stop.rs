@@ -1,49 +1,98 @@
-//! The emergency-stop fan-out (R-11, UCA-B1): `stop` to every blind, window and gate, pause to
-//! every audio zone.
+//! The emergency-stop fan-out (R-11, UCA-B1): `stop` to every blind, window and gate and to
+//! their central objects, pause to every audio zone and central audio object.
 //!
-//! Why every device, exposed or not: a person who stops the house means the whole house. A
-//! stop cannot hurt anyone, so exposure (which limits what the AI may *start*) does not limit
-//! it. Devices the Miniserver marks read-only for our user, or that the config made read-only,
-//! are left out: the command would only fail. Pure: the link sends the plan and reports each
-//! device's own answer.
+//! Why from the raw structure, by Loxone type: a person who stops the house means the whole
+//! house, and the stop must not depend on anything that can be wrong about it. Exposure (which
+//! limits what the AI may *start*), classification (`[[classify]] kind = "other"` makes a blind
+//! read-only for the AI, not still), opt-in, and even a config that no longer applies to the
+//! structure (a renamed device making the device model fail to build) limit nothing here: the
+//! plan is built from the [`Structure`] the link read last, control by control. Only the
+//! Miniserver's own `restrictions` (read-only *for our user*) leave a device out, because the
+//! command could only fail; the plan names each one in its notes so the person knows which
+//! motor the stop could not reach. Pure: the caller sends the plan and reports each device's
+//! own answer.
 
-use crate::house::House;
+use std::time::Duration;
+
+use crate::house::DevId;
 use crate::loxone::command::{Command, Op};
+use crate::loxone::structure::Structure;
 use crate::safety::rate::{Motion, RateClass, RateMark};
 use crate::safety::{Allowed, Step};
 
-/// The stop plan for `house`, in structure order.
-pub fn plan(house: &House) -> Allowed {
+/// What the stop sends to a control of this Loxone type, and whether it is a motor (rate
+/// marks), or `None` when the stop leaves the type alone.
+pub fn op_for(loxone_type: &str) -> Option<(Op, bool)> {
+    match loxone_type {
+        "Jalousie" | "Window" | "Gate" => Some((Op::Stop, true)),
+        "CentralJalousie" | "CentralWindow" | "CentralGate" => Some((Op::Stop, false)),
+        "AudioZone" | "CentralAudioZone" => Some((Op::Pause, false)),
+        "AudioZoneV2" => Some((Op::PauseV2, false)),
+        _ => None,
+    }
+}
+
+/// `Room/Name` of control `i` (a sub-control takes its parent's room), as the house names it.
+pub fn label(s: &Structure, i: usize) -> (String, String) {
+    let c = &s.controls[i];
+    let room = c.room.or_else(|| c.parent.and_then(|p| s.controls[p].room));
+    (c.name.clone(), s.room_name(room).to_owned())
+}
+
+fn joined(name: &str, room: &str) -> String {
+    if room.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{room}/{name}")
+    }
+}
+
+/// The stop plan for `structure`, in structure order. A step's [`DevId`] is the control's
+/// index in the structure, which is the device id any [`crate::house::House`] built on the
+/// same structure gives it.
+pub fn plan(structure: &Structure) -> Allowed {
     let mut a = Allowed::default();
-    for d in house.all().iter().filter(|d| d.actuable()) {
-        let (op, motor) = match d.loxone_type.as_str() {
-            "Jalousie" | "Window" | "Gate" => (Op::Stop, true),
-            "AudioZone" => (Op::Pause, false),
-            "AudioZoneV2" => (Op::PauseV2, false),
-            _ => continue,
+    let mut restricted = Vec::new();
+    let (mut motors, mut centrals, mut zones) = (0, 0, 0);
+    for (i, c) in structure.controls.iter().enumerate() {
+        let Some((op, motor)) = op_for(&c.kind) else {
+            continue;
         };
+        let (name, room) = label(structure, i);
+        if c.is_read_only() {
+            restricted.push(joined(&name, &room));
+            continue;
+        }
         a.plan.push(Step {
-            device: d.id,
-            command: Command::new(d.addr.clone(), op),
-            pause_before: std::time::Duration::ZERO,
-            secured: d.secured,
+            device: DevId(i as u32),
+            command: Command::new(c.addr.clone(), op),
+            pause_before: Duration::ZERO,
+            secured: c.is_secured,
         });
-        if motor {
-            a.rate_marks.push(RateMark {
-                addr: d.addr.clone(),
-                class: RateClass::Motor,
-                motion: Motion::Stop,
-                label: d.label(),
-            });
+        match (op, motor) {
+            (Op::Stop, true) => {
+                motors += 1;
+                a.rate_marks.push(RateMark {
+                    addr: c.addr.clone(),
+                    class: RateClass::Motor,
+                    motion: Motion::Stop,
+                    label: joined(&name, &room),
+                });
+            }
+            (Op::Stop, false) => centrals += 1,
+            _ => zones += 1,
         }
     }
-    let (motors, zones) = a.plan.iter().fold((0, 0), |(m, z), s| match s.command.op {
-        Op::Stop => (m + 1, z),
-        _ => (m, z + 1),
-    });
     a.notes.push(format!(
-        "emergency stop: {motors} blind(s), window(s) and gate(s) stopped, {zones} audio zone(s) paused"
+        "emergency stop: {motors} blind(s), window(s) and gate(s) and {centrals} central \
+         object(s) stopped, {zones} audio zone(s) paused"
     ));
+    if !restricted.is_empty() {
+        a.notes.push(format!(
+            "not sent, the Miniserver marks it read-only for this user (stop it locally): {}",
+            restricted.join(", ")
+        ));
+    }
     a
 }
 
@@ -52,15 +101,18 @@ mod tests {
     use super::*;
     use crate::house::testhouse::*;
 
-    #[test]
-    fn r11_the_test_house_stop_covers_every_motor_and_zone_hidden_or_not() {
-        let h = test_house();
-        let p = plan(&h);
-        let ops: Vec<(String, Op)> = p
-            .plan
+    fn ops(p: &Allowed) -> Vec<(String, Op)> {
+        p.plan
             .iter()
             .map(|s| (s.command.target.to_string(), s.command.op))
-            .collect();
+            .collect()
+    }
+
+    #[test]
+    fn r11_the_test_house_stop_covers_every_motor_central_and_zone_hidden_or_not() {
+        let h = test_house();
+        let p = plan(h.structure());
+        let ops = ops(&p);
         let has = |addr: &str, op: Op| ops.contains(&(addr.to_owned(), op));
         for b in [
             a::BLIND_LIVING,
@@ -68,28 +120,62 @@ mod tests {
             a::PATIO,
             a::SKYLIGHT,
             a::GARAGE_DOOR,
+            a::ALL_BLINDS,
+            a::ALL_GATES,
         ] {
             assert!(has(b, Op::Stop), "{b}");
         }
         assert!(has(a::SPEAKER_KITCHEN, Op::PauseV2));
         assert!(has(a::SPEAKER_LIVING, Op::Pause));
-        // The read-only skylight blind (restrictions) is left out.
+        assert!(has(a::ALL_AUDIO, Op::Pause));
+        // The skylight blind the Miniserver marks read-only (restrictions) is left out, and
+        // named.
         assert!(!ops.iter().any(|(t, _)| t == a::SKYLIGHT_BLIND));
-        assert_eq!(p.plan.len(), 7);
+        assert_eq!(p.plan.len(), 10);
         assert!(p.consent.is_none());
-        // The result counts what was stopped and paused.
         assert_eq!(
             p.notes,
-            ["emergency stop: 5 blind(s), window(s) and gate(s) stopped, 2 audio zone(s) paused"]
+            [
+                "emergency stop: 5 blind(s), window(s) and gate(s) and 2 central object(s) \
+                 stopped, 3 audio zone(s) paused",
+                "not sent, the Miniserver marks it read-only for this user (stop it locally): \
+                 Office/Skylight blind",
+            ]
         );
+        // Only the motors themselves get rate marks (a central object is not a motor).
+        assert_eq!(p.rate_marks.len(), 5);
     }
 
     #[test]
-    fn r11_the_manison_stop_covers_its_twelve_blinds_and_seven_zones() {
+    fn r11_the_step_ids_are_the_house_device_ids() {
+        let h = test_house();
+        for s in plan(h.structure()).plan {
+            assert_eq!(h.device(s.device).addr, s.command.target);
+        }
+    }
+
+    #[test]
+    fn r11_a_blind_the_config_made_read_only_is_still_stopped() {
+        let cfg = format!(
+            "{TEST_CONFIG}\n[[classify]]\ndevice = \"{}\"\nkind = \"other\"\n",
+            a::PATIO
+        );
+        let h = house_with(TEST_HOUSE, &cfg);
+        assert!(
+            !h.device(dev(&h, a::PATIO)).actuable(),
+            "read-only for the AI"
+        );
+        let p = plan(h.structure());
+        assert!(ops(&p).contains(&(a::PATIO.to_owned(), Op::Stop)));
+        assert_eq!(p.plan, plan(&structure(TEST_HOUSE)).plan);
+    }
+
+    #[test]
+    fn r11_the_manison_stop_covers_its_blinds_centrals_and_zones() {
         let h = manison();
-        let p = plan(&h);
+        let p = plan(h.structure());
         let stops = p.plan.iter().filter(|s| s.command.op == Op::Stop).count();
         let pauses = p.plan.iter().filter(|s| s.command.op == Op::Pause).count();
-        assert_eq!((stops, pauses), (12, 7));
+        assert_eq!((stops, pauses), (12 + 5, 7 + 1));
     }
 }

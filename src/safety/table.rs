@@ -269,6 +269,9 @@ pub struct Limits {
     pub intercom_window: Duration,
     pub rooms: Vec<RoomLimits>,
     pub night: Option<NightHours>,
+    /// Rooms the site declares covered by presence detection (`[presence] covered_rooms`,
+    /// UCA-S1), besides those with a detector of their own.
+    pub presence_covered: Vec<String>,
 }
 
 /// A room's tightening (`[[limits.room]]`, UCA-T3: a nursery's band).
@@ -315,6 +318,7 @@ impl Default for Limits {
             intercom_window: INTERCOM_WINDOW,
             rooms: Vec::new(),
             night: None,
+            presence_covered: Vec::new(),
         }
     }
 }
@@ -386,6 +390,7 @@ impl Limits {
                 sleeping_rooms: n.sleeping_rooms.clone(),
             });
         }
+        out.presence_covered = cfg.presence.covered_rooms.clone();
         Ok(out)
     }
 

@@ -539,7 +539,9 @@ pub fn estop_output(r: &EstopReport) -> ToolOutput {
     if let Some(e) = &r.audit_error {
         notes.push(format!("R-14: {e}"));
     }
-    let message = if let Some(why) = &r.unavailable {
+    notes.extend(r.skipped.iter().cloned());
+    notes.extend(r.notes.iter().cloned());
+    let mut message = if let Some(why) = &r.unavailable {
         format!(
             "Emergency stop latched, but NO device could be stopped: {why}. Stop the house \
              locally (the Loxone app or the devices themselves). Every other command is \
@@ -559,6 +561,29 @@ pub fn estop_output(r: &EstopReport) -> ToolOutput {
             r.results.len()
         )
     };
+    // The text carries the whole answer: every device the stop went to, with its answer.
+    if !r.results.is_empty() {
+        let each: Vec<String> = r
+            .results
+            .iter()
+            .map(|s| {
+                let device = if s.room.is_empty() {
+                    s.name.clone()
+                } else {
+                    format!("{}/{}", s.room, s.name)
+                };
+                match (s.code, &s.error) {
+                    (Some(c), _) => format!("{device} (LL {c})"),
+                    (None, Some(e)) => format!("{device} (not confirmed: {e})"),
+                    (None, None) => format!("{device} (no answer)"),
+                }
+            })
+            .collect();
+        message.push_str(&format!(" Reached: {}.", each.join(", ")));
+    }
+    for n in &notes {
+        message.push_str(&format!(" {n}."));
+    }
     let v = json!({
         "done": all,
         "message": message,

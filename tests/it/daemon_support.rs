@@ -124,7 +124,8 @@ impl Site {
         }
     }
 
-    /// Every blind, window and gate (what an emergency stop must stop), and every audio zone.
+    /// Every blind, window, gate and their central objects (what an emergency stop must
+    /// stop), and every audio zone and central audio object.
     pub fn motors_and_zones(&self) -> (Vec<String>, Vec<String>) {
         let s = self.sim.structure();
         let of = |types: &[&str]| {
@@ -135,8 +136,15 @@ impl Site {
                 .collect::<Vec<_>>()
         };
         (
-            of(&["Jalousie", "Window", "Gate"]),
-            of(&["AudioZone", "AudioZoneV2"]),
+            of(&[
+                "Jalousie",
+                "Window",
+                "Gate",
+                "CentralJalousie",
+                "CentralWindow",
+                "CentralGate",
+            ]),
+            of(&["AudioZone", "AudioZoneV2", "CentralAudioZone"]),
         )
     }
 }

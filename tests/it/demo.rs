@@ -31,7 +31,7 @@ fn the_tour_walks_through_reads_a_light_refusals_a_declined_and_a_consented_unlo
         "The person declined. Nothing was sent.",
         "the person: accepts",
         "/1/pulse → 200",
-        "Emergency stop latched; 7 device(s) stopped or paused",
+        "Emergency stop latched; 8 device(s) stopped or paused",
         "R-11: the emergency stop is latched",
         "Tour complete.",
     ] {

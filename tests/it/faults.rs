@@ -121,6 +121,7 @@ pub const MATRIX: &[Row] = &[
         recovery: "restarted daemon live ≤ 15 s (systemd `Restart=`); the cut-off call's outcome recorded as not known",
         tests: &[
             "faults_local::a_daemon_killed_mid_ramp_leaves_its_decision_on_disk_and_once_restarted_records_the_outcome_as_not_known",
+            "faults_local::a_call_killed_mid_ramp_behind_megabytes_of_refusals_is_still_closed_at_the_next_start",
             "daemon::a_session_killed_mid_call_leaves_the_daemon_healthy",
         ],
     },

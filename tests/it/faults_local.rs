@@ -332,6 +332,40 @@ fn a_daemon_killed_mid_ramp_leaves_its_decision_on_disk_and_once_restarted_recor
 }
 
 #[test]
+fn a_call_killed_mid_ramp_behind_megabytes_of_refusals_is_still_closed_at_the_next_start() {
+    // Issue 19 item 10: the restart used to read only the last 1 MiB of the log.
+    let (site, daemon, mut m, _) = mid_ramp("fault-deep");
+    daemon.kill();
+    while m.recv().is_some() {}
+    let decided = ramp_decision(&audit_records(&site)).clone();
+    // 4 MiB of refused calls after the open decision (what one session wrote in 6 s).
+    let log = loxwarden::audit::AuditLog::open_unjournaled(&site.cfg.paths.audit_log).unwrap();
+    let refusal: loxwarden::audit::Record = serde_json::from_value(json!({
+        "record": "decided", "time": "2026-12-07T00:00:00.000Z", "audit_id": "flood-1",
+        "session": 9, "client": "flood", "tool": "control_light",
+        "intent": {"tool": "control_light", "arguments": "x".repeat(4000)},
+        "verdict": "refuse", "rule": "SC-10", "reason": "no such device"
+    }))
+    .unwrap();
+    while std::fs::metadata(&site.cfg.paths.audit_log).unwrap().len() < 4 << 20 {
+        log.write(&refusal).unwrap();
+    }
+    let daemon = Daemon::start(&site);
+    wait_link_live(&site, &daemon);
+    let closed: Vec<Value> = audit_records(&site)
+        .into_iter()
+        .filter(|r| r["record"] == "outcome" && r["audit_id"] == decided["audit_id"])
+        .collect();
+    assert_eq!(closed.len(), 1, "{closed:?}\n{}", daemon.log());
+    assert_eq!(closed[0]["ok"], false);
+    assert_eq!(closed[0]["interrupted"], true);
+    assert_eq!(
+        closed[0]["results"].as_array().unwrap().len(),
+        decided["plan"].as_array().unwrap().len()
+    );
+}
+
+#[test]
 fn a_client_gone_mid_consent_sends_nothing_and_the_call_is_audited() {
     let rig = fast_rig();
     let mut s = RawSession::handshake(&rig.server);

@@ -1,6 +1,7 @@
 //! The one integration-test binary: end-to-end behaviours through the real `loxwarden` binary
 //! and against the Miniserver simulator on loopback.
 
+mod arming;
 mod audit;
 mod cli;
 mod daemon;
@@ -24,6 +25,7 @@ mod packaging;
 mod panics;
 mod probe;
 mod raw_session;
+mod scenes_read_only;
 mod secrets;
 mod sim_cli;
 mod sim_client;
@@ -31,6 +33,8 @@ mod sim_faults;
 mod sim_support;
 mod soak;
 mod soak_lanes;
+mod standalone_drain;
+mod stop_preempts;
 mod stopping;
 mod support;
 mod tools;

@@ -174,6 +174,25 @@ impl Served {
         }
     }
 
+    /// The process id (to signal it).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits for the process to exit by itself (stdin stays open); its status and how long.
+    pub fn wait_exit(&mut self, wait: Duration) -> (ExitStatus, Duration) {
+        let started = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return (status, started.elapsed());
+            }
+            if started.elapsed() > wait {
+                panic!("the server did not exit within {wait:?}");
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
     /// After [`Served::close`]: the stdout lines written after the last one read.
     pub fn rest(&mut self) -> Vec<Vec<u8>> {
         let mut rest = Vec::new();

@@ -265,9 +265,11 @@ fn an_arming_seen_before_a_daylight_saving_switch_is_said_as_a_duration_not_a_wr
 fn arm_the_alarm(rig: &Rig) -> ControlAddr {
     rig.advance_alive(Duration::from_secs(6));
     let alarm = rig.addr("Burglar Alarm");
-    let r = rig.call(
+    // Arming asks (the demo's bedroom has no presence detector, UCA-S1): a person agrees.
+    let r = rig.call_answering(
         "set_alarm",
         json!({"device": "Burglar Alarm", "action": "arm"}),
+        Answer::Accept,
     );
     assert_eq!(r["structuredContent"]["done"], true, "{r}");
     assert!(rig.wait_state(&alarm, "armed", |v| v == 1.0));
@@ -425,9 +427,11 @@ fn a_lock_wired_as_a_switch_is_controlled_only_through_control_access_and_unlock
         format!("jdev/sps/io/{lock}/off")
     );
     // With the burglar alarm armed the question says so; an accept unlocks.
-    let r = rig.call(
+    // Arming asks (the demo's bedroom has no presence detector, UCA-S1): a person agrees.
+    let r = rig.call_answering(
         "set_alarm",
         json!({"device": "Burglar Alarm", "action": "arm"}),
+        Answer::Accept,
     );
     assert_eq!(r["structuredContent"]["done"], true, "{r}");
     assert!(rig.wait_cache(&rig.addr("Burglar Alarm"), "armed", |v| v == 1.0));
@@ -451,9 +455,11 @@ fn a_lock_wired_as_a_switch_is_controlled_only_through_control_access_and_unlock
 fn acknowledging_a_sounding_alarm_needs_consent_and_takes_the_visualisation_path() {
     let rig = Rig::start();
     let alarm = rig.addr("Burglar Alarm");
-    let r = rig.call(
+    // Arming asks (the demo's bedroom has no presence detector, UCA-S1): a person agrees.
+    let r = rig.call_answering(
         "set_alarm",
         json!({"device": "Burglar Alarm", "action": "arm"}),
+        Answer::Accept,
     );
     assert_eq!(r["structuredContent"]["done"], true, "{r}");
     assert!(rig.sim.sense(&alarm, "level", 2.0));

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use loxwarden::clock::ManualClock;
+use loxwarden::demo::client::Answer;
 use loxwarden::mcp::{Peer, Server, ServerConfig};
 use serde_json::{Value, json};
 
@@ -156,9 +157,11 @@ fn mrtr_an_accept_with_a_fresh_ticket_acts_once_and_the_same_ticket_again_sends_
     );
     // A ticket whose question no longer matches the house (armed meanwhile) is refused too.
     let (_, state) = first_round(&rig, &mut w, "set_alarm", disarm());
-    let r = rig.call(
+    // Arming asks (the demo's bedroom has no presence detector, UCA-S1): a person agrees.
+    let r = rig.call_answering(
         "set_alarm",
         json!({"device": "Burglar Alarm", "action": "arm"}),
+        Answer::Accept,
     );
     assert_eq!(r["structuredContent"]["done"], true, "{r}");
     assert!(rig.wait_cache(&alarm, "armed", |v| v == 1.0));
