@@ -553,6 +553,13 @@ pub fn estop_output(r: &EstopReport) -> ToolOutput {
              Miniserver (LL 200). Every other command is refused until a person runs \
              `loxwarden resume`."
         )
+    } else if ok == r.results.len() {
+        // Every command sent was confirmed; some motors could not be sent to at all.
+        format!(
+            "Emergency stop latched; {ok} device(s) stopped or paused, each confirmed by the \
+             Miniserver (LL 200), but NOT every motor: stop the ones named below locally. \
+             Every other command is refused until a person runs `loxwarden resume`."
+        )
     } else {
         format!(
             "Emergency stop latched, but only {ok} of {} device(s) confirmed (LL 200); see \

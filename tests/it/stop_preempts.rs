@@ -194,3 +194,26 @@ fn the_stop_is_admitted_while_sixteen_calls_of_the_session_wait_for_consent() {
     assert_eq!(answer["result"]["isError"], false, "{answer}");
     assert_everything_stopped(&rig, mark);
 }
+
+#[test]
+fn a_motor_the_miniserver_keeps_from_this_user_is_named_as_not_stopped() {
+    // The Miniserver marks the kitchen blind read-only for loxwarden's user (restrictions).
+    let mut house: Value = serde_json::from_slice(loxwarden::sim::DEMO_HOUSE).unwrap();
+    for c in house["controls"].as_object_mut().unwrap().values_mut() {
+        if c["name"] == "Kitchen Blind" {
+            c["restrictions"] = json!(2);
+        }
+    }
+    let rig = Rig::with(Options {
+        house: loxwarden::sim::HouseSource::Json(serde_json::to_vec(&house).unwrap()),
+        ..Options::default()
+    });
+    let r = stop(&rig, json!({"reason": "test"}));
+    assert_eq!(r["isError"], true, "not every motor is stopped: {r}");
+    let t = text(&r);
+    assert!(t.contains("but NOT every motor"), "{t}");
+    assert!(
+        t.contains("read-only for this user (stop it locally): Kitchen/Kitchen Blind"),
+        "{t}"
+    );
+}
