@@ -198,6 +198,9 @@ impl Lane<'_> {
         {
             h.phase = phase;
         }
+        // Calls waiting for this lane look again: a question now open refuses them at once,
+        // a ramp now running is theirs to supersede.
+        self.lanes.freed.notify_all();
     }
 
     /// Why the plan's remaining steps must not be sent, once a newer call or the emergency
@@ -290,6 +293,23 @@ mod tests {
         );
         assert_eq!(r.rule, "SC-5");
         assert!(r.reason.contains("a question about Door is already open"));
+    }
+
+    #[test]
+    fn a_call_waiting_while_the_plan_is_decided_is_refused_as_soon_as_it_asks_a_person() {
+        let lanes = Arc::new(Lanes::new());
+        let first = lanes.enter(&addr(1), "Door", Duration::ZERO).unwrap();
+        let l = lanes.clone();
+        let waiting = std::thread::spawn(move || {
+            l.enter(&addr(1), "Door", Duration::from_secs(30))
+                .err()
+                .map(|r| r.rule)
+        });
+        std::thread::sleep(Duration::from_millis(100));
+        let started = Instant::now();
+        first.set_phase(Phase::Asking);
+        assert_eq!(waiting.join().unwrap(), Some("SC-5"));
+        assert!(started.elapsed() < Duration::from_secs(5));
     }
 
     #[test]
