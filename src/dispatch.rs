@@ -110,14 +110,35 @@ pub fn call(gw: &Gateway, call: ToolCall<'_>, ctx: &mut dyn CallContext) -> Tool
         }
         (Some(need), _) => {
             let label = snap.house.device(need.device).label();
-            let admitted = gw.fatigue().admit(&need.addr, &label, gw.clock().mono());
+            // Fatigue counts per output that moves (the plan's target), not per device asked
+            // about: the intercom's "open the door" and its door opener are one door.
+            let output = first
+                .plan
+                .first()
+                .map_or(&need.addr, |s| &s.command.target)
+                .clone();
+            let admitted = gw.fatigue().admit(&output, &label, gw.clock().mono());
             if let Err(r) = admitted {
                 return rec.consent_refused(need, "fatigue", &r);
+            }
+            // One open question per output, also across stateless-era rounds.
+            let open = gw.fatigue().open_question(&output, gw.clock().mono());
+            if !ctx.answers_a_question()
+                && let Some(ago) = open
+            {
+                let r = Refusal::new(
+                    "SC-5",
+                    format!(
+                        "a question about {label} is already open (asked {} s ago, for the person to answer in the client); one question per device at a time. Nothing was sent",
+                        ago.as_secs()
+                    ),
+                );
+                return rec.consent_refused(need, "open_question", &r);
             }
             set_phase(&lane, Phase::Asking);
             let outcome = ctx.elicit(&need.request);
             set_phase(&lane, Phase::Deciding);
-            gw.fatigue().record(&need.addr, &outcome, gw.clock().mono());
+            gw.fatigue().record(&output, &outcome, gw.clock().mono());
             if !outcome.is_accepted() {
                 return rec.no_consent(need, &outcome, &intent);
             }

@@ -198,6 +198,10 @@ impl CallContext for StatelessCtx<'_> {
     fn session(&self) -> &SessionInfo {
         &self.info
     }
+    fn answers_a_question(&self) -> bool {
+        // A retry, well-formed or not: it is judged by its ticket, not refused as a new question.
+        self.request_state.is_some() || self.input_responses.is_some()
+    }
     fn era(&self) -> &Era {
         &self.era
     }

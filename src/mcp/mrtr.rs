@@ -7,9 +7,9 @@
 //! is even parsed. The payload binds the tool name, a SHA-256 of the canonical arguments, a
 //! SHA-256 of the question asked (its `binding`: the facts without the words that only tell
 //! time, so a person's accept survives "rang 12 s ago" becoming "rang 19 s ago"), the
-//! principal (peer uid or session), an expiry (monotonic ms, short TTL) and a random nonce; the [`NonceStore`] makes each ticket usable once. Any failure
-//! is a [`StateError`], which the engine hands to the tool as `ElicitOutcome::InvalidState`:
-//! never an action.
+//! principal (peer uid or session), an expiry (monotonic ms, short TTL) and a random nonce;
+//! the [`NonceStore`] makes each ticket usable once. Any failure is a [`StateError`], which
+//! the engine hands to the tool as `ElicitOutcome::InvalidState`: never an action.
 //!
 //! Pure apart from the key and nonce bytes the caller supplies: it takes `now` as a value.
 

@@ -141,6 +141,11 @@ pub trait CallContext {
     fn era(&self) -> &Era;
     /// True once the client cancelled this call (`notifications/cancelled`) or went away.
     fn is_cancelled(&self) -> bool;
+    /// True when this call brings back a person's answer to a question asked earlier (a
+    /// stateless-era retry with a `requestState`): that question is not a second one.
+    fn answers_a_question(&self) -> bool {
+        false
+    }
     /// Sends `notifications/progress` when the request carried a `progressToken`.
     fn progress(&self, progress: f64, total: Option<f64>, message: &str);
     /// Asks the human to confirm. Blocks in the handshake era; in the stateless era returns

@@ -559,6 +559,15 @@ impl Fatigue {
         Fatigue::default()
     }
 
+    /// How long ago a stateless-era question about `addr` went out that no answer has settled
+    /// and whose ticket still lives: while one is open, no second question about the same
+    /// output is asked (in the handshake era the device's lane holds the question instead).
+    pub fn open_question(&mut self, addr: &ControlAddr, now: Mono) -> Option<std::time::Duration> {
+        let e = self.map.get_mut(addr)?;
+        e.age(now);
+        e.pending.front().map(|asked| now.since(*asked))
+    }
+
     /// Whether a person may be asked about `addr` now.
     pub fn admit(&mut self, addr: &ControlAddr, label: &str, now: Mono) -> Result<(), Refusal> {
         let Some(e) = self.map.get_mut(addr) else {

@@ -795,3 +795,38 @@ fn a_mood_that_changes_more_than_five_lights_needs_consent_and_the_question_name
             && !q.contains("Safety-relevant")
     });
 }
+
+#[test]
+fn consent_fatigue_counts_the_door_once_whether_the_ai_asks_through_the_intercom_or_its_opener() {
+    // Issue 19 item 7: the intercom's "open the door" and its door opener output are one door.
+    let rig = Rig::with(Options {
+        manual: true,
+        ..Options::default()
+    });
+    rig.advance(Duration::from_secs(6));
+    assert!(rig.sim.ring_bell());
+    let intercom = rig.addr("Front Door");
+    assert!(rig.wait_cache(&intercom, "bell", |v| v == 1.0));
+    let via_intercom = json!({"device": "Front Door", "action": "open_door"});
+    let via_opener = json!({"device": "Hall/Door opener", "action": "open"});
+    for args in [&via_intercom, &via_opener, &via_intercom] {
+        let tool = if args == &via_opener {
+            "control_access"
+        } else {
+            "control_intercom"
+        };
+        let mut c = rig.client();
+        c.answer_next(Answer::Decline);
+        let r = c.call(tool, args.clone()).unwrap();
+        assert_eq!(c.asked.len(), 1, "{tool}: {r}");
+        assert_eq!(r["structuredContent"]["done"], false);
+    }
+    // Three declines for the door, whichever way it was asked: the fourth is not asked.
+    let mut c = rig.client();
+    c.answer_next(Answer::Accept);
+    let mark = rig.sim.log_mark();
+    let r = c.call("control_access", via_opener).unwrap();
+    assert!(c.asked.is_empty(), "{r}");
+    assert!(text(&r).contains("SC-5"), "{}", text(&r));
+    assert!(rig.received(mark).is_empty());
+}

@@ -8,7 +8,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use loxwarden::clock::ManualClock;
-use loxwarden::demo::client::Answer;
 use loxwarden::mcp::{Peer, Server, ServerConfig};
 use serde_json::{Value, json};
 
@@ -155,15 +154,10 @@ fn mrtr_an_accept_with_a_fresh_ticket_acts_once_and_the_same_ticket_again_sends_
         json!(state),
         "already used",
     );
-    // A ticket whose question no longer matches the house (armed meanwhile) is refused too.
+    // A ticket whose question no longer matches the house (armed meanwhile, by a person at
+    // the keypad: while the question is open the AI cannot ask to arm) is refused too.
     let (_, state) = first_round(&rig, &mut w, "set_alarm", disarm());
-    // Arming asks (the demo's bedroom has no presence detector, UCA-S1): a person agrees.
-    let r = rig.call_answering(
-        "set_alarm",
-        json!({"device": "Burglar Alarm", "action": "arm"}),
-        Answer::Accept,
-    );
-    assert_eq!(r["structuredContent"]["done"], true, "{r}");
+    assert!(rig.sim.sense(&alarm, "armed", 1.0));
     assert!(rig.wait_cache(&alarm, "armed", |v| v == 1.0));
     retry_refused(
         &rig,
@@ -181,8 +175,8 @@ fn mrtr_tickets_tampered_or_bound_to_other_arguments_tools_or_sessions_send_noth
     let rig = Rig::start();
     let mut w = rig.wire();
     // One character of the signed payload changed.
-    let (_, s) = first_round(&rig, &mut w, "set_alarm", disarm());
-    let mut b = s.into_bytes();
+    let (_, s0) = first_round(&rig, &mut w, "set_alarm", disarm());
+    let mut b = s0.clone().into_bytes();
     b[5] = if b[5] == b'A' { b'B' } else { b'A' };
     let tampered = String::from_utf8(b).unwrap();
     retry_refused(
@@ -194,17 +188,18 @@ fn mrtr_tickets_tampered_or_bound_to_other_arguments_tools_or_sessions_send_noth
         "signature",
     );
     // Issued for disarm, presented with other arguments (another action; another spelling).
+    // While that question is open no second one about the alarm is asked, so the same ticket
+    // serves: a refused presentation does not use it up.
     for other in [
         json!({"device": "Burglar Alarm", "action": "acknowledge"}),
         json!({"device": "burglar alarm", "action": "disarm"}),
     ] {
-        let (_, s) = first_round(&rig, &mut w, "set_alarm", disarm());
         retry_refused(
             &rig,
             &mut w,
             "set_alarm",
             other,
-            json!(s),
+            json!(s0),
             "other arguments",
         );
     }
@@ -218,14 +213,15 @@ fn mrtr_tickets_tampered_or_bound_to_other_arguments_tools_or_sessions_send_noth
         json!(s),
         "another tool",
     );
-    // Issued to another session.
+    // Issued to another session (about another output: the alarm's question is open).
+    let loud = json!({"device": "Living Room Music", "action": "volume", "volume": 70});
     let mut other = rig.wire();
-    let (_, s) = first_round(&rig, &mut other, "set_alarm", disarm());
+    let (_, s) = first_round(&rig, &mut other, "control_audio", loud.clone());
     retry_refused(
         &rig,
         &mut w,
-        "set_alarm",
-        disarm(),
+        "control_audio",
+        loud,
         json!(s),
         "another caller",
     );
@@ -243,14 +239,14 @@ fn mrtr_tickets_tampered_or_bound_to_other_arguments_tools_or_sessions_send_noth
     );
     assert!(rig.received(mark).is_empty());
     retry_refused(&rig, &mut w, "set_alarm", disarm(), json!(42), "malformed");
-    // None of it was consent, and none of it wore the person down either: asking again works.
-    let (_, s) = first_round(&rig, &mut w, "set_alarm", disarm());
+    // None of it was consent, and none of it wore the person down or used the real ticket up:
+    // the person's answer to the first question still counts.
     let mark = rig.sim.log_mark();
     let r = w.modern_call(
         "set_alarm",
         disarm(),
         form(),
-        json!({"inputResponses": accept(), "requestState": s}),
+        json!({"inputResponses": accept(), "requestState": s0}),
     );
     assert_eq!(r["result"]["structuredContent"]["done"], true, "{r}");
     assert_eq!(rig.received(mark).len(), 1);
@@ -335,6 +331,18 @@ fn a_stateless_ticket_replayed_in_a_handshake_session_is_not_consent() {
     let rig = Rig::start();
     let mut modern = rig.wire();
     let (_, s) = first_round(&rig, &mut modern, "set_alarm", disarm());
+    // The stateless session's person declines, which closes the question (one open question
+    // per output), and uses the ticket up.
+    let r = modern.modern_call(
+        "set_alarm",
+        disarm(),
+        form(),
+        json!({"inputResponses": {"confirm": {"action": "decline"}}, "requestState": s}),
+    );
+    assert_eq!(
+        r["result"]["structuredContent"]["consent"]["outcome"], "declined",
+        "{r}"
+    );
     // A handshake-era session sends the ticket and an accept along with its call: the gateway
     // asks the person itself (here they decline), and nothing is sent.
     let mut w = rig.wire();
@@ -375,15 +383,17 @@ fn mrtr_questions_left_unanswered_past_their_ticket_count_toward_consent_fatigue
         ..crate::tools_support::Options::default()
     });
     let mut w = rig.wire();
-    // An AI asks three times and never brings an answer back.
+    // An AI asks three times and never brings an answer back: one question at a time (while
+    // one is open, another is refused at once), each a miss once its ticket expired.
     for _ in 0..3 {
         first_round(&rig, &mut w, "control_access", open_garage());
+        // While the ticket lives the person may still be reading: not yet a miss.
+        rig.advance_alive(Duration::from_secs(119));
+        let r = w.modern_call("control_access", open_garage(), form(), json!({}));
+        assert!(text(&r["result"]).contains("is already open"), "{r}");
+        rig.advance_alive(Duration::from_secs(2));
     }
-    // While the tickets live the person may still be reading: not yet misses.
-    rig.advance_alive(Duration::from_secs(119));
-    first_round(&rig, &mut w, "control_access", open_garage());
-    // Once they expired unanswered, the next request is refused without a question.
-    rig.advance_alive(Duration::from_secs(2));
+    // The three expired unanswered: the next request is refused without a question.
     let mark = rig.sim.log_mark();
     let r = w.modern_call("control_access", open_garage(), form(), json!({}));
     let res = &r["result"];
@@ -427,4 +437,35 @@ fn mrtr_an_accepted_intercom_open_is_carried_out_though_the_ring_is_now_seconds_
     let got = rig.received(mark);
     assert_eq!(got.len(), 1, "{got:?}");
     assert_eq!(got[0].command, format!("jdev/sps/io/{opener}/pulse"));
+}
+
+#[test]
+fn mrtr_a_second_question_about_one_output_is_refused_while_the_first_is_open() {
+    // Issue 19 item 7: in the 2026-07-28 era an AI could put thirty disarm questions in a row
+    // to the person. One open question per output: the answer to the first still counts.
+    let rig = Rig::start();
+    let alarm = rig.addr("Burglar Alarm");
+    let mut w = rig.wire();
+    let (_, state) = first_round(&rig, &mut w, "set_alarm", disarm());
+    for _ in 0..5 {
+        let mark = rig.sim.log_mark();
+        let r = w.modern_call("set_alarm", disarm(), form(), json!({}));
+        let res = &r["result"];
+        assert_ne!(res["resultType"], "input_required", "{r}");
+        assert!(text(res).contains("SC-5"), "{}", text(res));
+        assert!(text(res).contains("is already open"), "{}", text(res));
+        assert!(rig.received(mark).is_empty());
+    }
+    let mark = rig.sim.log_mark();
+    let extra = json!({"inputResponses": accept(), "requestState": state});
+    let r = w.modern_call("set_alarm", disarm(), form(), extra);
+    assert_eq!(r["result"]["structuredContent"]["done"], true, "{r}");
+    let got = rig.received(mark);
+    assert!(
+        got.iter()
+            .any(|e| e.command.ends_with(&format!("/{alarm}/off"))),
+        "{got:?}"
+    );
+    // Answered: the next question may be asked.
+    first_round(&rig, &mut w, "set_alarm", disarm());
 }
