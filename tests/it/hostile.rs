@@ -276,7 +276,18 @@ fn mrtr_case(rig: &Rig, case: &Value) -> Ran {
         }
         _ => {
             let t = first_round(&mut s, id);
-            let t2 = first_round(&mut s, &format!("{id}-2"));
+            // A second ticket, from another session about another output (while the alarm's
+            // question is open, no second one about it is asked).
+            let r2 = other.modern_call(
+                &format!("{id}-2"),
+                "control_access",
+                json!({"device": "Garage Door", "action": "open"}),
+                json!({}),
+            );
+            let t2 = r2["result"]["requestState"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{id}: no second requestState in {r2}"))
+                .to_owned();
             let parts: Vec<&str> = t.split('.').collect();
             assert_eq!(parts.len(), 3, "{t}");
             let state = match op {
@@ -332,15 +343,25 @@ fn has_raw_controls(answer: &Value) -> bool {
 
 /// Runs every case of `category`; returns (cases, refused, harmless, questions asked).
 fn run(category: &str) -> (usize, usize, usize, usize) {
-    let rig = rig();
+    let shared = rig();
     let cases = load(category);
-    // No answer to hostile input may carry a credential.
-    // (The simulator's default passwords are plain words; `secrets.rs` checks distinctive ones.)
-    let secrets: Vec<String> = rig.sim.tokens().into_iter().map(|t| t.token).collect();
-    assert!(!secrets.is_empty());
     let (mut refused, mut harmless, mut sent, mut questions) = (0, 0, 0, 0);
     for case in &cases {
         let id = case["id"].as_str().expect("every case has an id");
+        // A stateless-era case leaves its legitimate question open (one open question per
+        // output): each gets a house of its own.
+        let own;
+        let rig = if case.get("mrtr").is_some() {
+            own = rig();
+            &own
+        } else {
+            &shared
+        };
+        // No answer to hostile input may carry a credential.
+        // (The simulator's default passwords are plain words; `secrets.rs` checks distinctive
+        // ones.)
+        let secrets: Vec<String> = rig.sim.tokens().into_iter().map(|t| t.token).collect();
+        assert!(!secrets.is_empty());
         let mark = rig.sim.log_mark();
         let audit_before = rig.audit().len();
         let ran = if case.get("mrtr").is_some() {
