@@ -365,9 +365,9 @@ fn run(category: &str) -> (usize, usize, usize, usize) {
         let mark = rig.sim.log_mark();
         let audit_before = rig.audit().len();
         let ran = if case.get("mrtr").is_some() {
-            mrtr_case(&rig, case)
+            mrtr_case(rig, case)
         } else {
-            line_case(&rig, case)
+            line_case(rig, case)
         };
         // The simulator received exactly what the case expects (almost always: nothing).
         let got = rig.received(mark);
