@@ -6,7 +6,7 @@
 //!   the cap, one trailing `\r` dropped, a last line without `\n` still counts);
 //! - `decode` never panics; a parse error or an unreadable id carries no id;
 //! - every line we would send back is one line of valid JSON, with `"id": null` exactly when
-//!   the id was not readable (JSON-RPC 2.0);
+//!   the id was not readable (JSON-RPC 2.0), and a notification without an `id` member;
 //! - whatever decodes re-encodes through our own builders to the same message.
 #![no_main]
 
@@ -57,13 +57,21 @@ fn model(stream: &[u8], max: usize) -> Vec<Frame> {
     out
 }
 
-fn check_reply_line(line: &str, id_known: bool) {
+/// A line we send: one line of JSON-RPC 2.0. `id`: `Some(true)` a reply or request whose id
+/// was read, `Some(false)` an error whose id was not (`"id": null`), `None` a notification
+/// (no `id` member at all).
+fn check_sent_line(line: &str, id: Option<bool>) {
     assert!(!line.contains('\n'), "a reply spans lines: {line:?}");
     let v: Value = serde_json::from_str(line).expect("a reply line is JSON");
     let o = v.as_object().expect("a reply is an object");
     assert_eq!(o.get("jsonrpc"), Some(&Value::from("2.0")));
-    assert!(o.contains_key("id"), "{line}");
-    assert_eq!(o.get("id") == Some(&Value::Null), !id_known, "{line}");
+    match id {
+        None => assert!(!o.contains_key("id"), "a notification with an id: {line}"),
+        Some(known) => {
+            assert!(o.contains_key("id"), "{line}");
+            assert_eq!(o.get("id") == Some(&Value::Null), !known, "{line}");
+        }
+    }
 }
 
 fn check_line(bytes: &[u8]) {
@@ -73,14 +81,14 @@ fn check_line(bytes: &[u8]) {
                 assert!(r.id.is_none(), "a parse error echoes an id");
             }
             let line = jsonrpc::error_line(r.id.as_ref(), &r.error);
-            check_reply_line(&line, r.id.is_some());
+            check_sent_line(&line, Some(r.id.is_some()));
         }
         Ok(msg) => {
             let again = match &msg {
                 Incoming::Request { id, method, params } => {
                     let line =
                         jsonrpc::request_line(id, method, params.clone().unwrap_or(Value::Null));
-                    check_reply_line(&line, true);
+                    check_sent_line(&line, Some(true));
                     // `params` absent and `params: null` are the same message.
                     jsonrpc::decode(line.as_bytes()).map(|m| match m {
                         Incoming::Request {
@@ -98,7 +106,7 @@ fn check_line(bytes: &[u8]) {
                 Incoming::Notification { method, params } => {
                     let line =
                         jsonrpc::notification_line(method, params.clone().unwrap_or(Value::Null));
-                    check_reply_line(&line, false);
+                    check_sent_line(&line, None);
                     jsonrpc::decode(line.as_bytes()).map(|m| match m {
                         Incoming::Notification {
                             method,
@@ -115,7 +123,7 @@ fn check_line(bytes: &[u8]) {
                         Ok(result) => jsonrpc::result_line(id, result),
                         Err(e) => jsonrpc::error_line(Some(id), e),
                     };
-                    check_reply_line(&line, true);
+                    check_sent_line(&line, Some(true));
                     jsonrpc::decode(line.as_bytes())
                 }
             };
