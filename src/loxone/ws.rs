@@ -311,14 +311,7 @@ impl Ws {
         deadline: Instant,
         other: &mut dyn FnMut(Frame),
     ) -> Result<LlReply, AuthStep> {
-        let r = self.request("jdev/sys/getkey", "getkey", deadline, other)?;
-        auth::check_code(&r, &token.user, "getkey")?;
-        let key = r.value_text();
-        if crypto::unhex(&key).is_none() {
-            return Err(AuthStep::Auth(AuthError::Protocol(
-                "getkey returned no hex key".into(),
-            )));
-        }
+        let key = self.one_time_key(token, deadline, other)?;
         let cmd = self
             .session
             .ws_command(&token.command(TokenVerb::Refresh, &key)?, true);
@@ -327,6 +320,24 @@ impl Ws {
             .open_reply(&body)
             .map(|o| o.reply)
             .map_err(|e| AuthStep::Auth(AuthError::Protocol(format!("refreshjwt: {e}"))))
+    }
+
+    /// `jdev/sys/getkey`: a one-time key (hex) for the next token hash.
+    fn one_time_key(
+        &mut self,
+        token: &Token,
+        deadline: Instant,
+        other: &mut dyn FnMut(Frame),
+    ) -> Result<String, AuthStep> {
+        let r = self.request("jdev/sys/getkey", "getkey", deadline, other)?;
+        auth::check_code(&r, &token.user, "getkey")?;
+        let key = r.value_text();
+        if crypto::unhex(&key).is_none() {
+            return Err(AuthStep::Auth(AuthError::Protocol(
+                "getkey returned no hex key".into(),
+            )));
+        }
+        Ok(key)
     }
 
     /// keyexchange → getkey → encrypted authwithtoken → enablebinstatusupdate.
@@ -340,14 +351,7 @@ impl Ws {
         let kx = self.session.keyexchange_command();
         let r = self.request(&kx, "keyexchange", deadline, other)?;
         auth::check_code(&r, &token.user, "keyexchange")?;
-        let r = self.request("jdev/sys/getkey", "getkey", deadline, other)?;
-        auth::check_code(&r, &token.user, "getkey")?;
-        let key = r.value_text();
-        if crypto::unhex(&key).is_none() {
-            return Err(AuthStep::Auth(AuthError::Protocol(
-                "getkey returned no hex key".into(),
-            )));
-        }
+        let key = self.one_time_key(token, deadline, other)?;
         let cmd = self.session.ws_command(&token.authwithtoken(&key)?, false);
         let auth_reply = self.request(&cmd, "authwithtoken", deadline, other)?;
         auth::check_code(&auth_reply, &token.user, "authwithtoken")?;

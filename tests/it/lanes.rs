@@ -55,6 +55,17 @@ fn quiet(rig: &Rig) {
     assert_eq!(r["structuredContent"]["done"], true, "{r}");
 }
 
+/// From a quiet zone, a rise to 60 in its own session, once its first step reached the
+/// simulator: the zone, the log mark from before it, and the call.
+fn ramp_under_way(rig: &Arc<Rig>) -> (ControlAddr, u64, std::thread::JoinHandle<Value>) {
+    let zone = rig.addr("Living Room Music");
+    quiet(rig);
+    let mark = rig.sim.log_mark();
+    let rising = ramp(rig, 60);
+    wait_volumes(rig, mark, &zone, 1);
+    (zone, mark, rising)
+}
+
 /// Waits until the simulator has received the first `n` volume commands after `mark`.
 fn wait_volumes(rig: &Rig, mark: u64, zone: &ControlAddr, n: usize) {
     assert!(
@@ -122,12 +133,8 @@ fn a_setpoint_the_miniserver_accepted_but_has_not_reported_is_the_base_of_the_ne
 #[test]
 fn overlapping_volume_rises_never_step_more_than_10_or_faster_than_the_pace() {
     let rig = Arc::new(Rig::start());
-    let zone = rig.addr("Living Room Music");
-    quiet(&rig);
-    let mark = rig.sim.log_mark();
     // A ramp of six steps (about 4 s), and five more calls once it has begun.
-    let first = ramp(&rig, 60);
-    wait_volumes(&rig, mark, &zone, 1);
+    let (zone, mark, first) = ramp_under_way(&rig);
     let calls: Vec<_> = (0..5).map(|_| ramp(&rig, 60)).collect();
     let first = first.join().unwrap();
     let results: Vec<Value> = calls.into_iter().map(|c| c.join().unwrap()).collect();
@@ -161,11 +168,7 @@ fn overlapping_volume_rises_never_step_more_than_10_or_faster_than_the_pace() {
 #[test]
 fn turning_a_zone_down_during_a_ramp_stops_the_ramp_and_no_jump_follows() {
     let rig = Arc::new(Rig::start());
-    let zone = rig.addr("Living Room Music");
-    quiet(&rig);
-    let mark = rig.sim.log_mark();
-    let rising = ramp(&rig, 60);
-    wait_volumes(&rig, mark, &zone, 1);
+    let (zone, mark, rising) = ramp_under_way(&rig);
     let quiet = rig.call(
         "control_audio",
         json!({"device": "Living Room Music", "action": "volume", "volume": 0}),
@@ -186,11 +189,7 @@ fn turning_a_zone_down_during_a_ramp_stops_the_ramp_and_no_jump_follows() {
 #[test]
 fn a_ramp_sends_nothing_after_the_emergency_stop_latches() {
     let rig = Arc::new(Rig::start());
-    let zone = rig.addr("Living Room Music");
-    quiet(&rig);
-    let mark = rig.sim.log_mark();
-    let rising = ramp(&rig, 60);
-    wait_volumes(&rig, mark, &zone, 1);
+    let (zone, mark, rising) = ramp_under_way(&rig);
     let report = rig.gw.emergency_stop("a test", "test");
     assert!(report.latched.reason == "a test");
     let r = rising.join().unwrap();
@@ -215,11 +214,7 @@ fn a_ramp_sends_nothing_after_the_emergency_stop_latches() {
 #[test]
 fn a_smoke_alarm_that_starts_mid_ramp_ends_the_ramp_under_uca_a2() {
     let rig = Arc::new(Rig::start());
-    let zone = rig.addr("Living Room Music");
-    quiet(&rig);
-    let mark = rig.sim.log_mark();
-    let rising = ramp(&rig, 60);
-    wait_volumes(&rig, mark, &zone, 1);
+    let (zone, _, rising) = ramp_under_way(&rig);
     assert!(rig.sim.trigger_smoke_alarm());
     let smoke = rig.addr("Fire and Water Alarm");
     assert!(rig.wait_cache(&smoke, "level", |v| v > 0.0));
