@@ -169,7 +169,14 @@ pub fn call(gw: &Gateway, call: ToolCall<'_>, ctx: &mut dyn CallContext) -> Tool
     let commands = send(gw, &snap, &intent, &allowed, lane.as_ref(), ctx);
     // 10. What the house shows now (only when everything was accepted by the Miniserver).
     let all_ok = commands.iter().all(result::CommandOut::ok);
-    if all_ok {
+    // The plan's expectations are what was set only when every command went out as planned
+    // (a volume step the check before it lowered did not set the plan's target).
+    let as_planned = commands.len() == allowed.plan.len()
+        && commands
+            .iter()
+            .zip(&allowed.plan)
+            .all(|(c, s)| c.command == s.command.io_path());
+    if all_ok && as_planned {
         gw.lanes()
             .commanded()
             .note(&allowed.expect, gw.clock().mono());

@@ -8,6 +8,22 @@ fn loxwarden() -> Command {
     Command::new(env!("CARGO_BIN_EXE_loxwarden"))
 }
 
+/// `loxwarden --config CFG audit`, which must succeed: what it printed.
+fn audit_output(cfg: &std::path::Path) -> String {
+    let out = loxwarden()
+        .arg("--config")
+        .arg(cfg)
+        .arg("audit")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
 fn dir(name: &str) -> std::path::PathBuf {
     let d = std::env::temp_dir().join(format!("loxwarden-it-audit-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
@@ -46,18 +62,7 @@ fn audit_prints_each_record_readably_and_filters_by_since() {
         .unwrap();
         log.write(&rec).unwrap();
     }
-    let out = loxwarden()
-        .arg("--config")
-        .arg(&cfg)
-        .arg("audit")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).unwrap();
+    let text = audit_output(&cfg);
     assert_eq!(text.lines().count(), 2, "{text}");
     assert!(
         text.contains("a-1 session 1 (probe 1.0) control_blind Bedroom/Blind"),
@@ -127,18 +132,7 @@ fn audit_escapes_what_a_hostile_client_sent_and_says_what_each_decision_was() {
         ),
     )
     .unwrap();
-    let out = loxwarden()
-        .arg("--config")
-        .arg(&cfg)
-        .arg("audit")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).unwrap();
+    let text = audit_output(&cfg);
     // One line per record, each starting with its own time: nothing forged a line.
     let records = std::fs::read_to_string(&rig.cfg.paths.audit_log)
         .unwrap()

@@ -187,6 +187,38 @@ fn turning_a_zone_down_during_a_ramp_stops_the_ramp_and_no_jump_follows() {
 }
 
 #[test]
+fn a_ramp_lowered_at_the_device_ends_short_and_the_next_rise_starts_from_what_the_zone_has() {
+    // A person turns the zone down at the device mid-ramp: the next steps are recomputed from
+    // there (+10 each), so the ramp ends below its target. That target was never set, so the
+    // next call must not take it as the zone's volume.
+    let rig = Arc::new(Rig::start());
+    let (zone, mark, rising) = ramp_under_way(&rig);
+    assert!(rig.sim.sense(&zone, "volume", 0.0));
+    assert!(rig.wait_cache(&zone, "volume", |v| v == 0.0));
+    let r = rising.join().unwrap();
+    let sent = volumes(&rig, mark, &zone);
+    assert!(
+        sent.last().unwrap().1 < 60,
+        "the ramp ended short: {sent:?} {r}"
+    );
+    let next = rig.call(
+        "control_audio",
+        json!({"device": "Living Room Music", "action": "volume", "volume": 60}),
+    );
+    assert_eq!(next["structuredContent"]["done"], true, "{next}");
+    // Invariant over the whole log: no step more than +10 over the zone's volume before it.
+    let mut level = 0u8;
+    for (_, v) in volumes(&rig, mark, &zone) {
+        assert!(
+            v <= level + 10,
+            "{level} → {v}: {:?}",
+            volumes(&rig, mark, &zone)
+        );
+        level = v;
+    }
+}
+
+#[test]
 fn a_ramp_sends_nothing_after_the_emergency_stop_latches() {
     let rig = Arc::new(Rig::start());
     let (zone, mark, rising) = ramp_under_way(&rig);
@@ -229,6 +261,30 @@ fn a_smoke_alarm_that_starts_mid_ramp_ends_the_ramp_under_uca_a2() {
     let after: Vec<_> = volumes(&rig, seen_at, &zone);
     assert!(after.len() <= 1, "{after:?}");
     assert!(rig.num(&zone, "volume") < 60.0);
+}
+
+#[test]
+fn an_alarm_that_sounds_while_the_link_checks_the_structure_still_holds_the_next_step_back() {
+    // The last check before a command is inside the link, after its structure-version round
+    // trip: an alarm that arrives during that round trip still keeps the step from leaving.
+    // (A manual clock keeps the keepalives, whose delayed answers would delay events, away.)
+    let rig = Arc::new(Rig::with(Options {
+        manual: true,
+        ..Options::default()
+    }));
+    let (zone, mark, rising) = ramp_under_way(&rig);
+    // From now on the Miniserver answers 1.5 s late: the next step's structure check (sent
+    // 0.8 s after the first step) waits there while the smoke alarm sounds.
+    rig.sim.delay_replies(Duration::from_millis(1500));
+    std::thread::sleep(Duration::from_millis(1000));
+    assert!(rig.sim.trigger_smoke_alarm());
+    let smoke = rig.addr("Fire and Water Alarm");
+    assert!(rig.wait_cache(&smoke, "level", |v| v > 0.0));
+    rig.sim.delay_replies(Duration::ZERO);
+    let r = rising.join().unwrap();
+    assert!(text(&r).contains("UCA-A2"), "{r}");
+    let sent = volumes(&rig, mark, &zone);
+    assert_eq!(sent.len(), 1, "only the step before the alarm: {sent:?}");
 }
 
 #[test]

@@ -8,6 +8,21 @@ use serde_json::json;
 
 use crate::tools_support::{Options, Rig, text};
 
+/// `activate_scene` by a person who would accept: refused before anyone is asked, nothing
+/// sent. The refusal's text.
+fn refused_unasked(rig: &Rig, device: &str, scene: &str) -> String {
+    let mut c = rig.client();
+    c.answer_next(Answer::Accept);
+    let mark = rig.sim.log_mark();
+    let r = c
+        .call("activate_scene", json!({"device": device, "scene": scene}))
+        .unwrap();
+    assert_eq!(r["isError"], true, "{r}");
+    assert!(c.asked.is_empty(), "nobody is asked: {:?}", c.asked);
+    assert!(rig.received(mark).is_empty(), "{:?}", rig.received(mark));
+    text(&r)
+}
+
 fn rig_with(classify: &str) -> Rig {
     let entry = format!("\n[[classify]]\ndevice = \"{classify}\"\nkind = \"other\"\n");
     Rig::with(Options {
@@ -20,21 +35,9 @@ fn rig_with(classify: &str) -> Rig {
 fn all_blinds_down_is_refused_when_a_member_blind_is_read_only_by_the_config() {
     let rig = rig_with("Kitchen Blind");
     let kitchen = rig.addr("Kitchen Blind");
-    let mut c = rig.client();
-    c.answer_next(Answer::Accept);
-    let mark = rig.sim.log_mark();
-    let r = c
-        .call(
-            "activate_scene",
-            json!({"device": "All Blinds", "scene": "down"}),
-        )
-        .unwrap();
-    assert_eq!(r["isError"], true, "{r}");
-    let t = text(&r);
+    let t = refused_unasked(&rig, "All Blinds", "down");
     assert!(t.contains("SC-7") && t.contains("read-only"), "{t}");
     assert!(t.contains("Kitchen/Kitchen Blind"), "{t}");
-    assert!(c.asked.is_empty(), "nobody is asked: {:?}", c.asked);
-    assert!(rig.received(mark).is_empty(), "{:?}", rig.received(mark));
     assert_eq!(rig.num(&kitchen, "down"), 0.0);
     // Stopping through the same central object cannot hurt anyone: allowed.
     let r = rig.call(
@@ -47,21 +50,9 @@ fn all_blinds_down_is_refused_when_a_member_blind_is_read_only_by_the_config() {
 #[test]
 fn a_mood_is_refused_without_a_question_when_one_of_its_lamps_is_read_only_by_the_config() {
     let rig = rig_with("Living Room/Floor lamp");
-    let mut c = rig.client();
-    c.answer_next(Answer::Accept);
-    let mark = rig.sim.log_mark();
-    let r = c
-        .call(
-            "activate_scene",
-            json!({"device": "Living Room Lighting", "scene": "Bright"}),
-        )
-        .unwrap();
-    assert_eq!(r["isError"], true, "{r}");
-    let t = text(&r);
+    let t = refused_unasked(&rig, "Living Room Lighting", "Bright");
     assert!(
         t.contains("SC-7") && t.contains("Living Room/Floor lamp"),
         "{t}"
     );
-    assert!(c.asked.is_empty(), "nobody is asked: {:?}", c.asked);
-    assert!(rig.received(mark).is_empty(), "{:?}", rig.received(mark));
 }

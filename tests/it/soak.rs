@@ -53,6 +53,17 @@ fn env_u64(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
+/// A random `control_blind` call on `device`: up, down, stop or a position.
+pub fn blind_call(rng: &mut Rng, device: &str) -> (&'static str, Value) {
+    let args = match rng.below(4) {
+        0 => json!({"device": device, "action": "up"}),
+        1 => json!({"device": device, "action": "down"}),
+        2 => json!({"device": device, "action": "stop"}),
+        _ => json!({"device": device, "action": "position", "position": rng.below(101)}),
+    };
+    ("control_blind", args)
+}
+
 /// One mixed call: (tool, arguments).
 fn next_call(rng: &mut Rng) -> (&'static str, Value) {
     let lights = [
@@ -84,15 +95,7 @@ fn next_call(rng: &mut Rng) -> (&'static str, Value) {
         }
         65..=74 => {
             let device = *rng.pick(&blinds);
-            match rng.below(4) {
-                0 => ("control_blind", json!({"device": device, "action": "up"})),
-                1 => ("control_blind", json!({"device": device, "action": "down"})),
-                2 => ("control_blind", json!({"device": device, "action": "stop"})),
-                _ => (
-                    "control_blind",
-                    json!({"device": device, "action": "position", "position": rng.below(101)}),
-                ),
-            }
+            blind_call(rng, device)
         }
         75..=82 => (
             "set_temperature",

@@ -24,7 +24,7 @@ use loxwarden::demo::client::Answer;
 use loxwarden::sim::LogEntry;
 use serde_json::{Value, json};
 
-use crate::soak::Rng;
+use crate::soak::{Rng, blind_call};
 use crate::tools_support::{Options, Rig};
 
 const ZONE: &str = "Living Room Music";
@@ -51,15 +51,7 @@ fn next_call(rng: &mut Rng) -> (&'static str, Value) {
         ),
         6..=7 => {
             let device = *rng.pick(&BLINDS);
-            match rng.below(4) {
-                0 => ("control_blind", json!({"device": device, "action": "up"})),
-                1 => ("control_blind", json!({"device": device, "action": "down"})),
-                2 => ("control_blind", json!({"device": device, "action": "stop"})),
-                _ => (
-                    "control_blind",
-                    json!({"device": device, "action": "position", "position": rng.below(101)}),
-                ),
-            }
+            blind_call(rng, device)
         }
         8 => (
             "control_audio",

@@ -49,6 +49,20 @@ fn first_round(rig: &Rig, w: &mut Wire, tool: &str, args: Value) -> (String, Str
     (q, state.to_owned())
 }
 
+/// The person declines the disarm question `state` was issued for (the ticket was good).
+fn decline_disarm(w: &mut Wire, state: &str) {
+    let r = w.modern_call(
+        "set_alarm",
+        disarm(),
+        form(),
+        json!({"inputResponses": {"confirm": {"action": "decline"}}, "requestState": state}),
+    );
+    assert_eq!(
+        r["result"]["structuredContent"]["consent"]["outcome"], "declined",
+        "{r}"
+    );
+}
+
 /// A retry carrying `state` and an accept: refused as `invalid_state` for `why`, nothing sent.
 fn retry_refused(rig: &Rig, w: &mut Wire, tool: &str, args: Value, state: Value, why: &str) {
     let mark = rig.sim.log_mark();
@@ -264,16 +278,7 @@ fn mrtr_an_expired_ticket_sends_nothing() {
     let (_, s) = first_round(&rig, &mut w, "set_alarm", disarm());
     clock.advance(ttl - Duration::from_millis(1));
     // Just inside its lifetime the ticket is good (a decline proves it was read).
-    let r = w.modern_call(
-        "set_alarm",
-        disarm(),
-        form(),
-        json!({"inputResponses": {"confirm": {"action": "decline"}}, "requestState": s}),
-    );
-    assert_eq!(
-        r["result"]["structuredContent"]["consent"]["outcome"], "declined",
-        "{r}"
-    );
+    decline_disarm(&mut w, &s);
     let (_, s) = first_round(&rig, &mut w, "set_alarm", disarm());
     clock.advance(ttl);
     retry_refused(&rig, &mut w, "set_alarm", disarm(), json!(s), "expired");
@@ -333,16 +338,7 @@ fn a_stateless_ticket_replayed_in_a_handshake_session_is_not_consent() {
     let (_, s) = first_round(&rig, &mut modern, "set_alarm", disarm());
     // The stateless session's person declines, which closes the question (one open question
     // per output), and uses the ticket up.
-    let r = modern.modern_call(
-        "set_alarm",
-        disarm(),
-        form(),
-        json!({"inputResponses": {"confirm": {"action": "decline"}}, "requestState": s}),
-    );
-    assert_eq!(
-        r["result"]["structuredContent"]["consent"]["outcome"], "declined",
-        "{r}"
-    );
+    decline_disarm(&mut modern, &s);
     // A handshake-era session sends the ticket and an accept along with its call: the gateway
     // asks the person itself (here they decline), and nothing is sent.
     let mut w = rig.wire();
