@@ -4,11 +4,15 @@
 //! out along the path every command takes:
 //!
 //! ```text
-//! AI client → ssh → `loxwarden serve` (mcp: stdio JSON-RPC) → tools → intent (parse, resolve
-//! against the structure file) → safety guard (compiled table, posture, rate limits, estop
-//! latch, link health) → consent (MCP elicitation, human only) → loxone (token auth, TLS or
-//! command encryption) → Miniserver → its real answer → audit → tool result
+//! AI client → ssh → `loxwarden serve` (daemon::bridge) → mcp (stdio JSON-RPC) → tools →
+//! intent (parse, resolve against house, the structure file's model) → safety (compiled table,
+//! posture, rate limits, latch, link health) → consent (a person) → lane (one plan per device,
+//! re-checked before every command) → loxone (token auth, TLS or command encryption) →
+//! Miniserver → its real answer → audit → tool result
 //! ```
+//!
+//! One folder per stage, in that order; `dispatch` walks one call through them, and the shell
+//! (`main`, `run`, `cli`, `daemon`, `demo`, `sim`) starts the process around them.
 //!
 //! Nothing on that path is optional: a module that is not called on it does not exist here.
 
@@ -37,31 +41,22 @@ macro_rules! say_raw {
 }
 
 pub mod audit;
-pub mod bridge;
-pub mod call;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod consent;
 pub mod control;
 pub mod daemon;
 pub mod demo;
 pub mod dispatch;
 pub mod error;
-pub mod estop;
-pub mod gateway;
-pub mod health;
 pub mod house;
 pub mod intent;
 pub mod lane;
-pub mod localtime;
 pub mod logger;
 pub mod loxone;
-#[cfg(test)]
-mod manpage;
 pub mod mcp;
-pub mod peer;
 pub mod run;
 pub mod safety;
-pub mod shutdown;
 pub mod sim;
 pub mod tools;

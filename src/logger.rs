@@ -137,13 +137,27 @@ mod tests {
     #[test]
     fn journal_lines_carry_their_severity_and_foreground_lines_a_timestamp() {
         let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(1_765_000_000_123);
-        let j = |level| line(true, t, level, "loxwarden::gateway", "EMERGENCY STOP by x");
-        assert_eq!(j(Level::Warn), "<4>loxwarden::gateway: EMERGENCY STOP by x");
+        let j = |level| {
+            line(
+                true,
+                t,
+                level,
+                "loxwarden::dispatch::gateway",
+                "EMERGENCY STOP by x",
+            )
+        };
+        assert_eq!(
+            j(Level::Warn),
+            "<4>loxwarden::dispatch::gateway: EMERGENCY STOP by x"
+        );
         assert!(j(Level::Error).starts_with("<3>"));
         assert!(j(Level::Info).starts_with("<6>"));
         assert!(j(Level::Debug).starts_with("<7>") && j(Level::Trace).starts_with("<7>"));
-        let f = line(false, t, Level::Warn, "loxwarden::gateway", "m");
-        assert_eq!(f, "2025-12-06T05:46:40.123Z WARN  loxwarden::gateway: m");
+        let f = line(false, t, Level::Warn, "loxwarden::dispatch::gateway", "m");
+        assert_eq!(
+            f,
+            "2025-12-06T05:46:40.123Z WARN  loxwarden::dispatch::gateway: m"
+        );
     }
 
     #[test]

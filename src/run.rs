@@ -10,8 +10,8 @@ use std::time::Duration;
 use crate::cli::{Command, Global, TestKnobs, help_text};
 use crate::clock::SystemClock;
 use crate::config::{self, Config};
+use crate::dispatch::gateway::Gateway;
 use crate::error::{Error, Result};
-use crate::gateway::Gateway;
 use crate::loxone::link::Secrets;
 use crate::mcp::{Peer, Server, ServerConfig};
 
@@ -222,16 +222,16 @@ fn default_paths_note(
 /// `loxwarden serve`: stdin/stdout ⇄ the daemon's socket.
 fn bridge(global: &Global) -> Result<ExitCode> {
     let socket = daemon_paths(global)?.socket;
-    let stream = crate::bridge::connect(&socket)?;
-    let end = crate::bridge::pump(stream, std::io::stdin(), std::io::stdout())
+    let stream = crate::daemon::bridge::connect(&socket)?;
+    let end = crate::daemon::bridge::pump(stream, std::io::stdin(), std::io::stdout())
         .map_err(|e| Error::io("the session with the daemon failed", e))?;
     match end {
-        crate::bridge::End::ClientClosed => Ok(ExitCode::SUCCESS),
-        crate::bridge::End::DaemonClosed => {
+        crate::daemon::bridge::End::ClientClosed => Ok(ExitCode::SUCCESS),
+        crate::daemon::bridge::End::DaemonClosed => {
             log::warn!("the daemon closed the session");
             Ok(ExitCode::from(1))
         }
-        crate::bridge::End::Refused(message) => {
+        crate::daemon::bridge::End::Refused(message) => {
             // The client got the refusal as JSON-RPC; a person on the terminal reads this.
             log::error!("refused by the daemon: {message}");
             Ok(ExitCode::from(1))
@@ -241,7 +241,7 @@ fn bridge(global: &Global) -> Result<ExitCode> {
 
 /// `loxwarden call TOOL [JSON]`: one call through the daemon, or in-process.
 fn call(global: &Global, tool: &str, arguments: &str, standalone: bool) -> Result<ExitCode> {
-    let arguments = crate::call::parse_arguments(arguments)?;
+    let arguments = crate::cli::call::parse_arguments(arguments)?;
     let mut gateway = None;
     let ours = if standalone {
         let config_path = global
@@ -256,12 +256,12 @@ fn call(global: &Global, tool: &str, arguments: &str, standalone: bool) -> Resul
         gateway = Some(gw);
         ours
     } else {
-        crate::bridge::connect(&daemon_paths(global)?.socket)?
+        crate::daemon::bridge::connect(&daemon_paths(global)?.socket)?
     };
-    ours.set_read_timeout(Some(crate::call::CALL_WITHIN))
+    ours.set_read_timeout(Some(crate::cli::call::CALL_WITHIN))
         .map_err(|e| Error::io("socket", e))?;
     let reader = ours.try_clone().map_err(|e| Error::io("socket", e))?;
-    let code = crate::call::run(reader, &ours, tool, arguments, &mut std::io::stdout());
+    let code = crate::cli::call::run(reader, &ours, tool, arguments, &mut std::io::stdout());
     if let Some(gw) = gateway {
         gw.stop();
     }

@@ -814,7 +814,12 @@ fn estop(root: &Path, bin: &Path, plan: &Plan) -> Vec<Row> {
         if let Some((t, _)) = to_last_stop(called, mark) {
             v.push(t);
         }
-        let _ = std::fs::remove_file(site.cfg.paths.state_dir.join(loxwarden::estop::LATCH_FILE));
+        let _ = std::fs::remove_file(
+            site.cfg
+                .paths
+                .state_dir
+                .join(loxwarden::safety::latch::LATCH_FILE),
+        );
     }
     rows.push(Row::lower(
         "… directly, no daemon running (the CLI's fallback)",

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use loxwarden::clock::SystemClock;
 use loxwarden::config::Config;
-use loxwarden::gateway::Gateway;
+use loxwarden::dispatch::gateway::Gateway;
 use loxwarden::loxone::link::Secrets;
 use loxwarden::loxone::secret::Secret;
 use loxwarden::loxone::setup;

@@ -19,7 +19,7 @@ use serde_json::Value;
 use super::{ANSWER_WITHIN, Reply, Request, StopReport, direct};
 use crate::config::{Config, Paths};
 use crate::error::{Error, Result};
-use crate::estop::{LATCH_FILE, Latch, Latched};
+use crate::safety::latch::{LATCH_FILE, Latch, Latched};
 
 /// How long the CLI waits for the daemon's stop report once the daemon has latched.
 const REPORT_WITHIN: Duration = Duration::from_secs(120);
@@ -509,7 +509,7 @@ fn when(unix: u64) -> String {
 fn whoami() -> String {
     use std::os::unix::fs::MetadataExt;
     match std::fs::metadata("/proc/self") {
-        Ok(m) => crate::peer::Users::load().describe(m.uid()),
+        Ok(m) => crate::daemon::peer::Users::load().describe(m.uid()),
         Err(_) => "this user".into(),
     }
 }

@@ -19,11 +19,11 @@ use std::time::{Instant, SystemTime};
 
 use crate::audit::{self, AuditLog, Decided, Outcome, Record, StepResult};
 use crate::config::Config;
-use crate::estop::{Latch, Latched};
 use crate::loxone::client::SendFailure;
 use crate::loxone::link::{self, Secrets};
 use crate::loxone::store;
 use crate::loxone::structure::Structure;
+use crate::safety::latch::{Latch, Latched};
 use crate::safety::stop;
 
 use super::{DeviceStop, StopReport};
@@ -31,7 +31,7 @@ use super::{DeviceStop, StopReport};
 /// Latches the stop in the state directory (before any network: a daemon that comes back
 /// refuses actuation at once). An error says which file could not be written.
 pub fn latch(cfg: &Config, reason: &str, by: &str) -> Result<Latched, String> {
-    let path = cfg.paths.state_dir.join(crate::estop::LATCH_FILE);
+    let path = cfg.paths.state_dir.join(crate::safety::latch::LATCH_FILE);
     let cannot = |e: std::io::Error| format!("cannot write the latch file {}: {e}", path.display());
     // `Latch` treats a file it cannot read as latched (safe for a reader); a writer must not
     // take that for its own success, so this user's access is checked first and after.

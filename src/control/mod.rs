@@ -5,7 +5,7 @@
 //! everything without being able to reach the AI's tools, and the AI must never be able to
 //! lift a stop. So `control.sock` is mode 0666 (anyone on the machine who can reach the
 //! runtime directory may stop the house or ask for its status), while `resume` is checked
-//! against the peer's uid (`SO_PEERCRED`, [`crate::peer::Policy::may_resume`]). No MCP tool
+//! against the peer's uid (`SO_PEERCRED`, [`crate::daemon::peer::Policy::may_resume`]). No MCP tool
 //! can resume; the MCP tool `emergency_stop` and `loxwarden estop` both end in the one
 //! `emergency_stop` of the daemon's core.
 //!
@@ -30,7 +30,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::config::Paths;
-use crate::estop::Latched;
+use crate::safety::latch::Latched;
 
 pub mod client;
 pub mod direct;

@@ -10,8 +10,8 @@ use std::time::{Duration, SystemTime};
 
 use super::{MAX_REQUEST, Reply, Request};
 use crate::daemon::Daemon;
-use crate::estop::Latch;
-use crate::peer::{self, Users};
+use crate::daemon::peer::{self, Users};
+use crate::safety::latch::Latch;
 
 /// How long a client may take to send its request.
 const READ_REQUEST: Duration = Duration::from_secs(5);
@@ -144,7 +144,7 @@ fn answer(mut stream: &UnixStream, reply: &Reply) {
 }
 
 /// What a lifted latch was, for the journal: `it was latched since … by …: "reason"`.
-fn lifted(was: Option<&crate::estop::Latched>) -> String {
+fn lifted(was: Option<&crate::safety::latch::Latched>) -> String {
     match was {
         Some(l) => format!(
             "it was latched since {} by {}: {:?}",
@@ -162,7 +162,7 @@ mod tests {
 
     #[test]
     fn a_lifted_latch_reads_as_a_sentence_not_a_debug_dump() {
-        let l = crate::estop::Latched {
+        let l = crate::safety::latch::Latched {
             since_unix: 0,
             reason: "smoke in the hall".into(),
             by: "cli uid 0".into(),

@@ -8,9 +8,9 @@ use serde_json::Value;
 
 use super::Core;
 use crate::control::{DeviceStop, StopReport};
-use crate::estop::Latched;
-use crate::gateway::Gateway;
+use crate::dispatch::gateway::Gateway;
 use crate::mcp::tool::ToolHost;
+use crate::safety::latch::Latched;
 
 /// The gateway as the daemon serves it.
 pub struct GatewayCore {

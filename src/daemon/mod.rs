@@ -13,7 +13,7 @@
 //! adds a writer and one worker per call); one thread accepts control connections
 //! ([`crate::control::server`]); one talks to systemd ([`notify`]); one waits for SIGTERM
 //! and SIGINT and stops cleanly ([`signals`]). Every peer is identified
-//! by `SO_PEERCRED` and checked ([`crate::peer::Policy`]) before a byte of MCP is read; its
+//! by `SO_PEERCRED` and checked ([`crate::daemon::peer::Policy`]) before a byte of MCP is read; its
 //! uid travels in `Peer` into every audit record.
 
 use std::fs;
@@ -29,15 +29,18 @@ use serde_json::{Value, json};
 use crate::config::Config;
 use crate::control::{self, StopReport};
 use crate::error::Error;
-use crate::estop::Latched;
 use crate::mcp::tool::ToolHost;
 use crate::mcp::{Peer, Server, ServerConfig};
-use crate::peer::{self, Policy, Users};
+use crate::safety::latch::Latched;
+use peer::{Policy, Users};
 
+pub mod bridge;
 pub mod core;
 pub mod listen;
 pub mod notify;
+pub mod peer;
 pub mod sessions;
+pub mod shutdown;
 pub mod signals;
 
 use sessions::Sessions;
@@ -56,7 +59,7 @@ pub trait Core: Send + Sync {
     /// The Miniserver link answered its heartbeat in time (feeds the systemd watchdog).
     fn link_alive(&self) -> bool;
     /// Stops sending anything new and waits up to `bound` for the calls under way;
-    /// how many still are ([`crate::shutdown`]).
+    /// how many still are ([`crate::daemon::shutdown`]).
     fn drain(&self, bound: Duration) -> usize;
     /// A drain has begun: the daemon is on its way out.
     fn stopping(&self) -> bool;
@@ -87,7 +90,7 @@ impl Daemon {
 
     /// One line for systemd's `STATUS=`.
     pub fn status_line(&self) -> String {
-        let latch = crate::estop::Latch::in_dir(&self.cfg.paths.state_dir);
+        let latch = crate::safety::latch::Latch::in_dir(&self.cfg.paths.state_dir);
         format!(
             "link {}; {} session(s){}",
             if self.core.link_alive() {
@@ -225,7 +228,7 @@ fn refuse(mut stream: &UnixStream, message: &str) {
     let line = json!({
         "jsonrpc": "2.0",
         "id": null,
-        "error": {"code": crate::bridge::REFUSED, "message": format!("loxwarden: {message}")},
+        "error": {"code": crate::daemon::bridge::REFUSED, "message": format!("loxwarden: {message}")},
     });
     let _ = stream.write_all(format!("{line}\n").as_bytes());
     let _ = stream.flush();

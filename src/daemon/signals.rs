@@ -1,7 +1,7 @@
 //! SIGTERM (`systemctl stop`, a package upgrade, a starved watchdog) and SIGINT (Ctrl-C in a
 //! terminal): stop cleanly instead of dying in the middle of a call.
 //!
-//! The first signal tells systemd `STOPPING=1` and drains the gateway ([`crate::shutdown`]):
+//! The first signal tells systemd `STOPPING=1` and drains the gateway ([`crate::daemon::shutdown`]):
 //! nothing new is sent, a call that is sending stops before its next step, an open consent
 //! question is withdrawn, and the process exits once every call under way has its record on
 //! disk, or after [`DRAIN_BOUND`]. The bound sits
@@ -96,7 +96,7 @@ fn stop(signal: &str, core: &dyn Core, sockets: &[PathBuf]) {
 /// before a signal ends the process (the demo removes its temporary directory); after EOF the
 /// caller cleans up itself. A second signal exits at once.
 pub fn serve_stdio(
-    gw: &Arc<crate::gateway::Gateway>,
+    gw: &Arc<crate::dispatch::gateway::Gateway>,
     server: &crate::mcp::Server,
     cleanup: impl FnOnce() + Send + 'static,
 ) -> Result<(), Error> {
@@ -150,7 +150,7 @@ pub fn serve_stdio(
 }
 
 /// Drains the gateway within [`DRAIN_BOUND`] and says how it went.
-fn drain(gw: &crate::gateway::Gateway) {
+fn drain(gw: &crate::dispatch::gateway::Gateway) {
     let left = gw.shutdown().drain(DRAIN_BOUND);
     if left == 0 {
         log::info!("every call that was under way has its record in the audit log");

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::clock::Mono;
-use crate::gateway::{Gateway, Snapshot};
+use crate::dispatch::gateway::{Gateway, Snapshot};
 use crate::house::scene::{self, Effect};
 use crate::house::{DevId, House};
 use crate::intent::{BlindAction, Intent};

@@ -9,7 +9,7 @@ use crate::audit::limit::{self, Admit};
 use crate::audit::{
     self, AuditError, ConsentRecord, Decided, DeviceRef, Outcome, ReadBack, Record, StepResult,
 };
-use crate::gateway::{Gateway, device_ref};
+use crate::dispatch::gateway::{Gateway, device_ref};
 use crate::house::House;
 use crate::intent::Intent;
 use crate::mcp::tool::{ElicitOutcome, SessionInfo, ToolOutput};

@@ -7,7 +7,7 @@
 //!
 //! The raw argument is untrusted text. It may appear in a refusal only through
 //! [`quote_untrusted`] (truncated, control characters removed) and never in a consent message
-//! (consent messages are built from [`DevId`]s, see `safety::consent`).
+//! (consent messages are built from [`DevId`]s, see `consent`).
 
 use super::{DevId, House, Kind, eq_ci};
 use crate::loxone::uuid::ControlAddr;

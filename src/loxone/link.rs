@@ -12,7 +12,7 @@
 //!
 //! Health bound: with keepalive interval `I` and deadline `D`, the link leaves `live` at most
 //! `I + D` (+ one 100 ms poll) after the Miniserver's last sign of life; [`Link::health`]
-//! also applies the stale rule (`health::effective`), so `2 × I + D` holds even if the link
+//! also applies the stale rule (`loxone::health::effective`), so `2 × I + D` holds even if the link
 //! thread is stuck in a slow HTTP call.
 
 use std::path::PathBuf;
@@ -35,7 +35,7 @@ use super::uuid::{ControlAddr, Uuid};
 use super::ws::{self, AuthStep, WsEnd};
 use crate::clock::{Clock, Mono};
 use crate::config::Config;
-use crate::health::{self, Bounds, Event, Health, LinkState};
+use crate::loxone::health::{self, Bounds, Event, Health, LinkState};
 
 /// Secrets the running link needs (the visualisation password for secured controls).
 #[derive(Clone, Debug, Default)]

@@ -8,6 +8,7 @@ pub mod crypto;
 pub mod enc;
 pub mod errors;
 pub mod events;
+pub mod health;
 pub mod http;
 pub mod link;
 pub mod ll;

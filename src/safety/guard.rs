@@ -14,6 +14,7 @@
 use std::time::Duration;
 
 use crate::clock::Mono;
+use crate::consent::{self, Presence, Subject};
 use crate::house::scene::{self, Effect};
 use crate::house::{DevId, Device, House, Kind, UnlockWith};
 use crate::intent::{
@@ -23,7 +24,6 @@ use crate::intent::{
 use crate::loxone::command::{Command, Op, Percent, Tenths};
 use crate::loxone::state::LiveStates;
 use crate::loxone::structure::TempUnit;
-use crate::safety::consent::{self, Presence, Subject};
 use crate::safety::posture::Posture;
 use crate::safety::rate::{Motion, RateBook, RateClass, RateMark};
 use crate::safety::table::{

@@ -6,9 +6,9 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::*;
-use crate::health::{Health, LinkState};
 use crate::house::testhouse::*;
 use crate::intent;
+use crate::loxone::health::{Health, LinkState};
 use crate::loxone::state::StateValue;
 use crate::safety::posture::Inputs;
 use crate::safety::testkit::*;

@@ -14,8 +14,8 @@
 //! - [`guard`]: intent → [`Verdict`].
 //! - [`stop`]: the emergency-stop fan-out.
 
-pub mod consent;
 pub mod guard;
+pub mod latch;
 pub mod posture;
 pub mod rate;
 pub mod stop;

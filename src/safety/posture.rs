@@ -19,8 +19,8 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use crate::clock::Mono;
-use crate::health::{Health, LinkState};
 use crate::house::{DevId, House};
+use crate::loxone::health::{Health, LinkState};
 use crate::loxone::state::LiveStates;
 use crate::safety::Refusal;
 use crate::safety::table::{Limits, NightHours};

@@ -5,9 +5,9 @@ use std::collections::HashMap;
 use std::time::SystemTime;
 
 use crate::clock::Mono;
-use crate::health::{Health, LinkState};
 use crate::house::House;
 use crate::house::testhouse::{TEST_CONFIG, a, config, dev};
+use crate::loxone::health::{Health, LinkState};
 use crate::loxone::state::{LiveStates, StateEntry, StateValue};
 use crate::loxone::uuid::Uuid;
 use crate::safety::table::Limits;

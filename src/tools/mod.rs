@@ -11,7 +11,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::gateway::Gateway;
+use crate::dispatch::gateway::Gateway;
 use crate::mcp::tool::{
     CallContext, CallError, SessionInfo, ToolCall, ToolDef, ToolHost, ToolOutput,
 };

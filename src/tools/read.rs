@@ -5,7 +5,7 @@
 use serde_json::{Map, Value, json};
 
 use crate::clock::Mono;
-use crate::gateway::{EstopReport, Gateway, Snapshot};
+use crate::dispatch::gateway::{EstopReport, Gateway, Snapshot};
 use crate::house::scene;
 use crate::house::{DevId, House, Kind};
 use crate::intent::{Intent, LIST_PAGE};

@@ -388,7 +388,10 @@ fn a_blind_command_in_one_session_rate_limits_the_same_blind_in_another() {
 fn a_read_only_profile_may_read_and_stop_but_not_actuate() {
     // This test's own user gets the read-only profile.
     let me = std::fs::metadata("/proc/self").unwrap().uid();
-    let Some(name) = loxwarden::peer::Users::load().name(me).map(str::to_owned) else {
+    let Some(name) = loxwarden::daemon::peer::Users::load()
+        .name(me)
+        .map(str::to_owned)
+    else {
         eprintln!("SKIPPED: uid {me} has no name in /etc/passwd");
         return;
     };

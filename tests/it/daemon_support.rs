@@ -61,7 +61,10 @@ impl Site {
     }
 
     pub fn latch_file(&self) -> PathBuf {
-        self.cfg.paths.state_dir.join(loxwarden::estop::LATCH_FILE)
+        self.cfg
+            .paths
+            .state_dir
+            .join(loxwarden::safety::latch::LATCH_FILE)
     }
 
     /// `loxwarden --config … ARGS` with quiet logs.

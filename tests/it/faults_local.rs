@@ -188,7 +188,7 @@ fn a_daemon_stopped_mid_ramp_halts_before_the_next_step_records_the_outcome_and_
     assert!(
         steps[sent..]
             .iter()
-            .all(|s| s["error"] == loxwarden::shutdown::NOT_SENT),
+            .all(|s| s["error"] == loxwarden::daemon::shutdown::NOT_SENT),
         "{outcome}"
     );
     // Nothing is left for the next start to close as "not known".

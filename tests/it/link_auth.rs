@@ -4,10 +4,10 @@ use std::os::unix::fs::PermissionsExt as _;
 use std::sync::Arc;
 use std::time::Duration;
 
-use loxwarden::health::LinkState;
 use loxwarden::loxone::auth::LOXONE_EPOCH_UNIX;
 use loxwarden::loxone::command::{Command, Op};
 use loxwarden::loxone::crypto::HashAlg;
+use loxwarden::loxone::health::LinkState;
 use loxwarden::loxone::link::{Link, Secrets, SendError};
 use loxwarden::loxone::setup;
 use loxwarden::loxone::store::StoredToken;

@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
-use loxwarden::health::LinkState;
 use loxwarden::loxone::command::{Command, Op, Percent};
+use loxwarden::loxone::health::LinkState;
 use loxwarden::loxone::link::SendError;
 use loxwarden::loxone::state::{LiveStates as _, StateValue};
 use loxwarden::loxone::uuid::ControlAddr;

@@ -179,8 +179,8 @@ fn verification_off_connects_but_still_records_what_it_saw() {
 // ------------------------------------------------------------------ against the simulator
 
 use crate::link_support::*;
-use loxwarden::health::LinkState;
 use loxwarden::loxone::command::{Command, Op};
+use loxwarden::loxone::health::LinkState;
 use loxwarden::loxone::link::SendError;
 use loxwarden::loxone::store::StoredToken;
 use loxwarden::loxone::tls::TlsState;

@@ -1,4 +1,4 @@
-//! A gateway asked to stop (what the daemon does on SIGTERM, `src/shutdown.rs`): nothing new is
+//! A gateway asked to stop (what the daemon does on SIGTERM, `src/daemon/shutdown.rs`): nothing new is
 //! sent and nobody is asked, an open question is withdrawn, a stop beats an accept that comes
 //! with it, a ramp halts before its next step with an honest outcome, and the emergency stop
 //! still works. The
@@ -107,7 +107,7 @@ fn a_stop_withdraws_an_open_question_and_the_call_ends_audited_before_the_drain_
 
 /// A client whose person accepts at the very moment the daemon is told to stop.
 struct AcceptsAsTheStopComes<'a> {
-    gw: &'a loxwarden::gateway::Gateway,
+    gw: &'a loxwarden::dispatch::gateway::Gateway,
     session: SessionInfo,
     era: Era,
 }
@@ -193,7 +193,7 @@ fn a_stop_halts_a_ramp_before_its_next_step_and_waits_for_its_outcome() {
         assert!((2..6).contains(&at_stop), "{at_stop} of 6");
         assert!(sent.iter().all(|c| c["code"] == 200), "{r}");
         for c in commands.iter().filter(|c| c["sent"] == false) {
-            assert_eq!(c["error"], loxwarden::shutdown::NOT_SENT, "{r}");
+            assert_eq!(c["error"], loxwarden::daemon::shutdown::NOT_SENT, "{r}");
         }
         std::thread::sleep(Duration::from_millis(1000));
         assert_eq!(steps(), at_stop, "steps went on after the stop");

@@ -5,8 +5,8 @@
 use std::time::{Duration, UNIX_EPOCH};
 
 use loxwarden::clock::Clock;
+use loxwarden::clock::local::Zone;
 use loxwarden::demo::client::Answer;
-use loxwarden::localtime::Zone;
 use loxwarden::loxone::uuid::ControlAddr;
 use loxwarden::sim::{DEMO_HOUSE, HouseSource};
 use serde_json::{Value, json};

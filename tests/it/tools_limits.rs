@@ -429,7 +429,7 @@ fn a_read_only_session_may_read_and_stop_but_not_actuate() {
 #[test]
 fn before_the_structure_is_loaded_only_the_status_answers_and_nothing_is_sent() {
     use loxwarden::clock::SystemClock;
-    use loxwarden::gateway::Gateway;
+    use loxwarden::dispatch::gateway::Gateway;
     use loxwarden::loxone::link::Secrets;
     let sim = crate::link_support::sim_with(|_| {});
     let dir = crate::link_support::TempDir::new("unloaded");

@@ -8,17 +8,17 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use loxwarden::clock::local::Zone;
 use loxwarden::clock::{Clock, ManualClock, Mono};
 use loxwarden::config::Config;
 use loxwarden::demo::client::{Answer, Client};
-use loxwarden::estop::Latch;
-use loxwarden::gateway::{Gateway, Parts};
-use loxwarden::localtime::Zone;
+use loxwarden::dispatch::gateway::{Gateway, Parts};
 use loxwarden::loxone::link::{Link, Secrets};
 use loxwarden::loxone::secret::Secret;
 use loxwarden::loxone::state::StateValue;
 use loxwarden::loxone::uuid::ControlAddr;
 use loxwarden::mcp::{Peer, Server, ServerConfig};
+use loxwarden::safety::latch::Latch;
 use loxwarden::sim::{HouseSource, LogEntry, Sim, SimOptions};
 use serde_json::{Value, json};
 

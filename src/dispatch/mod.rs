@@ -20,12 +20,14 @@
 //!     and given back if the decision cannot be audited (step 7);
 //! 10. read back the expected states; 11. audit `Outcome`; the result carries it all.
 
+pub mod gateway;
 mod readback;
 mod record;
 
 use std::time::{Duration, Instant};
 
-use crate::gateway::{Gateway, Snapshot};
+use crate::daemon::shutdown;
+use crate::dispatch::gateway::{Gateway, Snapshot};
 use crate::intent::{self, Intent};
 use crate::lane::{Lane, Phase, recheck};
 use crate::loxone::command::Op;
@@ -33,7 +35,6 @@ use crate::loxone::link::SendError;
 use crate::mcp::tool::{CallContext, SessionInfo, ToolCall, ToolOutput};
 use crate::safety::table::VOLUME_RAMP_PAUSE;
 use crate::safety::{Allowed, Refusal, Reservation, Step, Verdict, guard};
-use crate::shutdown;
 use crate::tools::{read, result};
 
 use record::Rec;

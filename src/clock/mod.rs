@@ -5,6 +5,8 @@
 //! Tests use [`ManualClock`] to step time without sleeping (rustls' `TimeProvider` habit), so a
 //! rate-limit test never flakes on a loaded machine.
 
+pub mod local;
+
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};

@@ -40,7 +40,7 @@ fn render() -> String {
     let (first, rest) = body(HELP);
     let summary = first.trim_start_matches("loxwarden - ");
     let mut out = format!(
-        ".\\\" Made from the --help texts by src/manpage.rs; do not edit by hand.\n\
+        ".\\\" Made from the --help texts by src/cli/manpage.rs; do not edit by hand.\n\
          .TH LOXWARDEN 1 \"\" \"loxwarden {}\" \"User Commands\"\n\
          .SH NAME\nloxwarden \\- {}\n.SH DESCRIPTION\n",
         env!("CARGO_PKG_VERSION"),

@@ -4,6 +4,10 @@
 //! the manual a person on the Pi reads. The shape of [`Command`] is the contract other modules
 //! build against. Anything unknown is an error (exit 2), never ignored.
 
+pub mod call;
+#[cfg(test)]
+mod manpage;
+
 use std::ffi::OsString;
 use std::path::PathBuf;
 

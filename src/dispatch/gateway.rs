@@ -21,20 +21,20 @@ use serde::Serialize;
 
 use crate::audit::limit::{Admit, RefusalBudget};
 use crate::audit::{self, AuditLog, DeviceRef, Outcome, Record, StepResult};
+use crate::clock::local::Zone;
 use crate::clock::{Clock, Mono};
 use crate::config::Config;
+use crate::consent::Fatigue;
+use crate::daemon::shutdown::Shutdown;
 use crate::error::Error;
-use crate::estop::{Latch, Latched};
-use crate::health::LinkState;
 use crate::house::House;
 use crate::lane::Lanes;
-use crate::localtime::Zone;
+use crate::loxone::health::LinkState;
 use crate::loxone::link::{Link, Secrets, StructureSource, miniserver_type_name};
 use crate::mcp::tool::ToolHost;
-use crate::safety::consent::Fatigue;
+use crate::safety::latch::{Latch, Latched};
 use crate::safety::posture::{Inputs, Posture};
 use crate::safety::{Limits, RateBook, Refusal, stop};
-use crate::shutdown::Shutdown;
 
 /// The shared core. Build it once per process with [`Gateway::start`].
 pub struct Gateway {
@@ -320,7 +320,7 @@ impl Gateway {
         &self.clock
     }
 
-    /// The calls under way and the stop request ([`crate::shutdown`]).
+    /// The calls under way and the stop request ([`crate::daemon::shutdown`]).
     pub fn shutdown(&self) -> &Shutdown {
         &self.shutdown
     }
@@ -453,7 +453,7 @@ impl Gateway {
             clock_shifted_ago: self
                 .zone
                 .as_ref()
-                .and_then(|z| z.last_switch(self.clock.wall(), crate::localtime::DAY)),
+                .and_then(|z| z.last_switch(self.clock.wall(), crate::clock::local::DAY)),
             now,
         })
     }

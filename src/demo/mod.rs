@@ -3,7 +3,7 @@
 //! Why in one process: a person (or an MCP client) should meet the real gateway — the same
 //! link, guard, consent, audit and tools as `serve` — before touching a real Miniserver. So the
 //! demo starts the simulator's built-in house on loopback (real Loxone protocol, real time),
-//! writes an embedded site config (`demo_config.toml`) into a temporary state directory, logs
+//! writes an embedded site config (`config.toml` beside this file) into a temporary state directory, logs
 //! in with the simulator's credentials through the same login code as `loxwarden login`, starts
 //! the [`Gateway`] and serves MCP on stdin/stdout. Everything it creates is removed at exit.
 //!
@@ -23,8 +23,8 @@ use std::time::Duration;
 use crate::cli::TestKnobs;
 use crate::clock::SystemClock;
 use crate::config::Config;
+use crate::dispatch::gateway::Gateway;
 use crate::error::{Error, Result};
-use crate::gateway::Gateway;
 use crate::loxone::link::Secrets;
 use crate::loxone::secret::Secret;
 use crate::loxone::setup;
@@ -33,7 +33,7 @@ use crate::sim::{HouseSource, Sim, SimOptions};
 
 /// The demo house's site config, with `{url}`, `{user}`, `{state_dir}`, `{audit_log}` and
 /// `{socket}` to fill in.
-pub const DEMO_CONFIG: &str = include_str!("demo_config.toml");
+pub const DEMO_CONFIG: &str = include_str!("config.toml");
 
 /// A running demo: the simulator, its gateway, and the temporary directory.
 pub struct Demo {
