@@ -2,7 +2,7 @@
 //! public key → key exchange → `getkey2` → `getjwt` → [`Token`] → refresh.
 //!
 //! Why pure: each step takes the Miniserver's reply and returns the next state or an
-//! [`AuthError`]; the shell (`http.rs`, `ws.rs`) only moves bytes. A step cannot be skipped or
+//! [`AuthError`]; the shell (`http.rs`, `ws/`) only moves bytes. A step cannot be skipped or
 //! repeated (the one-time key is consumed by the step that uses it), and every step is
 //! testable with captured replies and no network.
 //!
