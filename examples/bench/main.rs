@@ -2,7 +2,8 @@
 //! README publishes.
 //!
 //! Run: `cargo run --release --example bench` (`-- --quick`: a few samples of each figure and
-//! small houses, a smoke run; `-- --no-cross`: skip building the aarch64 binary).
+//! small houses, a smoke run; `-- --no-cross`: skip building the aarch64 binary; `-- --only
+//! estop`: only the figures of one part, here the emergency stop's).
 //!
 //! Why a program and not tests: timings flake on shared machines, so speed and memory goals live
 //! here (rule 6) as medians with their spread, and nothing asserts on time. Everything runs on
@@ -12,6 +13,7 @@
 //! state directory, audit log and sockets in a temp dir. The parsing and ingest figures call
 //! the library directly. Progress goes to stderr, the table to stdout.
 
+mod estop;
 mod machine;
 mod site;
 mod stats;
@@ -37,6 +39,8 @@ use stats::{Row, Samples, num};
 struct Plan {
     quick: bool,
     cross: bool,
+    /// Only this part (`demo`, `big`, `parse`, `estop`, `sizes`), or all of them.
+    only: Option<String>,
     /// Cold starts per mode.
     starts: usize,
     /// Paired tools/call vs direct samples.
@@ -57,17 +61,32 @@ struct Plan {
 
 impl Plan {
     fn from_args() -> Plan {
-        let args: Vec<String> = std::env::args().skip(1).collect();
-        let quick = args.iter().any(|a| a == "--quick");
-        let cross = !args.iter().any(|a| a == "--no-cross");
-        if let Some(a) = args.iter().find(|a| *a != "--quick" && *a != "--no-cross") {
-            eprintln!("unknown argument {a}; usage: bench [--quick] [--no-cross]");
+        let usage = |why: &str| -> ! {
+            eprintln!(
+                "{why}; usage: bench [--quick] [--no-cross] [--only {}]",
+                PARTS.join("|")
+            );
             std::process::exit(2);
+        };
+        let (mut quick, mut cross, mut only) = (false, true, None);
+        let mut args = std::env::args().skip(1);
+        while let Some(a) = args.next() {
+            match a.as_str() {
+                "--quick" => quick = true,
+                "--no-cross" => cross = false,
+                "--only" => match args.next() {
+                    Some(p) if PARTS.contains(&p.as_str()) => only = Some(p),
+                    Some(p) => usage(&format!("no part {p}")),
+                    None => usage("--only needs a part"),
+                },
+                other => usage(&format!("unknown argument {other}")),
+            }
         }
         if quick {
             Plan {
                 quick,
                 cross,
+                only,
                 starts: 3,
                 pairs: 20,
                 repeats: 3,
@@ -81,6 +100,7 @@ impl Plan {
             Plan {
                 quick,
                 cross,
+                only,
                 starts: 20,
                 pairs: 300,
                 repeats: 10,
@@ -92,7 +112,15 @@ impl Plan {
             }
         }
     }
+
+    /// Whether part `p` runs.
+    fn runs(&self, p: &str) -> bool {
+        self.only.as_deref().is_none_or(|o| o == p)
+    }
 }
+
+/// The parts `--only` can pick.
+const PARTS: [&str; 5] = ["demo", "big", "parse", "estop", "sizes"];
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
@@ -106,38 +134,47 @@ fn main() {
     let mut rows = Vec::new();
     let started = Instant::now();
 
-    eprintln!("bench: demo house");
-    let demo = Site::new(&root.0, "demo", HouseSource::Demo);
-    demo.cache_structure();
-    rows.push(cold_start_standalone(&demo, &bin, &plan));
-    {
-        let daemon = Daemon::start(&demo, &bin);
-        rows.push(cold_start_bridge(&demo, &bin, &daemon, &plan));
+    if plan.runs("demo") {
+        eprintln!("bench: demo house");
+        let demo = Site::new(&root.0, "demo", HouseSource::Demo);
+        demo.cache_structure();
+        rows.push(cold_start_standalone(&demo, &bin, &plan));
+        {
+            let daemon = Daemon::start(&demo, &bin);
+            rows.push(cold_start_bridge(&demo, &bin, &daemon, &plan));
+        }
+        rows.push(spawn_floor(&demo, &bin, &plan));
+        rows.push(fdatasync(&demo.dir, &plan));
+        rows.extend(rss_demo(&demo, &bin, &plan));
     }
-    rows.push(spawn_floor(&demo, &bin, &plan));
-    rows.push(fdatasync(&demo.dir, &plan));
-    rows.extend(rss_demo(&demo, &bin, &plan));
 
-    eprintln!("bench: a generated house of {} controls", plan.big);
-    let big = Site::new(&root.0, "big", HouseSource::Generated(plan.big));
-    big.cache_structure();
-    {
-        let daemon = Daemon::start(&big, &bin);
-        rows.extend(call_overhead(&big, &daemon, &plan));
-        rows.extend(list_devices(&big, &daemon, &plan));
+    if plan.runs("big") {
+        eprintln!("bench: a generated house of {} controls", plan.big);
+        let big = Site::new(&root.0, "big", HouseSource::Generated(plan.big));
+        big.cache_structure();
+        {
+            let daemon = Daemon::start(&big, &bin);
+            rows.extend(call_overhead(&big, &daemon, &plan));
+            rows.extend(list_devices(&big, &daemon, &plan));
+        }
+        rows.push(rss_big(&big, &bin, &plan));
     }
-    rows.push(rss_big(&big, &bin, &plan));
-    drop(big);
 
-    eprintln!("bench: parsing and event ingest");
-    rows.extend(parse(&plan));
-    rows.push(ingest(&plan));
+    if plan.runs("parse") {
+        eprintln!("bench: parsing and event ingest");
+        rows.extend(parse(&plan));
+        rows.push(ingest(&plan));
+    }
 
-    eprintln!("bench: emergency stop");
-    rows.extend(estop(&root.0, &bin, &plan));
+    if plan.runs("estop") {
+        eprintln!("bench: emergency stop");
+        rows.extend(estop::rows(&root.0, &bin, &plan));
+    }
 
-    eprintln!("bench: binary sizes");
-    rows.extend(sizes(&bin, &plan));
+    if plan.runs("sizes") {
+        eprintln!("bench: binary sizes");
+        rows.extend(sizes(&bin, &plan));
+    }
 
     let table = stats::table(&rows);
     let over: Vec<&str> = rows
@@ -154,10 +191,11 @@ fn main() {
             load_before,
             machine::load(),
             started.elapsed().as_secs(),
-            if plan.quick {
-                "; QUICK MODE: few samples, small houses, not the budget's figures"
-            } else {
-                ""
+            match (plan.quick, &plan.only) {
+                (true, _) =>
+                    "; QUICK MODE: few samples, small houses, not the budget's figures".to_owned(),
+                (false, Some(p)) => format!("; only the part '{p}'"),
+                (false, None) => String::new(),
             }
         );
         print!("{table}");
@@ -735,100 +773,6 @@ fn wire_uuid(text: &str) -> [u8; 16] {
     b[4..6].reverse();
     b[6..8].reverse();
     b
-}
-
-/// The smallest generated house with `blinds` Jalousie controls.
-fn house_with_blinds(blinds: usize) -> usize {
-    let mut n = blinds * 6;
-    loop {
-        let s =
-            Structure::parse(loxwarden::sim::generated_structure(n).as_bytes()).expect("parses");
-        let count = s
-            .controls
-            .iter()
-            .filter(|c| c.parent.is_none() && c.kind == "Jalousie")
-            .count();
-        if count >= blinds {
-            return n;
-        }
-        n += (blinds - count) * 20 / 3 + 1;
-    }
-}
-
-/// `loxwarden estop` (the CLI's code) → last stop logged by the simulator, through the daemon
-/// and directly (no daemon).
-fn estop(root: &Path, bin: &Path, plan: &Plan) -> Vec<Row> {
-    let n = house_with_blinds(plan.blinds);
-    let site = Site::new(root, "estop", HouseSource::Generated(n));
-    site.cache_structure();
-    let blinds = site.controls_of(&["Jalousie"]).len();
-    let others = site
-        .controls_of(&["Window", "Gate", "AudioZone", "AudioZoneV2"])
-        .len();
-    let epoch = site.sim.log_epoch();
-    let to_last_stop = |called: Instant, mark: u64| -> Option<(f64, usize)> {
-        let stops: Vec<u64> = site
-            .sim
-            .commands_since(mark)
-            .into_iter()
-            .filter(|e| e.device && matches!(e.op.as_deref(), Some("stop" | "pause" | "Pause")))
-            .map(|e| e.at_ms)
-            .collect();
-        let last = *stops.iter().max()?;
-        Some((last as f64 - ms(called.duration_since(epoch)), stops.len()))
-    };
-    let mut rows = Vec::new();
-    let mut sent = 0;
-    {
-        let _daemon = Daemon::start(&site, bin);
-        let mut v = Vec::new();
-        for _ in 0..plan.repeats {
-            let mark = site.sim.log_mark();
-            let called = Instant::now();
-            let _ =
-                loxwarden::control::client::estop(Ok(&site.cfg), Some("bench"), &mut Vec::new())
-                    .expect("estop");
-            if let Some((t, k)) = to_last_stop(called, mark) {
-                v.push(t);
-                sent = k;
-            }
-            loxwarden::control::client::resume(&site.cfg.paths, &mut Vec::new()).expect("resume");
-        }
-        rows.push(Row::lower(
-            &format!(
-                "emergency stop through the daemon, command → last stop received ({blinds} blinds + {others} windows, gates, audio zones; {sent} stops)"
-            ),
-            &Samples::new(v),
-            "ms",
-            1,
-            Some(50.0),
-        ));
-    }
-    // Without a daemon the CLI stops the house itself with the stored token.
-    let mut v = Vec::new();
-    for _ in 0..plan.repeats.min(5) {
-        let mark = site.sim.log_mark();
-        let called = Instant::now();
-        let _ = loxwarden::control::client::estop(Ok(&site.cfg), Some("bench"), &mut Vec::new())
-            .expect("estop");
-        if let Some((t, _)) = to_last_stop(called, mark) {
-            v.push(t);
-        }
-        let _ = std::fs::remove_file(
-            site.cfg
-                .paths
-                .state_dir
-                .join(loxwarden::safety::latch::LATCH_FILE),
-        );
-    }
-    rows.push(Row::lower(
-        "… directly, no daemon running (the CLI's fallback)",
-        &Samples::new(v),
-        "ms",
-        1,
-        None,
-    ));
-    rows
 }
 
 /// Stripped release binaries (the release profile strips).
