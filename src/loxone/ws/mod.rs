@@ -11,13 +11,16 @@
 //! can arrive in between and are handed to the caller while it waits.
 //!
 //! Layout: the socket and its request/reply wait here; opening it (TCP, TLS, handshake) in
-//! `connect.rs`; the authentication and token refresh steps in `auth.rs`.
+//! `connect.rs`; the authentication and token refresh steps in `auth.rs`; several commands in
+//! flight at once (the emergency stop's) in `pipeline.rs`.
 
 mod auth;
 mod connect;
+mod pipeline;
 
 pub use auth::AuthStep;
 pub use connect::{Stream, connect};
+pub use pipeline::{Answered, same_command};
 
 use std::io;
 use std::time::{Duration, Instant};
