@@ -40,6 +40,16 @@ impl Link {
                 sock.close();
                 return Outcome::Requested;
             }
+            // An emergency stop waiting to go out over this socket goes before anything else.
+            let mut saw_keepalive = false;
+            if let Err(ev) = self.run_bursts(&mut sock, &mut saw_keepalive) {
+                sock.close();
+                return Outcome::Lost(ev);
+            }
+            if saw_keepalive {
+                outstanding = None;
+                self.alive();
+            }
             match sock.poll() {
                 Ok(Some(Frame::OutOfService)) => return Outcome::Lost(Event::OutOfService),
                 Ok(Some(Frame::Keepalive)) => {

@@ -16,14 +16,17 @@
 //! thread is stuck in a slow HTTP call.
 //!
 //! Layout: this file holds the handle and its shared state; `facts` what the link knows about
-//! the Miniserver, `send` the gate every command passes, `session` the thread's connect story
-//! and `heartbeat` its live loop (keepalive, token refresh, structure checks).
+//! the Miniserver, `send` the gate every command passes, `session` the thread's connect story,
+//! `heartbeat` its live loop (keepalive, token refresh, structure checks) and `burst` the
+//! emergency stop's commands pipelined over the websocket.
 
+mod burst;
 mod facts;
 mod heartbeat;
 mod send;
 mod session;
 
+pub use burst::{PICKUP, WINDOW};
 pub use facts::{Facts, LoadedStructure, StructureSource, miniserver_type_name};
 pub use send::SendError;
 pub use session::backoff;
@@ -83,6 +86,8 @@ pub struct Link {
     reconnect: Mutex<Option<Event>>,
     wake: (Mutex<()>, Condvar),
     thread: Mutex<Option<JoinHandle<()>>>,
+    /// Pipelined commands waiting for the link thread (`burst.rs`).
+    bursts: Mutex<Vec<Arc<burst::Job>>>,
 }
 
 impl std::fmt::Debug for Link {
@@ -187,6 +192,7 @@ impl Link {
             reconnect: Mutex::new(None),
             wake: (Mutex::new(()), Condvar::new()),
             thread: Mutex::new(None),
+            bursts: Mutex::new(Vec::new()),
         });
         let runner = link.clone();
         let handle = std::thread::Builder::new()

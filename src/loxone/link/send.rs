@@ -176,20 +176,48 @@ impl Link {
     /// For the emergency stop only: sends over HTTP with the stored token even when the link
     /// is not live (the stop must try). The control must still be in the loaded structure.
     pub fn send_emergency(&self, cmd: &Command) -> Result<Reply, SendError> {
-        let snap = self.structure();
-        let secured = match snap.structure.control(&cmd.target) {
-            Some(c) => c.is_secured,
-            None if snap.source == StructureSource::None => false,
-            None => return Err(SendError::UnknownControl(cmd.target.clone())),
-        };
-        let client = match self.client() {
-            Some(c) => c,
+        let secured = self.emergency_secured(cmd)?;
+        let client = self.emergency_client()?;
+        self.send_emergency_on(&client, cmd, secured)
+    }
+
+    /// The HTTP client the emergency stop sends with: the link's own, or (when the link has
+    /// none now) a new connection with the stored token. Taken once for a whole stop, so that
+    /// a stop with the link down connects once, not once per device.
+    pub fn emergency_client(&self) -> Result<Arc<Client>, SendError> {
+        match self.client() {
+            Some(c) => Ok(c),
             None => {
                 let (c, _) = Client::connect(&self.cfg, self.verifier.clone())
                     .map_err(SendError::NotSent)?;
-                Arc::new(c)
+                Ok(Arc::new(c))
             }
-        };
+        }
+    }
+
+    /// [`Link::send_emergency`] with a client from [`Link::emergency_client`].
+    pub fn send_emergency_with(&self, client: &Client, cmd: &Command) -> Result<Reply, SendError> {
+        let secured = self.emergency_secured(cmd)?;
+        self.send_emergency_on(client, cmd, secured)
+    }
+
+    /// Whether `cmd`'s control is secured; the control must be in the loaded structure (or no
+    /// structure was ever loaded).
+    fn emergency_secured(&self, cmd: &Command) -> Result<bool, SendError> {
+        let snap = self.structure();
+        match snap.structure.control(&cmd.target) {
+            Some(c) => Ok(c.is_secured),
+            None if snap.source == StructureSource::None => Ok(false),
+            None => Err(SendError::UnknownControl(cmd.target.clone())),
+        }
+    }
+
+    fn send_emergency_on(
+        &self,
+        client: &Client,
+        cmd: &Command,
+        secured: bool,
+    ) -> Result<Reply, SendError> {
         let token = self
             .token
             .lock()
@@ -202,6 +230,11 @@ impl Link {
                 SendFailure::NoVisuPassword => SendError::NoVisuPassword(cmd.target.clone()),
                 SendFailure::Link(l) => SendError::Link(l),
             })
+    }
+
+    /// How long a command may wait for its answer (`link.command_timeout_s`).
+    pub fn command_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.cfg.link.command_timeout_s)
     }
 }
 
