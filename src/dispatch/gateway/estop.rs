@@ -3,6 +3,7 @@
 //! person on the control channel.
 
 use super::*;
+use crate::safety::stop::senders::ViaLink;
 
 /// One device's answer to the emergency stop.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -60,8 +61,8 @@ impl EstopReport {
 impl Gateway {
     /// Latches the stop first (file, or memory if the file cannot be written), then sends
     /// `stop` to every blind, window and gate and pauses every audio zone (exposed or not:
-    /// `safety::stop::plan`), all in parallel through `Link::send_emergency` (which tries even
-    /// when the link is not live), and reports each device's own answer. Audited before and
+    /// `safety::stop::plan`), all at once (`safety::stop::send`: pipelined on the link's
+    /// websocket, over HTTP when the link is not live), and reports each device's own answer. Audited before and
     /// after; an audit failure does not hold the stop back.
     pub fn emergency_stop(&self, reason: &str, by: &str) -> EstopReport {
         self.emergency_stop_for(reason, by, 0, by)
@@ -145,49 +146,25 @@ impl Gateway {
         let started = std::time::Instant::now();
         let results: Vec<DeviceStop> = match &structure {
             None => Vec::new(),
-            Some(s) => std::thread::scope(|scope| {
-                let handles: Vec<_> = plan
-                    .plan
+            Some(s) => {
+                let sent = stop::send::send_all(&plan.plan, &ViaLink::new(&self.link));
+                plan.plan
                     .iter()
-                    .map(|step| {
-                        let link = &self.link;
+                    .zip(sent)
+                    .map(|(step, r)| {
                         let (name, room) = stop::label(s, step.device.0 as usize);
-                        scope.spawn(move || {
-                            let mut r = DeviceStop {
-                                name,
-                                room,
-                                addr: step.command.target.to_string(),
-                                command: step.command.io_path(),
-                                code: None,
-                                value: None,
-                                error: None,
-                            };
-                            match link.send_emergency(&step.command) {
-                                Ok(reply) => {
-                                    r.code = Some(reply.code);
-                                    r.value = Some(reply.value);
-                                }
-                                Err(e) => r.error = Some(e.to_string()),
-                            }
-                            r
-                        })
-                    })
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|h| {
-                        h.join().unwrap_or_else(|_| DeviceStop {
-                            name: String::new(),
-                            room: String::new(),
-                            addr: String::new(),
-                            command: String::new(),
-                            code: None,
-                            value: None,
-                            error: Some("the sending thread failed".into()),
-                        })
+                        DeviceStop {
+                            name,
+                            room,
+                            addr: step.command.target.to_string(),
+                            command: step.command.io_path(),
+                            code: r.code,
+                            value: r.value,
+                            error: r.error,
+                        }
                     })
                     .collect()
-            }),
+            }
         };
         {
             let now = self.clock.mono();

@@ -1,0 +1,330 @@
+//! How the stop's commands leave: all at once, never one round trip after another, and
+//! each device reported with its own answer.
+//!
+//! Why this shape: the stop must reach the last of a few hundred motors within a few tens of
+//! milliseconds, and no device may wait for another's answer. So the plain commands go out
+//! pipelined on the link's authenticated websocket ([`Sender::pipelined`], see
+//! `loxone::ws::pipeline` for why the protocol allows it), motors and their central objects
+//! first, audio zones after. Commands that need a visualisation password (`ios`, a fresh salt
+//! each) go over HTTP meanwhile, and so does every command the websocket could not take (the
+//! link not live, the socket ended before it was sent or answered: a second `stop` is
+//! harmless), with at most [`HTTP_AT_ONCE`] requests in flight (a Miniserver serves a few
+//! connections, not hundreds). Nothing is assumed: a command sent on the socket whose answer
+//! did not come in time is reported as not confirmed, with no code, and one failure never keeps
+//! the others from going out.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use crate::loxone::client::Reply;
+use crate::loxone::command::{Command, Op};
+use crate::loxone::ws::Answered;
+use crate::safety::Step;
+
+/// HTTP requests of one stop in flight at once.
+pub const HTTP_AT_ONCE: usize = 8;
+
+/// How the stop reaches the Miniserver.
+pub trait Sender: Sync {
+    /// Whether there is a websocket to try at all (the direct stop of `loxwarden estop` without
+    /// a daemon has none).
+    fn has_websocket(&self) -> bool {
+        true
+    }
+    /// Sends every command at once over an open websocket and returns each one's fate in
+    /// order, or `Err` (why) when nothing was sent that way.
+    fn pipelined(&self, cmds: &[Command]) -> Result<Vec<Answered>, String>;
+    /// Sends one step over HTTP with its own answer (any thread).
+    fn http(&self, step: &Step) -> Result<Reply, String>;
+    /// How long a pipelined command's answer is awaited (for the report).
+    fn timeout(&self) -> Duration;
+}
+
+/// What one step got back: the Miniserver's code and value, or why there is none.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Sent {
+    pub code: Option<u16>,
+    pub value: Option<String>,
+    pub error: Option<String>,
+}
+
+impl Sent {
+    fn replied(code: u16, value: String) -> Sent {
+        Sent {
+            code: Some(code),
+            value: Some(value),
+            error: None,
+        }
+    }
+
+    fn failed(why: String) -> Sent {
+        Sent {
+            error: Some(why),
+            ..Sent::default()
+        }
+    }
+}
+
+/// The order the commands leave in: stops (motors and their central objects) before pauses,
+/// each group in plan order. Returns indices into `steps`.
+pub fn order(steps: &[Step]) -> Vec<usize> {
+    let mut idx: Vec<usize> = (0..steps.len()).collect();
+    idx.sort_by_key(|&i| steps[i].command.op != Op::Stop);
+    idx
+}
+
+/// Sends every step and returns one [`Sent`] per step, in `steps` order.
+pub fn send_all(steps: &[Step], sender: &dyn Sender) -> Vec<Sent> {
+    let order = order(steps);
+    let (secured, plain): (Vec<usize>, Vec<usize>) =
+        order.into_iter().partition(|&i| steps[i].secured);
+    let mut out: Vec<Option<Sent>> = vec![None; steps.len()];
+    let (secured_sent, (plain_sent, again)) = std::thread::scope(|scope| {
+        // The secured ones go over HTTP while the socket carries the rest.
+        let secured_job = scope.spawn(|| over_http(steps, &secured, sender));
+        let piped = pipelined(steps, &plain, sender);
+        let secured_sent = secured_job.join().unwrap_or_else(|_| {
+            let why = "the sending thread failed".to_owned();
+            secured
+                .iter()
+                .map(|&i| (i, Sent::failed(why.clone())))
+                .collect()
+        });
+        (secured_sent, piped)
+    });
+    for (i, s) in secured_sent.into_iter().chain(plain_sent) {
+        out[i] = Some(s);
+    }
+    // What the socket could not take goes over HTTP.
+    for (i, s) in over_http(steps, &again, sender) {
+        out[i] = Some(s);
+    }
+    out.into_iter()
+        .map(|s| s.unwrap_or_else(|| Sent::failed("not sent".into())))
+        .collect()
+}
+
+/// The plain steps `which` over the websocket: the answered and the unconfirmed ones, and the
+/// steps left for HTTP.
+fn pipelined(
+    steps: &[Step],
+    which: &[usize],
+    sender: &dyn Sender,
+) -> (Vec<(usize, Sent)>, Vec<usize>) {
+    if which.is_empty() {
+        return (Vec::new(), Vec::new());
+    }
+    if !sender.has_websocket() {
+        return (Vec::new(), which.to_vec());
+    }
+    let cmds: Vec<Command> = which.iter().map(|&i| steps[i].command.clone()).collect();
+    let answers = match sender.pipelined(&cmds) {
+        Ok(a) => a,
+        Err(why) => {
+            log::warn!("emergency stop: over HTTP, not the websocket: {why}");
+            return (Vec::new(), which.to_vec());
+        }
+    };
+    let mut done = Vec::new();
+    let mut again = Vec::new();
+    for (&i, a) in which.iter().zip(answers) {
+        match a {
+            Answered::Reply(r) => done.push((i, Sent::replied(r.code, r.value_text()))),
+            Answered::NoAnswer => done.push((
+                i,
+                Sent::failed(format!(
+                    "sent over the websocket, but no answer came within {} s: not confirmed",
+                    sender.timeout().as_secs()
+                )),
+            )),
+            Answered::NotSent | Answered::Lost => again.push(i),
+        }
+    }
+    if !again.is_empty() {
+        log::warn!(
+            "emergency stop: the websocket ended before {} command(s) were answered; sending them over HTTP",
+            again.len()
+        );
+    }
+    (done, again)
+}
+
+/// The steps `which` over HTTP, at most [`HTTP_AT_ONCE`] at a time, in the order given.
+fn over_http(steps: &[Step], which: &[usize], sender: &dyn Sender) -> Vec<(usize, Sent)> {
+    if which.is_empty() {
+        return Vec::new();
+    }
+    let next = AtomicUsize::new(0);
+    let worker = || {
+        let mut mine = Vec::new();
+        loop {
+            let k = next.fetch_add(1, Ordering::SeqCst);
+            let Some(&i) = which.get(k) else {
+                return mine;
+            };
+            let sent = match sender.http(&steps[i]) {
+                Ok(r) => Sent::replied(r.code, r.value),
+                Err(e) => Sent::failed(e),
+            };
+            mine.push((i, sent));
+        }
+    };
+    let workers = HTTP_AT_ONCE.min(which.len());
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers).map(|_| scope.spawn(worker)).collect();
+        let mut all: Vec<(usize, Sent)> = Vec::new();
+        for h in handles {
+            // A worker that failed leaves its steps unreported; they are filled in below.
+            if let Ok(mine) = h.join() {
+                all.extend(mine);
+            }
+        }
+        for &i in which {
+            if !all.iter().any(|(j, _)| *j == i) {
+                all.push((i, Sent::failed("the sending thread failed".into())));
+            }
+        }
+        all
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    use crate::house::DevId;
+    use crate::loxone::ll::LlReply;
+    use crate::loxone::uuid::ControlAddr;
+
+    fn step(n: u8, op: Op, secured: bool) -> Step {
+        let addr =
+            ControlAddr::parse(&format!("0b734138-037d-034e-ffff403fb0c34b{n:02x}")).unwrap();
+        Step {
+            device: DevId(u32::from(n)),
+            command: Command::new(addr, op),
+            pause_before: Duration::ZERO,
+            secured,
+        }
+    }
+
+    /// A sender whose socket answers per a script and whose HTTP answers 200, recording both.
+    struct Fake {
+        socket: Option<Vec<Answered>>,
+        piped: Mutex<Vec<String>>,
+        http: Mutex<Vec<String>>,
+    }
+
+    impl Sender for Fake {
+        fn pipelined(&self, cmds: &[Command]) -> Result<Vec<Answered>, String> {
+            self.piped
+                .lock()
+                .unwrap()
+                .extend(cmds.iter().map(Command::io_path));
+            self.socket
+                .clone()
+                .ok_or_else(|| "link not live".to_owned())
+        }
+        fn http(&self, step: &Step) -> Result<Reply, String> {
+            self.http.lock().unwrap().push(step.command.io_path());
+            Ok(Reply {
+                code: 200,
+                value: "1".into(),
+                control: step.command.io_path(),
+            })
+        }
+        fn timeout(&self) -> Duration {
+            Duration::from_secs(5)
+        }
+    }
+
+    fn ll(code: u16) -> Answered {
+        Answered::Reply(LlReply {
+            control: String::new(),
+            code,
+            value: serde_json::Value::String("1".into()),
+        })
+    }
+
+    #[test]
+    fn r11_stops_leave_before_pauses_each_in_plan_order() {
+        let steps = [
+            step(1, Op::Pause, false),
+            step(2, Op::Stop, false),
+            step(3, Op::PauseV2, false),
+            step(4, Op::Stop, false),
+        ];
+        assert_eq!(order(&steps), [1, 3, 0, 2]);
+    }
+
+    #[test]
+    fn r11_each_device_gets_its_own_answer_and_an_unanswered_one_is_not_confirmed() {
+        let steps = [
+            step(1, Op::Stop, false),
+            step(2, Op::Stop, false),
+            step(3, Op::Pause, false),
+        ];
+        let fake = Fake {
+            socket: Some(vec![ll(200), Answered::NoAnswer, ll(500)]),
+            piped: Mutex::default(),
+            http: Mutex::default(),
+        };
+        let out = send_all(&steps, &fake);
+        assert_eq!(out[0], Sent::replied(200, "1".into()));
+        assert_eq!(
+            out[1].code, None,
+            "never a code for an answer that did not come"
+        );
+        assert!(
+            out[1].error.as_deref().unwrap().contains("not confirmed"),
+            "{:?}",
+            out[1]
+        );
+        assert_eq!(out[2], Sent::replied(500, "1".into()));
+        assert!(
+            fake.http.lock().unwrap().is_empty(),
+            "an unanswered stop is not sent twice"
+        );
+    }
+
+    #[test]
+    fn r11_what_the_socket_could_not_take_goes_over_http_and_secured_ones_always_do() {
+        let steps = [
+            step(1, Op::Stop, false),
+            step(2, Op::Stop, true),
+            step(3, Op::Stop, false),
+            step(4, Op::Stop, false),
+        ];
+        let fake = Fake {
+            socket: Some(vec![ll(200), Answered::Lost, Answered::NotSent]),
+            piped: Mutex::default(),
+            http: Mutex::default(),
+        };
+        let out = send_all(&steps, &fake);
+        assert!(out.iter().all(|s| s.code == Some(200)), "{out:?}");
+        let piped = fake.piped.lock().unwrap().clone();
+        assert_eq!(piped.len(), 3, "the secured one never goes on the socket");
+        let mut http = fake.http.lock().unwrap().clone();
+        http.sort();
+        let mut want: Vec<String> = [1, 2, 3]
+            .iter()
+            .map(|&i| steps[i].command.io_path())
+            .collect();
+        want.sort();
+        assert_eq!(http, want);
+    }
+
+    #[test]
+    fn r11_with_the_link_down_every_step_goes_over_http() {
+        let steps: Vec<Step> = (0..20).map(|n| step(n, Op::Stop, false)).collect();
+        let fake = Fake {
+            socket: None,
+            piped: Mutex::default(),
+            http: Mutex::default(),
+        };
+        let out = send_all(&steps, &fake);
+        assert_eq!(out.len(), 20);
+        assert!(out.iter().all(|s| s.code == Some(200)));
+        assert_eq!(fake.http.lock().unwrap().len(), 20);
+    }
+}
