@@ -11,7 +11,7 @@
 //! asked, so a changed structure is reloaded before any further command goes out.
 //!
 //! Health bound: with keepalive interval `I` and deadline `D`, the link leaves `live` at most
-//! `I + D` (+ one 100 ms poll) after the Miniserver's last sign of life; [`Link::health`]
+//! `I + D` (+ one `ws::POLL` of 10 ms) after the Miniserver's last sign of life; [`Link::health`]
 //! also applies the stale rule (`loxone::health::effective`), so `2 × I + D` holds even if the link
 //! thread is stuck in a slow HTTP call.
 //!

@@ -31,8 +31,11 @@ use super::enc::Session;
 use super::events::{Frame, Framer, Incoming};
 use super::ll::{self, LlReply};
 
-/// How long one blocking read may wait before the link thread gets control back.
-pub const POLL: Duration = Duration::from_millis(100);
+/// How long one blocking read may wait before the link thread gets control back. Also how
+/// long an emergency stop may wait for the thread to take its commands (`link::burst`): a
+/// read cannot be interrupted, so the bound is the read's own. 10 ms costs the thread about a
+/// hundred empty wake-ups a second, microseconds each.
+pub const POLL: Duration = Duration::from_millis(10);
 
 /// Why the socket ended or a wait failed.
 #[derive(Debug)]
