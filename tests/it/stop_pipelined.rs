@@ -117,6 +117,28 @@ fn a_blind_whose_answer_never_comes_is_reported_not_confirmed_and_the_others_con
     assert_eq!(to_blind.len(), 1, "{got:?}");
     assert_eq!(to_blind[0].channel, Channel::Ws);
     assert_eq!(got.len(), report.results.len(), "{got:?}");
+    // The audit log has the decision and its outcome, with no code for the blind either.
+    let audit = rig.audit();
+    let of_stop = |kind: &str| {
+        audit
+            .iter()
+            .find(|r| r["record"] == kind && r["audit_id"] == report.audit_id.as_str())
+            .unwrap_or_else(|| panic!("no {kind} record for the stop: {audit:?}"))
+    };
+    of_stop("decided");
+    let outcome = of_stop("outcome");
+    assert_eq!(outcome["ok"], false, "{outcome}");
+    let step = outcome["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["command"].as_str().unwrap().contains(&blind_text))
+        .expect("the blind's step is in the outcome");
+    assert!(step["code"].is_null(), "{step}");
+    assert!(
+        step["error"].as_str().unwrap().contains("not confirmed"),
+        "{step}"
+    );
     // A lost answer is not a lost socket: the link stays live.
     assert!(rig.gw.link().health().is_live());
 }
