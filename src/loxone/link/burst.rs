@@ -31,14 +31,16 @@ pub const WINDOW: usize = 64;
 
 enum Phase {
     Waiting,
-    Taken,
+    /// The thread sends it; answers are awaited until this instant.
+    Taken(Instant),
     Done(Vec<Answered>),
 }
 
 /// Commands handed to the link thread, and what became of them.
 pub(super) struct Job {
     cmds: Vec<String>,
-    deadline: Instant,
+    /// How long the answers are awaited once the thread has taken the job.
+    timeout: Duration,
     phase: Mutex<Phase>,
     changed: Condvar,
 }
@@ -87,7 +89,7 @@ impl Link {
         }
         let job = Arc::new(Job {
             cmds: cmds.iter().map(Command::io_path).collect(),
-            deadline: Instant::now() + PICKUP + timeout,
+            timeout,
             phase: Mutex::new(Phase::Waiting),
             changed: Condvar::new(),
         });
@@ -116,10 +118,9 @@ impl Link {
                 }
                 _ => {
                     // The thread always finishes a taken job; the bound is for a thread that died.
-                    let until = if matches!(*phase, Phase::Waiting) {
-                        picked_by
-                    } else {
-                        job.deadline + Duration::from_secs(1)
+                    let until = match *phase {
+                        Phase::Taken(deadline) => deadline + Duration::from_secs(1),
+                        _ => picked_by,
                     };
                     let now = Instant::now();
                     if now >= until {
@@ -155,7 +156,7 @@ impl Link {
                     return Ok(());
                 }
                 let job = jobs.remove(0);
-                *job.phase() = Phase::Taken;
+                *job.phase() = Phase::Taken(Instant::now() + job.timeout);
                 job
             };
             job.changed.notify_all();
@@ -169,7 +170,15 @@ impl Link {
                 }
                 self.apply(f);
             };
-            let (answers, ended) = sock.pipeline(&job.cmds, WINDOW, job.deadline, &mut on_frame);
+            let deadline = match *job.phase() {
+                Phase::Taken(d) => d,
+                _ => Instant::now() + job.timeout,
+            };
+            let (answers, ended) = sock.pipeline(&job.cmds, WINDOW, deadline, &mut on_frame);
+            // Answers are signs of life like any other frame.
+            if answers.iter().any(|a| matches!(a, Answered::Reply(_))) {
+                self.alive();
+            }
             let refused = answers
                 .iter()
                 .any(|a| matches!(a, Answered::Reply(r) if r.code == 401));
