@@ -20,6 +20,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+mod consent;
+pub use consent::{Channel, Consent, HouseChannel};
+
 /// Where the config lives unless `--config PATH` says otherwise.
 pub const DEFAULT_PATH: &str = "/etc/loxwarden/config.toml";
 
@@ -214,25 +217,6 @@ pub struct Night {
     pub sleeping_rooms: Vec<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Consent {
-    #[serde(default = "sixty")]
-    pub timeout_s: u64,
-    /// How long after a bell ring the intercom door may be opened (with consent).
-    #[serde(default = "one_twenty")]
-    pub intercom_window_s: u64,
-}
-
-impl Default for Consent {
-    fn default() -> Self {
-        Consent {
-            timeout_s: 60,
-            intercom_window_s: 120,
-        }
-    }
-}
-
 /// A per-Unix-user profile for daemon sessions.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -264,12 +248,6 @@ fn ten() -> u64 {
 }
 fn thirty() -> u64 {
     30
-}
-fn sixty() -> u64 {
-    60
-}
-fn one_twenty() -> u64 {
-    120
 }
 fn three_hundred() -> u64 {
     300
@@ -392,6 +370,7 @@ impl Config {
                 "{u:?} is not a Unix user name (control.resume_users, profiles.user)"
             ));
         }
+        self.consent.validate()?;
         // The safety table may only be tightened: a loosening value is a config error.
         crate::safety::table::Limits::from_config(self)?;
         Ok(())
