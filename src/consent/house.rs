@@ -80,6 +80,8 @@ pub enum Step {
 pub struct Board {
     window: Duration,
     shown: Option<Shown>,
+    /// The last question found expired, until its asker is told or another is shown.
+    expired: Option<Shown>,
     next_id: u64,
 }
 
@@ -88,6 +90,7 @@ impl Board {
         Board {
             window,
             shown: None,
+            expired: None,
             next_id: 1,
         }
     }
@@ -104,7 +107,8 @@ impl Board {
     /// and audits the expiry).
     pub fn sweep(&mut self, now: Mono) -> Option<Shown> {
         if self.shown.as_ref().is_some_and(|s| now >= s.expires_at) {
-            self.shown.take()
+            self.expired = self.shown.take();
+            self.expired.clone()
         } else {
             None
         }
@@ -112,15 +116,15 @@ impl Board {
 
     /// One request for consent through the app.
     pub fn ask(&mut self, key: &Key, seen: &Seen, now: Mono) -> Step {
-        let expired = self.sweep(now);
-        if let Some(e) = expired {
-            if &e.key == key {
+        self.sweep(now);
+        let Some(s) = &self.shown else {
+            // The asker of a question that expired is told so once, and nothing is shown.
+            if let Some(e) = self.expired.take_if(|e| &e.key == key) {
                 return Step::Expired(e);
             }
-            return Step::Show { expired: Some(e) };
-        }
-        let Some(s) = &self.shown else {
-            return Step::Show { expired: None };
+            return Step::Show {
+                expired: self.expired.take(),
+            };
         };
         let left = s.expires_at.since(now);
         if &s.key != key {
