@@ -35,7 +35,7 @@ use crate::lane::{Lane, Phase, recheck};
 use crate::loxone::command::Op;
 use crate::loxone::link::SendError;
 use crate::loxone::uuid::ControlAddr;
-use crate::mcp::tool::{CallContext, SessionInfo, ToolCall, ToolOutput};
+use crate::mcp::tool::{CallContext, ElicitOutcome, SessionInfo, ToolCall, ToolOutput};
 use crate::safety::table::VOLUME_RAMP_PAUSE;
 use crate::safety::{Allowed, ConsentNeed, Refusal, Reservation, Step, Verdict, guard};
 use crate::tools::{read, result};
@@ -143,11 +143,11 @@ pub fn call(gw: &Gateway, call: ToolCall<'_>, ctx: &mut dyn CallContext) -> Tool
                     } => return rec.app_not_now(need, label, &sentence, is_error),
                 }
             } else {
-                if let Some(out) = elicit(gw, ctx, &mut rec, &lane, need, &label, &output, &intent)
-                {
-                    return out;
+                match elicit(gw, ctx, &mut rec, &lane, need, &label, &output) {
+                    Err(out) => return out,
+                    Ok(o) if !o.is_accepted() => return rec.no_consent(need, &o, &intent),
+                    Ok(_) => rec.consented(need),
                 }
-                rec.consented(need);
             }
             // The house may have changed while the person read the question.
             match decide(gw, &snap, &intent, |a| a.plan == first.plan) {
@@ -207,7 +207,7 @@ fn with_consent_channel(gw: &Gateway, ctx: &dyn CallContext, mut out: ToolOutput
 }
 
 /// Step 6 through the client (elicitation): one open question per output, then the person's
-/// answer. `None` when the person accepted; else the result that sends nothing.
+/// answer (or the refusal when a question about the output is open already).
 fn elicit(
     gw: &Gateway,
     ctx: &mut dyn CallContext,
@@ -216,8 +216,7 @@ fn elicit(
     need: &ConsentNeed,
     label: &str,
     output: &ControlAddr,
-    intent: &Intent,
-) -> Option<ToolOutput> {
+) -> Result<ElicitOutcome, ToolOutput> {
     // One open question per output, also across stateless-era rounds.
     let open = gw.fatigue().open_question(output, gw.clock().mono());
     if !ctx.answers_a_question()
@@ -230,16 +229,13 @@ fn elicit(
                 ago.as_secs()
             ),
         );
-        return Some(rec.consent_refused(need, "open_question", &r));
+        return Err(rec.consent_refused(need, "open_question", &r));
     }
     set_phase(lane, Phase::Asking);
     let outcome = ctx.elicit(&need.request);
     set_phase(lane, Phase::Deciding);
     gw.fatigue().record(output, &outcome, gw.clock().mono());
-    if !outcome.is_accepted() {
-        return Some(rec.no_consent(need, &outcome, intent));
-    }
-    None
+    Ok(outcome)
 }
 
 /// Steps 2, 3 and 9: the posture of this instant and the guard's verdict, under the rate
