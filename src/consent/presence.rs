@@ -76,6 +76,9 @@ impl Presence {
             .rooms
             .values()
             .map(|r| r.name.as_str())
+            // A room that holds only the consent channel's virtual controls (`[consent.house]`)
+            // is a heading in the app, not a place a person can be.
+            .filter(|r| !only_consent_controls(house, r))
             .filter(|r| !with_detector.iter().any(|w| eq_ci(w, r)))
             .filter(|r| !covered.iter().any(|c| eq_ci(c, r)))
             .map(str::to_owned)
@@ -113,6 +116,16 @@ impl Presence {
             }
         }
     }
+}
+
+/// Whether every control in room `room` is one of the consent channel's two (and there is one).
+fn only_consent_controls(house: &House, room: &str) -> bool {
+    let Some(cc) = house.consent_controls() else {
+        return false;
+    };
+    let mut in_room = house.all().iter().filter(|d| eq_ci(&d.room_name, room));
+    let first = in_room.next();
+    first.is_some_and(|d| cc.contains(d.id)) && in_room.all(|d| cc.contains(d.id))
 }
 
 #[cfg(test)]
