@@ -112,6 +112,7 @@ impl Config {
             ));
         }
         // The safety table may only be tightened: a loosening value is a config error.
+        self.consent.validate()?;
         crate::safety::table::Limits::from_config(self)?;
         Ok(())
     }

@@ -28,6 +28,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+mod consent;
+pub use consent::{Channel, Consent, HouseChannel};
+
 /// Where the config lives unless `--config PATH` says otherwise.
 pub const DEFAULT_PATH: &str = "/etc/loxwarden/config.toml";
 
@@ -222,25 +225,6 @@ pub struct Night {
     pub sleeping_rooms: Vec<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Consent {
-    #[serde(default = "sixty")]
-    pub timeout_s: u64,
-    /// How long after a bell ring the intercom door may be opened (with consent).
-    #[serde(default = "one_twenty")]
-    pub intercom_window_s: u64,
-}
-
-impl Default for Consent {
-    fn default() -> Self {
-        Consent {
-            timeout_s: 60,
-            intercom_window_s: 120,
-        }
-    }
-}
-
 /// A per-Unix-user profile for daemon sessions.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -272,12 +256,6 @@ fn ten() -> u64 {
 }
 fn thirty() -> u64 {
     30
-}
-fn sixty() -> u64 {
-    60
-}
-fn one_twenty() -> u64 {
-    120
 }
 fn three_hundred() -> u64 {
     300

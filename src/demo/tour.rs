@@ -3,7 +3,9 @@
 //! The session is the real engine over pipes; the "AI" is this script and the "person" who
 //! answers consent questions is scripted too (declines once, then accepts). After each step the
 //! tour shows what the simulated Miniserver actually received, from its own command log, so a
-//! refusal is seen to send nothing.
+//! refusal is seen to send nothing. A second session, without elicitation, shows the Loxone app
+//! channel: the question appears in the app's text input, and the unlock goes out only after a
+//! simulated press in the app and the repeated call.
 
 // The tour is a CLI answer for a person, not MCP mode: stdout is free here.
 #![allow(clippy::print_stdout)]
@@ -18,9 +20,14 @@ use super::client::{Answer, Client};
 use crate::error::{Error, Result};
 use crate::mcp::{Peer, Server, ServerConfig};
 
+#[path = "tour_app.rs"]
+mod app;
+
 struct Tour<'a> {
     demo: &'a Demo,
     client: Client,
+    /// A second session that declares no elicitation: its consent goes to the Loxone app.
+    app_client: Client,
     step: usize,
     failures: Vec<String>,
 }
@@ -30,9 +37,15 @@ pub fn run(demo: &Demo, engine: ServerConfig) -> Result<ExitCode> {
         .map_err(|e| Error::Failed(format!("cannot start the MCP engine: {e}")))?;
     let client = Client::start(&server, Peer::default())
         .map_err(|e| Error::io("starting the tour's MCP session", e))?;
+    let mut app_client = Client::start(&server, Peer::default())
+        .map_err(|e| Error::io("starting the tour's second MCP session", e))?;
+    app_client
+        .initialize("tour-without-elicitation", json!({}))
+        .map_err(Error::Failed)?;
     let mut t = Tour {
         demo,
         client,
+        app_client,
         step: 0,
         failures: Vec::new(),
     };
@@ -62,6 +75,7 @@ pub fn run(demo: &Demo, engine: ServerConfig) -> Result<ExitCode> {
          `loxwarden audit` prints such a log readably."
     );
     t.client.close();
+    t.app_client.close();
     if t.failures.is_empty() {
         crate::say!("Tour complete.");
         Ok(ExitCode::SUCCESS)
@@ -189,6 +203,8 @@ impl Tour<'_> {
             r["structuredContent"]["done"] == true,
             "the consented unlock is sent",
         );
+
+        self.in_the_app();
 
         self.heading("Emergency stop: every blind, window and gate stops, every zone pauses");
         let mark = self.demo.sim.log_mark();

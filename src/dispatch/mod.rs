@@ -27,15 +27,17 @@ mod send;
 
 use std::time::{Duration, Instant};
 
+use crate::consent::{self, app, channel::Applies};
 use crate::daemon::shutdown;
 use crate::dispatch::gateway::{Gateway, Snapshot};
 use crate::intent::{self, Intent};
 use crate::lane::{Lane, Phase, recheck};
 use crate::loxone::command::Op;
 use crate::loxone::link::SendError;
-use crate::mcp::tool::{CallContext, SessionInfo, ToolCall, ToolOutput};
+use crate::loxone::uuid::ControlAddr;
+use crate::mcp::tool::{CallContext, ElicitOutcome, SessionInfo, ToolCall, ToolOutput};
 use crate::safety::table::VOLUME_RAMP_PAUSE;
-use crate::safety::{Allowed, Refusal, Reservation, Step, Verdict, guard};
+use crate::safety::{Allowed, ConsentNeed, Refusal, Reservation, Step, Verdict, guard};
 use crate::tools::{read, result};
 
 use record::Rec;
@@ -50,7 +52,7 @@ pub fn call(gw: &Gateway, call: ToolCall<'_>, ctx: &mut dyn CallContext) -> Tool
         Ok(s) => s,
         // The status needs no house: it says why there is none.
         Err(_) if call.name == "get_system_status" && call.arguments.is_empty() => {
-            let out = read::status(gw, ctx.era());
+            let out = with_consent_channel(gw, &*ctx, read::status(gw, ctx.era()));
             rec.read(&out);
             return out;
         }
@@ -61,6 +63,8 @@ pub fn call(gw: &Gateway, call: ToolCall<'_>, ctx: &mut dyn CallContext) -> Tool
         }
         Err(r) => return rec.refuse(&r),
     };
+    // A question left in the Loxone app past its window is cleared there.
+    consent::app::sweep(gw, &snap);
     let intent = match intent::parse(call.name, call.arguments, &snap.house, gw.link().states()) {
         Ok(i) => i,
         Err(r) => return rec.unparsed(call.arguments, &r),
@@ -83,7 +87,10 @@ pub fn call(gw: &Gateway, call: ToolCall<'_>, ctx: &mut dyn CallContext) -> Tool
     if intent.is_read_only() {
         let now = gw.clock().mono();
         let posture = gw.posture(&snap.house, now);
-        let out = read::answer(gw, &snap, &intent, &posture, ctx.era(), now);
+        let mut out = read::answer(gw, &snap, &intent, &posture, ctx.era(), now);
+        if matches!(intent, Intent::GetSystemStatus) {
+            out = with_consent_channel(gw, &*ctx, out);
+        }
         rec.read(&out);
         return out;
     }
@@ -124,28 +131,24 @@ pub fn call(gw: &Gateway, call: ToolCall<'_>, ctx: &mut dyn CallContext) -> Tool
             if let Err(r) = admitted {
                 return rec.consent_refused(need, "fatigue", &r);
             }
-            // One open question per output, also across stateless-era rounds.
-            let open = gw.fatigue().open_question(&output, gw.clock().mono());
-            if !ctx.answers_a_question()
-                && let Some(ago) = open
-            {
-                let r = Refusal::new(
-                    "SC-5",
-                    format!(
-                        "a question about {label} is already open (asked {} s ago, for the person to answer in the client); one question per device at a time. Nothing was sent",
-                        ago.as_secs()
-                    ),
-                );
-                return rec.consent_refused(need, "open_question", &r);
+            // The Loxone app (issue 21): the question is shown there, and only a repeat of this
+            // call after a person's press there lets the plan go out.
+            if consent::channel::choose(&gw.config().consent, ctx.can_elicit()) == Applies::App {
+                match consent::app::ask(gw, &snap, need, &first.plan, &session, &output) {
+                    app::Answer::Approved => rec.consented_in_app(need),
+                    app::Answer::NotNow {
+                        label,
+                        sentence,
+                        is_error,
+                    } => return rec.app_not_now(need, label, &sentence, is_error),
+                }
+            } else {
+                match elicit(gw, ctx, &mut rec, &lane, need, &label, &output) {
+                    Err(out) => return out,
+                    Ok(o) if !o.is_accepted() => return rec.no_consent(need, &o, &intent),
+                    Ok(_) => rec.consented(need),
+                }
             }
-            set_phase(&lane, Phase::Asking);
-            let outcome = ctx.elicit(&need.request);
-            set_phase(&lane, Phase::Deciding);
-            gw.fatigue().record(&output, &outcome, gw.clock().mono());
-            if !outcome.is_accepted() {
-                return rec.no_consent(need, &outcome, &intent);
-            }
-            rec.consented(need);
             // The house may have changed while the person read the question.
             match decide(gw, &snap, &intent, |a| a.plan == first.plan) {
                 (Verdict::Refuse(r), _) => return rec.refuse_after_consent(&r),
@@ -191,6 +194,48 @@ pub fn call(gw: &Gateway, call: ToolCall<'_>, ctx: &mut dyn CallContext) -> Tool
     };
     // 11. The outcome record and the result.
     rec.outcome(&allowed, commands, read_back)
+}
+
+/// `get_system_status` says which consent channel applies to this session.
+fn with_consent_channel(gw: &Gateway, ctx: &dyn CallContext, mut out: ToolOutput) -> ToolOutput {
+    let (v, text) = consent::channel::status(&gw.config().consent, ctx.can_elicit());
+    if let Some(m) = out.structured.as_object_mut() {
+        m.insert("consent".into(), v);
+    }
+    out.text = format!("{}; {text}", out.text);
+    out
+}
+
+/// Step 6 through the client (elicitation): one open question per output, then the person's
+/// answer (or the refusal when a question about the output is open already).
+fn elicit(
+    gw: &Gateway,
+    ctx: &mut dyn CallContext,
+    rec: &mut Rec<'_>,
+    lane: &Option<Lane<'_>>,
+    need: &ConsentNeed,
+    label: &str,
+    output: &ControlAddr,
+) -> Result<ElicitOutcome, ToolOutput> {
+    // One open question per output, also across stateless-era rounds.
+    let open = gw.fatigue().open_question(output, gw.clock().mono());
+    if !ctx.answers_a_question()
+        && let Some(ago) = open
+    {
+        let r = Refusal::new(
+            "SC-5",
+            format!(
+                "a question about {label} is already open (asked {} s ago, for the person to answer in the client); one question per device at a time. Nothing was sent",
+                ago.as_secs()
+            ),
+        );
+        return Err(rec.consent_refused(need, "open_question", &r));
+    }
+    set_phase(lane, Phase::Asking);
+    let outcome = ctx.elicit(&need.request);
+    set_phase(lane, Phase::Deciding);
+    gw.fatigue().record(output, &outcome, gw.clock().mono());
+    Ok(outcome)
 }
 
 /// Steps 2, 3 and 9: the posture of this instant and the guard's verdict, under the rate

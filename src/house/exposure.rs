@@ -16,7 +16,113 @@
 //!    `kinds = ["light"]` shows the circuits of light controllers without the controllers.
 
 use super::{DevId, House, HouseError, Kind, eq_ci, resolve};
-use crate::config::Exposure;
+use crate::config::{Consent, Exposure};
+use crate::loxone::uuid::Uuid;
+
+/// Why the consent channel's controls are never the AI's, whatever the config says.
+pub const CONSENT_CONTROL: &str = "it is the consent channel's (`[consent.house]`): only a person \
+     in the Loxone app may press or read it, never the AI";
+
+/// The consent channel's two controls (`[consent.house]`), resolved against the structure.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConsentControls {
+    /// The virtual input push button a person presses to approve.
+    pub approve: DevId,
+    /// Its `active` state: a press is a rise of it.
+    pub approve_active: Uuid,
+    /// The virtual text input that shows the question.
+    pub question: DevId,
+    /// Its `text` state.
+    pub question_text: Uuid,
+}
+
+impl ConsentControls {
+    pub fn contains(&self, id: DevId) -> bool {
+        id == self.approve || id == self.question
+    }
+}
+
+/// Resolves `[consent.house]` and applies the hard rule (issue 21): both controls are hidden from
+/// every tool, list and scene and can never be actuated, whatever `[exposure]` or `[[classify]]`
+/// say. A name that matches nothing, matches two controls, or a control of the wrong type is an
+/// error: the channel could not work, and guessing would let the AI reach it.
+pub fn consent_controls(
+    house: &mut House,
+    cfg: &Consent,
+) -> Result<Option<ConsentControls>, HouseError> {
+    let Some(h) = &cfg.house else {
+        return Ok(None);
+    };
+    let one = |house: &House, key: &str, name: &str, types: &[&str], state: &str| {
+        let m = resolve::config_matches(house, name);
+        let id = match m.as_slice() {
+            [one] => *one,
+            [] => {
+                return Err(HouseError(format!(
+                    "{key}: no control is named {name:?} in the structure file; add it in Loxone \
+                     Config (docs/install.md, \"Consent in the Loxone app\") or fix the name"
+                )));
+            }
+            many => {
+                return Err(HouseError(format!(
+                    "{key}: {name:?} names {} controls ({}); use `Room/Name` or the UUID",
+                    many.len(),
+                    many.iter()
+                        .map(|d| house.describe(*d))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
+            }
+        };
+        let d = house.device(id);
+        let uuid = house.state_uuid(id, state);
+        match uuid {
+            Some(u) if types.contains(&d.loxone_type.as_str()) => Ok((id, u)),
+            _ => Err(HouseError(format!(
+                "{key}: {} is a {}; it must be a {} with the state `{state}`",
+                house.describe(id),
+                d.loxone_type,
+                types.join(" or ")
+            ))),
+        }
+    };
+    let (approve, approve_active) = one(
+        house,
+        "consent.house.approve",
+        &h.approve,
+        &["Pushbutton", "Switch"],
+        "active",
+    )?;
+    let (question, question_text) = one(
+        house,
+        "consent.house.question",
+        &h.question,
+        &["TextInput"],
+        "text",
+    )?;
+    if approve == question {
+        return Err(HouseError(
+            "consent.house.approve and consent.house.question name the same control".into(),
+        ));
+    }
+    for id in [approve, question] {
+        if house.devices[id.0 as usize].classified_by_config {
+            let label = house.devices[id.0 as usize].label();
+            house.warnings.push(format!(
+                "[[classify]] of {label} is ignored: {CONSENT_CONTROL}"
+            ));
+        }
+        let d = &mut house.devices[id.0 as usize];
+        d.exposed = false;
+        d.read_only = Some(CONSENT_CONTROL.to_owned());
+    }
+    Ok(Some(ConsentControls {
+        approve,
+        approve_active,
+        question,
+        question_text,
+    }))
+}
 
 /// Applies `cfg` to the house. Ambiguous names in allow lists are errors (exposing the wrong
 /// device is the hazard); ambiguous names in deny lists hide every device they name.

@@ -108,6 +108,8 @@ pub struct House {
     by_addr: HashMap<ControlAddr, DevId>,
     /// Config entries that matched nothing (reported by `check-config`, logged at start).
     pub warnings: Vec<String>,
+    /// The consent channel's two controls in the house (`[consent.house]`), hidden from the AI.
+    consent: Option<exposure::ConsentControls>,
 }
 
 impl House {
@@ -157,9 +159,11 @@ impl House {
             devices,
             by_addr,
             warnings: Vec::new(),
+            consent: None,
         };
         house.apply_classify(cfg)?;
         exposure::apply(&mut house, &cfg.exposure)?;
+        house.consent = exposure::consent_controls(&mut house, &cfg.consent)?;
         Ok(house)
     }
 
@@ -244,6 +248,11 @@ impl House {
 
     pub fn structure(&self) -> &Structure {
         &self.structure
+    }
+
+    /// The consent channel's approval input and question text input, when configured.
+    pub fn consent_controls(&self) -> Option<&exposure::ConsentControls> {
+        self.consent.as_ref()
     }
 
     pub fn structure_arc(&self) -> &Arc<Structure> {

@@ -184,6 +184,22 @@ impl Command {
     }
 }
 
+/// `jdev/sps/io/{addr}/{text}`: the value of a virtual text input (SF "TextInput": command
+/// `{text}`, "new value of text input"). Only the consent channel writes one, and only text it
+/// built from the structure file's names (`consent::app`); every byte outside `A-Za-z0-9-_.~` is
+/// percent-encoded, so the text is one path segment and can carry no command of its own.
+pub fn text_path(target: &ControlAddr, text: &str) -> String {
+    let mut out = format!("jdev/sps/io/{target}/");
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -210,6 +226,19 @@ mod tests {
         assert!(c(Op::ArmDelayed { movement: false }).ends_with("/delayedon/0"));
         assert!(c(Op::PauseV2).ends_with("/Pause"));
         assert!(c(Op::ManualLimit(Tenths::from_f64(7.4).unwrap())).ends_with("/manualLimit/7.4"));
+    }
+
+    #[test]
+    fn a_text_is_one_percent_encoded_segment() {
+        let p = text_path(&addr(), "Unlock 'Hall/Front door'? ä/../on");
+        assert_eq!(
+            p,
+            "jdev/sps/io/0f86a2fe-0378-3e15-ffff373f9870b52a/Unlock%20%27Hall%2FFront%20door%27%3F%20%C3%A4%2F..%2Fon"
+        );
+        assert_eq!(
+            text_path(&addr(), ""),
+            "jdev/sps/io/0f86a2fe-0378-3e15-ffff373f9870b52a/"
+        );
     }
 
     #[test]

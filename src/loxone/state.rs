@@ -63,6 +63,22 @@ pub struct StateCache {
     map: RwLock<HashMap<Uuid, StateEntry>>,
     generation: Mutex<u64>,
     changed: Condvar,
+    edges: Mutex<Edges>,
+}
+
+/// Rising edges (0 → not 0) of number states, seen one event at a time: a push button pressed in
+/// the Loxone app goes 1 and back to 0 within moments, so the latest value alone would lose the
+/// press (the consent channel's approval input, `consent::house`). Only a rise from a 0 this
+/// gateway saw since the last (re)connect counts: a 1 in the tables sent at connect says nothing
+/// about when it was pressed.
+#[derive(Debug, Default)]
+struct Edges {
+    /// Bumped at every reconnect and structure change.
+    epoch: u64,
+    /// The epoch in which each state's last value arrived.
+    seen: HashMap<Uuid, u64>,
+    /// When each state last rose.
+    rose: HashMap<Uuid, Mono>,
 }
 
 impl StateCache {
@@ -77,7 +93,14 @@ impl StateCache {
     {
         {
             let mut map = self.map.write().unwrap_or_else(|e| e.into_inner());
+            let mut edges = self.edges.lock().unwrap_or_else(|e| e.into_inner());
+            let epoch = edges.epoch;
             for (uuid, value) in updates {
+                let fresh = edges.seen.insert(uuid, epoch) == Some(epoch);
+                let was_zero = map.get(&uuid).and_then(|o| o.value.as_number()) == Some(0.0);
+                if fresh && was_zero && value.as_number().is_some_and(|n| n != 0.0) {
+                    edges.rose.insert(uuid, now);
+                }
                 let changed = match map.get(&uuid) {
                     None => None,
                     Some(old) if old.value == value => old.changed,
@@ -101,6 +124,7 @@ impl StateCache {
     /// Forgets when values changed (at a reconnect, before the initial tables: what happened
     /// while the link was down is not known, even where a value reads the same again).
     pub fn forget_changes(&self) {
+        self.edges.lock().unwrap_or_else(|e| e.into_inner()).epoch += 1;
         for e in self
             .map
             .write()
@@ -114,6 +138,20 @@ impl StateCache {
     /// Forgets everything (after a structure change or a reconnect before the initial tables).
     pub fn clear(&self) {
         self.map.write().unwrap_or_else(|e| e.into_inner()).clear();
+        let mut edges = self.edges.lock().unwrap_or_else(|e| e.into_inner());
+        edges.epoch += 1;
+        edges.rose.clear();
+    }
+
+    /// When number state `uuid` last went from 0 to another value, as seen event by event since
+    /// the last reconnect (see [`Edges`]).
+    pub fn last_rise(&self, uuid: &Uuid) -> Option<Mono> {
+        self.edges
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .rose
+            .get(uuid)
+            .copied()
     }
 
     pub fn len(&self) -> usize {
@@ -189,6 +227,30 @@ mod tests {
         c.clear();
         c.apply([(u(1), StateValue::Number(1.0))], Mono(40));
         assert_eq!(c.entry(&u(1)).unwrap().changed, None);
+    }
+
+    #[test]
+    fn a_press_is_a_rise_seen_event_by_event_and_never_one_sent_at_connect() {
+        let c = StateCache::new();
+        // The value at connect: 1, but since when is not known.
+        c.apply([(u(1), StateValue::Number(1.0))], Mono(10));
+        assert_eq!(c.last_rise(&u(1)), None);
+        c.apply([(u(1), StateValue::Number(0.0))], Mono(20));
+        // A press in the app: 1 and back to 0 within one table still counts.
+        c.apply(
+            [
+                (u(1), StateValue::Number(1.0)),
+                (u(1), StateValue::Number(0.0)),
+            ],
+            Mono(30),
+        );
+        assert_eq!(c.last_rise(&u(1)), Some(Mono(30)));
+        // A reconnect: a 0 before it and a 1 after it is not a press this gateway saw.
+        c.forget_changes();
+        c.apply([(u(1), StateValue::Number(1.0))], Mono(40));
+        assert_eq!(c.last_rise(&u(1)), Some(Mono(30)));
+        c.clear();
+        assert_eq!(c.last_rise(&u(1)), None);
     }
 
     #[test]

@@ -99,6 +99,9 @@ impl CallContext for HandshakeCtx<'_> {
         self.progress
             .emit(self.session, self.call, progress, total, message);
     }
+    fn can_elicit(&self) -> bool {
+        self.session.can_elicit()
+    }
     fn elicit(&mut self, request: &ElicitRequest) -> ElicitOutcome {
         self.session.elicit_blocking(self.call, request)
     }
@@ -197,6 +200,9 @@ impl<'a> StatelessCtx<'a> {
 impl CallContext for StatelessCtx<'_> {
     fn session(&self) -> &SessionInfo {
         &self.info
+    }
+    fn can_elicit(&self) -> bool {
+        self.form
     }
     fn answers_a_question(&self) -> bool {
         // A retry, well-formed or not: it is judged by its ticket, not refused as a new question.

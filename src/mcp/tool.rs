@@ -146,6 +146,11 @@ pub trait CallContext {
     fn answers_a_question(&self) -> bool {
         false
     }
+    /// Whether the client declared form-mode elicitation (the handshake's capabilities, or the
+    /// 2026-07-28 request's): which consent channel applies (`consent::channel`).
+    fn can_elicit(&self) -> bool {
+        false
+    }
     /// Sends `notifications/progress` when the request carried a `progressToken`.
     fn progress(&self, progress: f64, total: Option<f64>, message: &str);
     /// Asks the human to confirm. Blocks in the handshake era; in the stateless era returns

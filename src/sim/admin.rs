@@ -22,6 +22,8 @@
 //! | `/fault/fenc-clear?on=1\|0` | answer failed `fenc` requests in clear instead of sealed |
 //! | `/fault/fenc-garble?on=1\|0` | seal `fenc` answers with a key no client has |
 //! | `/fault/login[?code=N]` | refuse every token request with LL code N (no `code`: normal) |
+//! | `/app/press?name=N` or `?addr=A` | a person presses the push button in the Loxone app (the consent channel's approval); not logged as a command |
+//! | `/app/text?name=N&text=T` or `?addr=A&text=T` | a person writes T into the virtual text input in the app (empty: declines the question) |
 
 use std::io::BufReader;
 use std::net::TcpStream;
@@ -151,6 +153,36 @@ fn handle(sh: &Shared, req: &Request) -> (u16, Value) {
                 200,
                 json!({"addr": c.addr.to_string(), "name": c.name, "type": c.kind, "states": states}),
             )
+        }
+        "/app/press" | "/app/text" => {
+            let addr = match (q("addr"), q("name")) {
+                (Some(a), _) => ControlAddr::parse(&a).ok(),
+                (None, Some(n)) => {
+                    let h = sh.house();
+                    h.structure
+                        .controls
+                        .iter()
+                        .find(|c| c.name == n)
+                        .map(|c| c.addr.clone())
+                }
+                _ => None,
+            };
+            let Some(addr) = addr else {
+                return err(404, "no such control; give ?name=N or ?addr=A");
+            };
+            let text = if path == "/app/text" {
+                Some(q("text").unwrap_or_default())
+            } else {
+                None
+            };
+            if sh.app_input(&addr, text.as_deref()) {
+                ok()
+            } else {
+                err(
+                    400,
+                    "/app/press takes a Pushbutton or Switch, /app/text a TextInput",
+                )
+            }
         }
         "/fault/reboot" => {
             let secs: f64 = q("secs").and_then(|s| s.parse().ok()).unwrap_or(5.0);

@@ -50,6 +50,7 @@ const MOOD_OFF: u32 = 778;
 
 /// State names whose values are text (JSON or plain), sent in text-event tables.
 const TEXT_STATES: &[&str] = &[
+    "text",
     "activeMoods",
     "moodList",
     "favoriteMoods",
@@ -388,6 +389,11 @@ pub fn command(h: &mut House, idx: usize, cmd: &[&str], now: Now) -> Outcome {
             analog_input(h, idx, cmd)
         }
         "Radio" => radio(h, idx, cmd),
+        // SF "TextInput" (virtual text input): command `{text}`, state `text`.
+        "TextInput" if !cmd.is_empty() => {
+            h.set_text(idx, "text", cmd.join("/"));
+            200
+        }
         "NfcCodeTouch" => match cmd {
             ["output", n] if matches!(n.parse::<u8>(), Ok(1..=6)) => 200,
             ["output", _] => 400,

@@ -33,6 +33,10 @@ fn the_tour_walks_through_reads_a_light_refusals_a_declined_and_a_consented_unlo
         "/1/pulse → 200",
         "Emergency stop latched; 8 device(s) stopped or paused",
         "R-11: the emergency stop is latched",
+        // Issue 21: the unlock of a client without elicitation, approved in the Loxone app.
+        "the Loxone app shows in 'AI/AI request': \"Open the door at 'Hall - Front Door'",
+        "the person has not pressed 'AI/Approve AI request' in the Loxone app yet",
+        "the gateway saw it: true",
         "Tour complete.",
     ] {
         assert!(stdout.contains(needle), "missing {needle:?}\n{stdout}");

@@ -4,6 +4,7 @@
 mod arming;
 mod audit;
 mod cli;
+mod consent_app;
 mod daemon;
 mod daemon_support;
 mod demo;

@@ -123,6 +123,9 @@ impl CallContext for AcceptsAsTheStopComes<'_> {
         false
     }
     fn progress(&self, _: f64, _: Option<f64>, _: &str) {}
+    fn can_elicit(&self) -> bool {
+        true
+    }
     fn elicit(&mut self, _: &ElicitRequest) -> ElicitOutcome {
         // This call is counted, so the drain cannot finish; it only asks for the stop.
         assert_eq!(self.gw.shutdown().drain(Duration::ZERO), 1);

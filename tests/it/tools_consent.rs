@@ -98,7 +98,8 @@ fn decline_cancel_and_every_non_accept_send_nothing_and_say_how_to_do_it_instead
 
 #[test]
 fn a_client_without_elicitation_is_never_asked_and_nothing_is_sent() {
-    let rig = Rig::start();
+    // A site without the Loxone app channel (with it, `consent_app` covers these clients).
+    let rig = Rig::with(crate::tools_support::no_app_channel());
     let mut c = rig.client_with(json!({}), loxwarden::mcp::Peer::default());
     let mark = rig.sim.log_mark();
     let r = c.call("control_access", open_garage()).unwrap();

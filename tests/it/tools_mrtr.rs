@@ -316,7 +316,8 @@ fn mrtr_decline_cancel_and_unticked_accepts_send_nothing() {
 
 #[test]
 fn mrtr_a_request_without_form_elicitation_is_refused_and_nothing_is_sent() {
-    let rig = Rig::start();
+    // A site without the Loxone app channel (with it, `consent_app` covers these clients).
+    let rig = Rig::with(crate::tools_support::no_app_channel());
     let mut w = rig.wire();
     let mark = rig.sim.log_mark();
     let r = w.modern_call("control_access", open_garage(), json!({}), json!({}));
@@ -333,7 +334,8 @@ fn mrtr_a_request_without_form_elicitation_is_refused_and_nothing_is_sent() {
 
 #[test]
 fn a_stateless_ticket_replayed_in_a_handshake_session_is_not_consent() {
-    let rig = Rig::start();
+    // A site without the Loxone app channel (with it, `consent_app` covers these clients).
+    let rig = Rig::with(crate::tools_support::no_app_channel());
     let mut modern = rig.wire();
     let (_, s) = first_round(&rig, &mut modern, "set_alarm", disarm());
     // The stateless session's person declines, which closes the question (one open question

@@ -84,6 +84,23 @@ impl Default for Options {
     }
 }
 
+/// The demo config without the Loxone app channel (`[consent]` is its last section): how a
+/// site without the two controls behaves, and what a house without them needs.
+pub fn without_app_channel(text: String) -> String {
+    match text.find("\n[consent]") {
+        Some(i) => text[..i].to_owned() + "\n",
+        None => text,
+    }
+}
+
+/// Options for a site without the Loxone app channel.
+pub fn no_app_channel() -> Options {
+    Options {
+        config: Box::new(without_app_channel),
+        ..Options::default()
+    }
+}
+
 pub struct Rig {
     pub sim: Sim,
     pub dir: TempDir,
@@ -99,6 +116,8 @@ impl Rig {
     }
 
     pub fn with(o: Options) -> Rig {
+        // A house other than the demo's has no controls for the Loxone app channel.
+        let other_house = matches!(o.house, HouseSource::Generated(_) | HouseSource::File(_));
         let sim = Sim::start(SimOptions {
             time_scale: o.time_scale,
             house: o.house,
@@ -110,6 +129,9 @@ impl Rig {
         if o.manual {
             // A manual clock that jumps must not trip the link's stale rule (2 × 120 + 5 s).
             text = text.replace("keepalive_interval_s = 5", "keepalive_interval_s = 120");
+        }
+        if other_house {
+            text = without_app_channel(text);
         }
         let text = (o.config)(text);
         let cfg = Config::parse(&text).expect("the rig's config parses");

@@ -33,6 +33,7 @@ use crate::clock::local::Zone;
 use crate::clock::{Clock, Mono};
 use crate::config::Config;
 use crate::consent::Fatigue;
+use crate::consent::house::Board;
 use crate::daemon::shutdown::Shutdown;
 use crate::error::Error;
 use crate::house::House;
@@ -53,6 +54,8 @@ pub struct Gateway {
     houses: Mutex<Option<Built>>,
     rates: Mutex<RateBook>,
     fatigue: Mutex<Fatigue>,
+    /// The one question shown in the Loxone app for the whole house (`consent::house`).
+    board: Mutex<Board>,
     audit: AuditLog,
     /// How many refusal records each session may still write (`audit::limit`).
     refusals: Mutex<RefusalBudget>,
@@ -156,6 +159,9 @@ impl Gateway {
             );
         }
         let started = p.clock.mono();
+        let board = Board::new(Duration::from_secs(
+            p.cfg.consent.house.as_ref().map_or(120, |h| h.window_s),
+        ));
         Ok(Arc::new(Gateway {
             cfg: p.cfg,
             clock: p.clock,
@@ -164,6 +170,7 @@ impl Gateway {
             houses: Mutex::new(None),
             rates: Mutex::new(RateBook::new()),
             fatigue: Mutex::new(Fatigue::new()),
+            board: Mutex::new(board),
             audit,
             refusals: Mutex::new(RefusalBudget::new()),
             latch: p.latch,
@@ -224,6 +231,11 @@ impl Gateway {
 
     pub(crate) fn fatigue(&self) -> MutexGuard<'_, Fatigue> {
         lock(&self.fatigue)
+    }
+
+    /// The Loxone app channel's one question (`consent::house`, shared by every session).
+    pub(crate) fn consent_board(&self) -> MutexGuard<'_, Board> {
+        lock(&self.board)
     }
 
     /// Whether `session` may write one more refusal record now (`audit::limit`).

@@ -107,11 +107,13 @@ impl<'a> Rec<'a> {
     /// Writes a record that decides nothing is sent; an audit failure is logged (nothing was
     /// going to be sent anyway) and noted in the result.
     fn write_refusal(&mut self, rule: &str, reason: &str) {
-        let pending = self
-            .consent
-            .as_ref()
-            .is_some_and(|(c, _)| c.outcome == "pending");
-        // An MRTR first round: the question goes to the client; nothing is decided yet.
+        let pending = self.consent.as_ref().is_some_and(|(c, _)| {
+            matches!(
+                c.outcome.as_str(),
+                "pending" | "app_pending" | "app_waiting"
+            )
+        });
+        // An MRTR first round, or a question shown in the Loxone app: nothing is decided yet.
         let verdict = if pending { "pending" } else { "refuse" };
         let rec = self.decided_record(verdict, Some(rule), Some(reason.to_owned()), Vec::new());
         let written = if pending {
@@ -270,6 +272,32 @@ impl<'a> Rec<'a> {
             });
         }
         out.into_output(is_error)
+    }
+
+    /// The Loxone app channel (`consent::app`) lets nothing go out now: the question was shown,
+    /// is still waiting, expired, was declined, or another one is shown.
+    pub fn app_not_now(
+        &mut self,
+        need: &ConsentNeed,
+        label: &str,
+        sentence: &str,
+        is_error: bool,
+    ) -> ToolOutput {
+        self.set_consent(need, label);
+        self.write_refusal(need.rule, sentence);
+        let mut out = self.base(sentence.to_owned());
+        if is_error {
+            out.refused = Some(RefusedOut {
+                rule: need.rule.into(),
+                reason: format!("no consent ({label})"),
+            });
+        }
+        out.into_output(is_error)
+    }
+
+    /// A press in the Loxone app approved this plan.
+    pub fn consented_in_app(&mut self, need: &ConsentNeed) {
+        self.set_consent(need, "app_approved");
     }
 
     pub fn consented(&mut self, need: &ConsentNeed) {

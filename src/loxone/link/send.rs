@@ -173,6 +173,50 @@ impl Link {
         Ok(reply)
     }
 
+    /// Writes `text` to the virtual text input at `target` (SF "TextInput", command `{text}`):
+    /// the consent channel's question in the Loxone app (`consent::app`). Refused unless the link
+    /// is live, the structure is still the one `generation` names, and `target` is a
+    /// `TextInput` in it; nothing but a text input can be written this way.
+    pub fn send_text(
+        &self,
+        target: &ControlAddr,
+        text: &str,
+        generation: u64,
+    ) -> Result<Reply, SendError> {
+        let h = self.health();
+        if !h.is_live() {
+            return Err(SendError::NotLive(h));
+        }
+        let snap = self.structure();
+        if snap.generation != generation {
+            return Err(SendError::StructureChanged {
+                resolved: generation,
+                now: snap.generation,
+            });
+        }
+        match snap.structure.control(target) {
+            Some(c) if c.kind == "TextInput" && !c.is_secured => {}
+            _ => return Err(SendError::UnknownControl(target.clone())),
+        }
+        let client = self
+            .client()
+            .ok_or_else(|| SendError::NotLive(self.health()))?;
+        let token = self
+            .token
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .token
+            .clone();
+        let r = client
+            .authed(&token, &crate::loxone::command::text_path(target, text))
+            .map_err(SendError::Link)?;
+        Ok(Reply {
+            code: r.code,
+            value: r.value_text(),
+            control: r.control,
+        })
+    }
+
     /// For the emergency stop only: sends over HTTP with the stored token even when the link
     /// is not live (the stop must try). The control must still be in the loaded structure.
     pub fn send_emergency(&self, cmd: &Command) -> Result<Reply, SendError> {

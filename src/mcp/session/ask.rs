@@ -14,6 +14,12 @@ pub(crate) fn missing_elicitation() -> RpcError {
     .with_data(json!({"requiredCapabilities": {"elicitation": {"form": {}}}}))
 }
 impl Session {
+    /// Whether the initialized client declared form-mode elicitation.
+    pub fn can_elicit(&self) -> bool {
+        let life = lock(&self.life);
+        life.phase == Phase::Ready && life.form
+    }
+
     /// Handshake era: sends `elicitation/create` and waits for the answer, the timeout, or the
     /// call's cancellation. The reader keeps reading meanwhile.
     pub fn elicit_blocking(&self, call: &CallState, request: &ElicitRequest) -> ElicitOutcome {

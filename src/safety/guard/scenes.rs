@@ -24,6 +24,23 @@ impl Cx<'_> {
                 ),
             ));
         }
+        // The consent channel's button and text are a person's, never the AI's (issue 21).
+        if let Some(cc) = self.house.consent_controls()
+            && desc
+                .members
+                .iter()
+                .chain(&desc.affected)
+                .any(|id| cc.contains(*id))
+        {
+            return Err(Refusal::new(
+                "SC-5",
+                format!(
+                    "{} would touch the consent channel's approval button or question text, \
+                     which only a person in the Loxone app may use",
+                    self.house.describe(d.id)
+                ),
+            ));
+        }
         let hidden = desc
             .members
             .iter()

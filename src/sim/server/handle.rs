@@ -288,6 +288,19 @@ impl Sim {
         self.shared.ring_bell()
     }
 
+    /// A person presses the push button (or switches the switch) at `addr` in the Loxone app
+    /// (the consent channel's approval, `consent::house`): the Miniserver's own change, not a
+    /// command, so the command log stays as it was.
+    pub fn press_in_app(&self, addr: &ControlAddr) -> bool {
+        self.shared.app_input(addr, None)
+    }
+
+    /// A person writes `text` into the virtual text input at `addr` in the Loxone app (an empty
+    /// text declines the consent channel's question).
+    pub fn type_in_app(&self, addr: &ControlAddr, text: &str) -> bool {
+        self.shared.app_input(addr, Some(text))
+    }
+
     /// A sensor reading: sets the number state `state` of `addr` as the device itself would
     /// (someone walks into a room, the burglar alarm starts sounding). Nothing is logged as a
     /// command. False if there is no such control or state.

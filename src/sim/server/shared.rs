@@ -299,6 +299,34 @@ impl Shared {
             || self.with_first("IntercomV2", devices::ring_bell)
     }
 
+    /// A person in the Loxone app presses a push button (`pulse`: 1, then 0), switches a switch
+    /// over, or writes a text input's text: the Miniserver's own change, not a command of the
+    /// gateway's, so nothing is logged. `text` is for text inputs only.
+    pub fn app_input(&self, addr: &ControlAddr, text: Option<&str>) -> bool {
+        let now = self.now();
+        let found = {
+            let mut h = lock(&self.house);
+            h.tick(now);
+            match (h.find(addr).map(|(i, c)| (i, c.kind.clone())), text) {
+                (Some((i, k)), None) if k == "Pushbutton" => {
+                    devices::command(&mut h, i, &["pulse"], now).code == 200
+                }
+                (Some((i, k)), None) if k == "Switch" => {
+                    let v = 1.0 - h.num(i, "active");
+                    h.set(i, "active", v);
+                    true
+                }
+                (Some((i, k)), Some(t)) if k == "TextInput" => {
+                    h.set_text(i, "text", t);
+                    true
+                }
+                _ => false,
+            }
+        };
+        self.flush_changes();
+        found
+    }
+
     /// Sets a number state as the device's own sensor would (no command is logged).
     pub fn sense(&self, addr: &ControlAddr, state: &str, v: f64) -> bool {
         let now = self.now();
