@@ -255,7 +255,8 @@ impl Sim {
         self.shared.drop_sockets();
     }
 
-    /// Delay every reply by `d` (zero: no delay).
+    /// Delay every reply by `d` (zero: no delay): a command is carried out and logged when it
+    /// arrives, over HTTP and on the websocket alike, and its answer goes out `d` later.
     pub fn delay_replies(&self, d: Duration) {
         self.shared.set_delay(d);
     }
