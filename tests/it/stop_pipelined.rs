@@ -142,3 +142,65 @@ fn a_blind_whose_answer_never_comes_is_reported_not_confirmed_and_the_others_con
     // A lost answer is not a lost socket: the link stays live.
     assert!(rig.gw.link().health().is_live());
 }
+
+#[test]
+fn a_move_past_its_last_check_when_the_stop_latches_is_followed_by_a_second_stop() {
+    // A slow Miniserver: every answer comes 1 s after its command. A blind's "down" passes its
+    // last check (after the structure check), then needs a `getkey` round trip before the
+    // command itself leaves; the stop latches inside that second, and its own commands arrive
+    // within milliseconds, before the "down".
+    let rig = std::sync::Arc::new(Rig::start());
+    let blind = rig.addr("Kitchen Blind");
+    rig.sim.delay_replies(Duration::from_secs(1));
+    let mark = rig.sim.log_mark();
+    let r2 = rig.clone();
+    let down = std::thread::spawn(move || {
+        r2.call(
+            "control_blind",
+            serde_json::json!({"device": "Kitchen/Kitchen Blind", "action": "down"}),
+        )
+    });
+    // Past the check: the structure version was asked, and the one-time key for the command
+    // itself is being asked now.
+    let past_check = crate::link_support::wait_until(Duration::from_secs(10), || {
+        let log = rig.sim.commands_since(mark);
+        log.iter()
+            .position(|e| e.command.contains("LoxAPPversion3"))
+            .is_some_and(|i| log[i..].iter().any(|e| e.command.contains("getkey")))
+    });
+    assert!(past_check.is_some(), "{:?}", rig.sim.commands_since(mark));
+    let report = rig.gw.emergency_stop("a move under way", "it");
+    let r = down.join().unwrap();
+    rig.sim.delay_replies(Duration::ZERO);
+    let to_blind: Vec<LogEntry> = rig
+        .received(mark)
+        .into_iter()
+        .filter(|e| e.device && e.control.as_deref() == Some(blind.to_string().as_str()))
+        .collect();
+    let ops: Vec<&str> = to_blind.iter().filter_map(|e| e.op.as_deref()).collect();
+    assert!(
+        ops.iter().any(|o| *o != "stop"),
+        "the move reached the Miniserver (it was past its check): {ops:?} {r}"
+    );
+    assert_eq!(
+        ops.last(),
+        Some(&"stop"),
+        "the last word to the blind is a stop: {ops:?}"
+    );
+    let mine = report
+        .results
+        .iter()
+        .find(|d| d.addr == blind.to_string())
+        .expect("the blind is in the report");
+    assert_eq!(mine.code, Some(200), "{mine:?}");
+    assert!(
+        report
+            .notes
+            .iter()
+            .any(|n| n.contains("stopped a second time") && n.contains("Kitchen Blind")),
+        "{:?}",
+        report.notes
+    );
+    // The blind stands still where the second stop left it.
+    assert_eq!(rig.num(&blind, "down"), 0.0);
+}

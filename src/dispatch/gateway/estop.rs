@@ -148,6 +148,22 @@ impl Gateway {
             None => Vec::new(),
             Some(s) => {
                 let sent = stop::send::send_all(&plan.plan, &ViaLink::new(&self.link));
+                let again: Vec<String> = plan
+                    .plan
+                    .iter()
+                    .zip(&sent)
+                    .filter(|(_, r)| r.again)
+                    .map(|(step, _)| match stop::label(s, step.device.0 as usize) {
+                        (name, room) if room.is_empty() => name,
+                        (name, room) => format!("{room}/{name}"),
+                    })
+                    .collect();
+                if !again.is_empty() {
+                    notes.push(format!(
+                        "stopped a second time after a command that was under way when the stop latched had its answer: {}",
+                        again.join(", ")
+                    ));
+                }
                 plan.plan
                     .iter()
                     .zip(sent)

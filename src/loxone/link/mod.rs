@@ -17,11 +17,13 @@
 //!
 //! Layout: this file holds the handle and its shared state; `facts` what the link knows about
 //! the Miniserver, `send` the gate every command passes, `session` the thread's connect story,
-//! `heartbeat` its live loop (keepalive, token refresh, structure checks) and `burst` the
-//! emergency stop's commands pipelined over the websocket.
+//! `heartbeat` its live loop (keepalive, token refresh, structure checks), `burst` the
+//! emergency stop's commands pipelined over the websocket and `flights` the commands under way
+//! that a stop must wait for.
 
 mod burst;
 mod facts;
+mod flights;
 mod heartbeat;
 mod send;
 mod session;
@@ -88,6 +90,9 @@ pub struct Link {
     thread: Mutex<Option<JoinHandle<()>>>,
     /// Pipelined commands waiting for the link thread (`burst.rs`).
     bursts: Mutex<Vec<Arc<burst::Job>>>,
+    /// Commands past their last check and not yet answered (`flights.rs`).
+    flights: Mutex<flights::Flights>,
+    landed: Condvar,
 }
 
 impl std::fmt::Debug for Link {
@@ -193,6 +198,8 @@ impl Link {
             wake: (Mutex::new(()), Condvar::new()),
             thread: Mutex::new(None),
             bursts: Mutex::new(Vec::new()),
+            flights: Mutex::new(flights::Flights::default()),
+            landed: Condvar::new(),
         });
         let runner = link.clone();
         let handle = std::thread::Builder::new()

@@ -156,6 +156,9 @@ impl Link {
         if !h.is_live() {
             return Err(SendError::NotLive(h));
         }
+        // Under way from before the last check: a stop that latches after this check saw no
+        // latch finds the command in `under_way` and waits for it (`flights.rs`).
+        let _flight = self.board(&cmd.target);
         if let Some(why) = gate() {
             return Err(SendError::Held(why));
         }

@@ -12,12 +12,20 @@
 //! connections, not hundreds). Nothing is assumed: a command sent on the socket whose answer
 //! did not come in time is reported as not confirmed, with no code, and one failure never keeps
 //! the others from going out.
+//!
+//! A stop this fast can overtake a command that passed its last check just before the latch
+//! and is still on its way (a `getkey` round trip and the request, on a slow Miniserver
+//! hundreds of milliseconds): that command would then move a motor the stop had just stopped.
+//! So the commands under way at the latch are waited for, and their devices stopped once more
+//! after their answers came ([`Sent::again`]); the stop reports only then.
 
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use crate::loxone::client::Reply;
 use crate::loxone::command::{Command, Op};
+use crate::loxone::uuid::{ControlAddr, Uuid};
 use crate::loxone::ws::Answered;
 use crate::safety::Step;
 
@@ -38,6 +46,15 @@ pub trait Sender: Sync {
     fn http(&self, step: &Step) -> Result<Reply, String>;
     /// How long a pipelined command's answer is awaited (for the report).
     fn timeout(&self) -> Duration;
+    /// The commands under way (past their last check, not yet answered), asked right after
+    /// the latch: ids and targets. None without a link.
+    fn under_way(&self) -> Vec<(u64, ControlAddr)> {
+        Vec::new()
+    }
+    /// Waits (bounded) until the commands `ids` have their answers; true when they all came.
+    fn wait_landed(&self, _ids: &[u64]) -> bool {
+        true
+    }
 }
 
 /// What one step got back: the Miniserver's code and value, or why there is none.
@@ -46,6 +63,9 @@ pub struct Sent {
     pub code: Option<u16>,
     pub value: Option<String>,
     pub error: Option<String>,
+    /// Sent a second time, after a command to the same device that was under way when the
+    /// stop latched had its answer; the answer above is the second one.
+    pub again: bool,
 }
 
 impl Sent {
@@ -54,6 +74,7 @@ impl Sent {
             code: Some(code),
             value: Some(value),
             error: None,
+            again: false,
         }
     }
 
@@ -73,8 +94,40 @@ pub fn order(steps: &[Step]) -> Vec<usize> {
     idx
 }
 
-/// Sends every step and returns one [`Sent`] per step, in `steps` order.
+/// Sends every step and returns one [`Sent`] per step, in `steps` order. Call it after the
+/// latch is set: a command under way at that moment (it passed its last check before the
+/// latch) may still arrive after these stops, so once it has its answer, its device (a motor,
+/// a central object or a zone of the plan) is stopped again.
 pub fn send_all(steps: &[Step], sender: &dyn Sender) -> Vec<Sent> {
+    let under_way = sender.under_way();
+    let mut out = send_wave(steps, sender);
+    if under_way.is_empty() {
+        return out;
+    }
+    let ids: Vec<u64> = under_way.iter().map(|(id, _)| *id).collect();
+    if !sender.wait_landed(&ids) {
+        log::warn!(
+            "emergency stop: a command under way when the stop latched had no answer in time; stopping its device again anyway"
+        );
+    }
+    let touched: HashSet<Uuid> = under_way.iter().map(|(_, a)| a.uuid()).collect();
+    let again: Vec<usize> = (0..steps.len())
+        .filter(|&i| touched.contains(&steps[i].command.target.uuid()))
+        .collect();
+    if again.is_empty() {
+        return out;
+    }
+    let sub: Vec<Step> = again.iter().map(|&i| steps[i].clone()).collect();
+    for (&i, mut s) in again.iter().zip(send_wave(&sub, sender)) {
+        s.again = true;
+        out[i] = s;
+    }
+    out
+}
+
+/// One pass over `steps`: the plain ones pipelined, the secured ones and the socket's
+/// leftovers over HTTP.
+fn send_wave(steps: &[Step], sender: &dyn Sender) -> Vec<Sent> {
     let order = order(steps);
     let (secured, plain): (Vec<usize>, Vec<usize>) =
         order.into_iter().partition(|&i| steps[i].secured);
@@ -312,6 +365,68 @@ mod tests {
             .collect();
         want.sort();
         assert_eq!(http, want);
+    }
+
+    /// A sender with one command under way to `target` when the stop latched.
+    struct Busy {
+        inner: Fake,
+        target: ControlAddr,
+        waited: Mutex<Vec<u64>>,
+    }
+
+    impl Sender for Busy {
+        fn pipelined(&self, cmds: &[Command]) -> Result<Vec<Answered>, String> {
+            self.inner.pipelined(cmds)?;
+            Ok(vec![ll(200); cmds.len()])
+        }
+        fn http(&self, step: &Step) -> Result<Reply, String> {
+            self.inner.http(step)
+        }
+        fn timeout(&self) -> Duration {
+            self.inner.timeout()
+        }
+        fn under_way(&self) -> Vec<(u64, ControlAddr)> {
+            vec![(7, self.target.clone())]
+        }
+        fn wait_landed(&self, ids: &[u64]) -> bool {
+            self.waited.lock().unwrap().extend_from_slice(ids);
+            true
+        }
+    }
+
+    #[test]
+    fn r11_a_device_with_a_command_under_way_at_the_latch_is_stopped_again_after_its_answer() {
+        let steps = [
+            step(1, Op::Stop, false),
+            step(2, Op::Stop, false),
+            step(3, Op::Pause, false),
+        ];
+        let busy = Busy {
+            inner: Fake {
+                socket: Some(Vec::new()),
+                piped: Mutex::default(),
+                http: Mutex::default(),
+            },
+            // A sub-control of the second blind: its device is the blind.
+            target: ControlAddr::parse(&format!("{}/sub1", steps[1].command.target)).unwrap(),
+            waited: Mutex::default(),
+        };
+        let out = send_all(&steps, &busy);
+        assert_eq!(
+            *busy.waited.lock().unwrap(),
+            [7],
+            "waited for the command under way"
+        );
+        let piped = busy.inner.piped.lock().unwrap().clone();
+        let second = steps[1].command.io_path();
+        assert_eq!(
+            piped.iter().filter(|c| **c == second).count(),
+            2,
+            "the blind is stopped again: {piped:?}"
+        );
+        assert_eq!(piped.len(), 4, "only that one: {piped:?}");
+        assert!(out[1].again && out[1].code == Some(200), "{:?}", out[1]);
+        assert!(!out[0].again && !out[2].again);
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! authenticated websocket open).
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::send::Sender;
 use crate::loxone::auth::Token;
@@ -15,6 +15,7 @@ use crate::loxone::client::{Client, Reply, SendFailure};
 use crate::loxone::command::Command;
 use crate::loxone::link::Link;
 use crate::loxone::secret::Secret;
+use crate::loxone::uuid::ControlAddr;
 use crate::loxone::ws::Answered;
 use crate::safety::Step;
 
@@ -60,6 +61,17 @@ impl Sender for ViaLink<'_> {
 
     fn timeout(&self) -> Duration {
         self.link.command_timeout()
+    }
+
+    fn under_way(&self) -> Vec<(u64, ControlAddr)> {
+        self.link.under_way()
+    }
+
+    /// A command under way takes at most a `getkey` and the request itself, each bounded by
+    /// the command timeout.
+    fn wait_landed(&self, ids: &[u64]) -> bool {
+        let bound = 2 * self.link.command_timeout() + Duration::from_secs(1);
+        self.link.wait_landed(ids, Instant::now() + bound)
     }
 }
 
