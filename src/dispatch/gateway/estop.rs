@@ -144,15 +144,28 @@ impl Gateway {
             audit_errors.push(e.to_string());
         }
         let started = std::time::Instant::now();
+        // Every command the Miniserver may have received, for the audit: a device's earlier
+        // attempts (a stop the socket lost, the first of two stops) come before its last.
+        let mut steps: Vec<StepResult> = Vec::new();
         let results: Vec<DeviceStop> = match &structure {
             None => Vec::new(),
             Some(s) => {
                 let sent = stop::send::send_all(&plan.plan, &ViaLink::new(&self.link));
+                for (step, r) in plan.plan.iter().zip(&sent) {
+                    for a in r.earlier.iter().chain(std::iter::once(r)) {
+                        steps.push(StepResult {
+                            command: step.command.io_path(),
+                            code: a.code,
+                            value: a.value.clone(),
+                            error: a.error.clone(),
+                        });
+                    }
+                }
                 let again: Vec<String> = plan
                     .plan
                     .iter()
                     .zip(&sent)
-                    .filter(|(_, r)| r.again)
+                    .filter(|(_, r)| r.again())
                     .map(|(step, _)| match stop::label(s, step.device.0 as usize) {
                         (name, room) if room.is_empty() => name,
                         (name, room) => format!("{room}/{name}"),
@@ -193,15 +206,7 @@ impl Gateway {
             time: audit::rfc3339(self.clock.wall()),
             audit_id: audit_id.clone(),
             ok: unavailable.is_none() && skipped.is_empty() && results.iter().all(DeviceStop::ok),
-            results: results
-                .iter()
-                .map(|r| StepResult {
-                    command: r.command.clone(),
-                    code: r.code,
-                    value: r.value.clone(),
-                    error: r.error.clone(),
-                })
-                .collect(),
+            results: steps,
             read_back: Vec::new(),
             latency_ms: started.elapsed().as_millis() as u64,
             interrupted: false,

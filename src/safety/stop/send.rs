@@ -17,7 +17,9 @@
 //! and is still on its way (a `getkey` round trip and the request, on a slow Miniserver
 //! hundreds of milliseconds): that command would then move a motor the stop had just stopped.
 //! So the commands under way at the latch are waited for, and their devices stopped once more
-//! after their answers came ([`Sent::again`]); the stop reports only then.
+//! after their answers came ([`Sent::again`]); the stop reports only then. Every attempt is
+//! kept ([`Sent::earlier`]) so that the audit log holds one result per command the Miniserver
+//! may have received.
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -63,9 +65,11 @@ pub struct Sent {
     pub code: Option<u16>,
     pub value: Option<String>,
     pub error: Option<String>,
-    /// Sent a second time, after a command to the same device that was under way when the
-    /// stop latched had its answer; the answer above is the second one.
-    pub again: bool,
+    /// Earlier attempts for this device in this stop, oldest first, when the answer above is
+    /// not the first: a `stop` the socket took and then lost (it may have arrived), or the first
+    /// `stop` of a device stopped again after a command under way at the latch had its answer.
+    /// The audit records each one.
+    pub earlier: Vec<Sent>,
 }
 
 impl Sent {
@@ -74,8 +78,13 @@ impl Sent {
             code: Some(code),
             value: Some(value),
             error: None,
-            again: false,
+            earlier: Vec::new(),
         }
+    }
+
+    /// Stopped a second time after a command under way at the latch (see [`send_all`]).
+    pub fn again(&self) -> bool {
+        self.earlier.iter().any(|e| e.error.is_none())
     }
 
     fn failed(why: String) -> Sent {
@@ -119,7 +128,11 @@ pub fn send_all(steps: &[Step], sender: &dyn Sender) -> Vec<Sent> {
     }
     let sub: Vec<Step> = again.iter().map(|&i| steps[i].clone()).collect();
     for (&i, mut s) in again.iter().zip(send_wave(&sub, sender)) {
-        s.again = true;
+        let mut first = std::mem::take(&mut out[i]);
+        let mut earlier = std::mem::take(&mut first.earlier);
+        earlier.push(first);
+        earlier.append(&mut s.earlier);
+        s.earlier = earlier;
         out[i] = s;
     }
     out
@@ -132,7 +145,7 @@ fn send_wave(steps: &[Step], sender: &dyn Sender) -> Vec<Sent> {
     let (secured, plain): (Vec<usize>, Vec<usize>) =
         order.into_iter().partition(|&i| steps[i].secured);
     let mut out: Vec<Option<Sent>> = vec![None; steps.len()];
-    let (secured_sent, (plain_sent, again)) = std::thread::scope(|scope| {
+    let (secured_sent, (plain_sent, again, lost)) = std::thread::scope(|scope| {
         // The secured ones go over HTTP while the socket carries the rest.
         let secured_job = scope.spawn(|| over_http(steps, &secured, sender));
         let piped = pipelined(steps, &plain, sender);
@@ -148,8 +161,11 @@ fn send_wave(steps: &[Step], sender: &dyn Sender) -> Vec<Sent> {
     for (i, s) in secured_sent.into_iter().chain(plain_sent) {
         out[i] = Some(s);
     }
-    // What the socket could not take goes over HTTP.
-    for (i, s) in over_http(steps, &again, sender) {
+    // What the socket could not take goes over HTTP; a command the socket lost is on record.
+    for (i, mut s) in over_http(steps, &again, sender) {
+        if let Some((_, l)) = lost.iter().find(|(j, _)| *j == i) {
+            s.earlier.insert(0, l.clone());
+        }
         out[i] = Some(s);
     }
     out.into_iter()
@@ -157,40 +173,50 @@ fn send_wave(steps: &[Step], sender: &dyn Sender) -> Vec<Sent> {
         .collect()
 }
 
-/// The plain steps `which` over the websocket: the answered and the unconfirmed ones, and the
-/// steps left for HTTP.
-fn pipelined(
-    steps: &[Step],
-    which: &[usize],
-    sender: &dyn Sender,
-) -> (Vec<(usize, Sent)>, Vec<usize>) {
+/// What went over the websocket: the answered and the unconfirmed steps, the steps left for
+/// HTTP, and the record of those among them the socket had taken before it ended.
+type Piped = (Vec<(usize, Sent)>, Vec<usize>, Vec<(usize, Sent)>);
+
+/// The plain steps `which` over the websocket.
+fn pipelined(steps: &[Step], which: &[usize], sender: &dyn Sender) -> Piped {
     if which.is_empty() {
-        return (Vec::new(), Vec::new());
+        return (Vec::new(), Vec::new(), Vec::new());
     }
     if !sender.has_websocket() {
-        return (Vec::new(), which.to_vec());
+        return (Vec::new(), which.to_vec(), Vec::new());
     }
     let cmds: Vec<Command> = which.iter().map(|&i| steps[i].command.clone()).collect();
     let answers = match sender.pipelined(&cmds) {
         Ok(a) => a,
         Err(why) => {
             log::warn!("emergency stop: over HTTP, not the websocket: {why}");
-            return (Vec::new(), which.to_vec());
+            return (Vec::new(), which.to_vec(), Vec::new());
         }
     };
     let mut done = Vec::new();
     let mut again = Vec::new();
+    let mut lost = Vec::new();
     for (&i, a) in which.iter().zip(answers) {
         match a {
             Answered::Reply(r) => done.push((i, Sent::replied(r.code, r.value_text()))),
             Answered::NoAnswer => done.push((
                 i,
                 Sent::failed(format!(
-                    "sent over the websocket, but no answer came within {} s: not confirmed",
+                    "sent over the websocket, but no answer came within {} s: not confirmed (the command may not have reached the Miniserver)",
                     sender.timeout().as_secs()
                 )),
             )),
-            Answered::NotSent | Answered::Lost => again.push(i),
+            Answered::NotSent => again.push(i),
+            Answered::Lost => {
+                again.push(i);
+                lost.push((
+                    i,
+                    Sent::failed(
+                        "sent over the websocket, which ended before the answer: the command may not have reached the Miniserver; sent again over HTTP"
+                            .into(),
+                    ),
+                ));
+            }
         }
     }
     if !again.is_empty() {
@@ -199,7 +225,7 @@ fn pipelined(
             again.len()
         );
     }
-    (done, again)
+    (done, again, lost)
 }
 
 /// The steps `which` over HTTP, at most [`HTTP_AT_ONCE`] at a time, in the order given.
@@ -425,8 +451,13 @@ mod tests {
             "the blind is stopped again: {piped:?}"
         );
         assert_eq!(piped.len(), 4, "only that one: {piped:?}");
-        assert!(out[1].again && out[1].code == Some(200), "{:?}", out[1]);
-        assert!(!out[0].again && !out[2].again);
+        assert!(out[1].again() && out[1].code == Some(200), "{:?}", out[1]);
+        assert_eq!(
+            out[1].earlier.len(),
+            1,
+            "the first answer is kept for the audit"
+        );
+        assert!(!out[0].again() && !out[2].again());
     }
 
     #[test]
