@@ -665,7 +665,9 @@ fn only_the_v2_room_controller_takes_a_setpoint() {
         "set_temperature",
         json!({"device": "Obývací pokoj", "target": 21, "unit": "C"}),
     );
-    assert_eq!(r.rule, "SC-10");
+    // The kind table makes the v1 controller read-only climate (house::kind CLIMATE_READ_ONLY).
+    assert_eq!(r.rule, "SC-1");
+    assert!(r.reason.contains("Intelligent Room Controller v2"), "{r}");
 }
 
 // ------------------------------------------------------------------ audio

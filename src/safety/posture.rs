@@ -7,8 +7,8 @@
 //!
 //! - **Emergency stop latched** (R-11): no actuation except `emergency_stop` itself.
 //! - **Degraded link** (SC-4, SC-8): no actuation.
-//! - **Emergency** (UCA-B2, UCA-A2, UCA-L1, UCA-D2): any smoke/fire/water alarm active, or its
-//!   state unknown. The guard then refuses closing blinds, windows and gates, locking access
+//! - **Emergency** (UCA-B2, UCA-A2, UCA-L1, UCA-D2): any smoke/fire/water alarm, emergency
+//!   button, care (fall/inactivity) alarm or alarm sequence active, or its state unknown. The guard then refuses closing blinds, windows and gates, locking access
 //!   devices, scenes that close or switch off anything, audio play and volume up, and lights off.
 //! - **Intrusion** (UCA-A2, R-16): the burglar alarm is sounding; audio may not start or get
 //!   louder (it could mask the alarm).
@@ -110,6 +110,39 @@ fn for_how_long(d: std::time::Duration) -> String {
     }
 }
 
+/// An emergency, fall or inactivity alarm or an alarm sequence (SF "AalSmartAlarm",
+/// "AalEmergency", "AlarmChain") that is active, or whose state is not known: the house is in
+/// the emergency posture (L-1, L-7), as for a smoke alarm.
+fn life_safety(i: &Inputs<'_>, d: &crate::house::Device) -> Option<Cause> {
+    let (what, state) = match d.loxone_type.as_str() {
+        "AalSmartAlarm" => ("care alarm", "alarmLevel"),
+        "AalEmergency" => ("emergency button", "status"),
+        _ => ("alarm sequence", "activeAlarmType"),
+    };
+    let Some(v) = i.house.number(i.states, d.id, state) else {
+        return Some(Cause {
+            device: d.id,
+            text: format!(
+                "the state of {} is not known, so an emergency is assumed",
+                name(what, d)
+            ),
+            certain: false,
+        });
+    };
+    let active = match d.loxone_type.as_str() {
+        "AalSmartAlarm" => v > 0.0,
+        // 1 is "alarm triggered"; 2 (reset input) and 3 (disabled) are not alarms.
+        "AalEmergency" => v == 1.0,
+        // Bits 2, 4, 8 are an alarm, an urgent and an EMS alarm; 1 alone is acknowledged.
+        _ => (v as u32) & 14 != 0,
+    };
+    active.then(|| Cause {
+        device: d.id,
+        text: format!("{} is active ({state} {v})", name(what, d)),
+        certain: true,
+    })
+}
+
 impl Posture {
     pub fn compute(i: &Inputs<'_>) -> Posture {
         let mut emergency = Vec::new();
@@ -151,6 +184,11 @@ impl Posture {
                                 });
                             }
                         }
+                    }
+                }
+                "AalSmartAlarm" | "AalEmergency" | "AlarmChain" => {
+                    if let Some(c) = life_safety(i, d) {
+                        emergency.push(c);
                     }
                 }
                 "Alarm" | "CentralAlarm" => {

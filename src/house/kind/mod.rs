@@ -173,7 +173,7 @@ pub fn may_reclassify(
     if to.needs_opt_in() || matches!(to, Kind::Sensor | Kind::Other) || from == to {
         return true;
     }
-    let switch = matches!(ty, "Switch" | "Pushbutton");
+    let switch = matches!(ty, "Switch" | "Pushbutton" | "TimedSwitch");
     let intercom_output = INTERCOM_OUTPUT.matches(&Shape {
         ty,
         parent,
@@ -182,6 +182,19 @@ pub fn may_reclassify(
     switch
         && (intercom_output
             || ((ro == Some(UNCLASSIFIED) || from == Kind::Light) && !from.needs_opt_in()))
+}
+
+/// Why an input whose output could drive anything is read-only; tests and docs refer to it.
+pub const UNKNOWN_PURPOSE: &str = "what this input drives cannot be told from the structure file \
+     (it could set a light or a pump), and loxwarden has no command for a free value";
+
+/// Life-safety blocks: they put the house in the emergency posture when active or unknown, and
+/// the AI never mutes, confirms, quits, disables or triggers them (L-1, L-7).
+pub fn is_life_safety(ty: &str) -> bool {
+    matches!(
+        ty,
+        "SmokeAlarm" | "AalSmartAlarm" | "AalEmergency" | "AlarmChain"
+    )
 }
 
 #[cfg(test)]

@@ -121,6 +121,7 @@ pub const CENTRAL: KindRule = KindRule {
         "CentralLightController",
         "CentralAudioZone",
         "CentralGate",
+        "CentralWindow",
     ],
     parent: Parent::Any,
     cat: None,
@@ -134,6 +135,7 @@ fn central_objects_are_scenes() {
         "CentralLightController",
         "CentralAudioZone",
         "CentralGate",
+        "CentralWindow",
     ] {
         assert_eq!(classify(&shape(t, None, None)).0, Kind::Scene, "{t}");
     }
@@ -211,16 +213,10 @@ fn an_nfc_code_touch_is_a_read_only_access_device() {
     assert!(ro.is_some());
 }
 
-/// Room climate (SF "Intelligent Room Controller v2" and v1, Climate/AC controllers).
+/// Room climate (SF "Intelligent Room Controller v2"): `set_temperature` within the SC-2 bands.
 pub const CLIMATE: KindRule = KindRule {
     name: "climate",
-    types: &[
-        "IRoomControllerV2",
-        "IRoomController",
-        "ClimateController",
-        "ClimateControllerUS",
-        "ACControl",
-    ],
+    types: &["IRoomControllerV2"],
     parent: Parent::Any,
     cat: None,
     kind: Kind::Climate,
@@ -229,13 +225,48 @@ pub const CLIMATE: KindRule = KindRule {
 #[test]
 fn room_controllers_are_climate() {
     assert_eq!(
-        classify(&shape("IRoomControllerV2", None, None)).0,
-        Kind::Climate
+        classify(&shape("IRoomControllerV2", None, None)),
+        (Kind::Climate, None)
     );
-    assert_eq!(
-        classify(&shape("IRoomController", None, None)).0,
-        Kind::Climate
-    );
+}
+
+/// Climate the AI reads but does not set (SF "Intelligent Room Controller" v1,
+/// "ClimateController", "ClimateControllerUS", "ACControl", "Heatmixer", "Ventilation"): their
+/// setpoints, modes and plant outputs are not mapped to the SC-2 bands, and a heating circuit's
+/// flow temperature or a ventilation switched off during a fire is not a room's comfort (L-1,
+/// L-5). Until a command set with its rules exists, read-only.
+pub const CLIMATE_READ_ONLY: KindRule = KindRule {
+    name: "climate-read-only",
+    types: &[
+        "IRoomController",
+        "ClimateController",
+        "ClimateControllerUS",
+        "ACControl",
+        "Heatmixer",
+        "Ventilation",
+    ],
+    parent: Parent::Any,
+    cat: None,
+    kind: Kind::Climate,
+    read_only: Some(
+        "loxwarden sets temperatures only through an Intelligent Room Controller v2; this \
+         climate block is read-only",
+    ),
+};
+#[test]
+fn other_climate_blocks_are_read_only_climate() {
+    for t in [
+        "IRoomController",
+        "ClimateController",
+        "ClimateControllerUS",
+        "ACControl",
+        "Heatmixer",
+        "Ventilation",
+    ] {
+        let (k, ro) = classify(&shape(t, None, None));
+        assert_eq!(k, Kind::Climate, "{t}");
+        assert!(ro.is_some(), "{t}");
+    }
 }
 
 /// Music Server zones (SF "AudioZone", "AudioZoneV2").
@@ -270,10 +301,37 @@ fn a_smoke_alarm_is_an_alarm_the_ai_can_never_actuate() {
     assert!(ro.is_some());
 }
 
+/// The other life-safety blocks (SF "AalSmartAlarm", "AalEmergency", "AlarmChain"): an
+/// emergency button, a fall or inactivity alarm, an escalating alarm sequence. Muting,
+/// confirming, quitting, disabling or triggering one from an AI could leave a person without
+/// help or send help for nothing (L-1, L-7), so the AI only reads them; they count in the
+/// emergency posture like the smoke alarm (`safety::posture`).
+pub const LIFE_SAFETY: KindRule = KindRule {
+    name: "life-safety",
+    types: &["AalSmartAlarm", "AalEmergency", "AlarmChain"],
+    parent: Parent::Any,
+    cat: None,
+    kind: Kind::Alarm,
+    read_only: Some(
+        "life-safety alarms are never triggered, confirmed, quit, disabled or reset by the AI",
+    ),
+};
+#[test]
+fn emergency_and_care_alarms_are_alarms_the_ai_can_never_actuate() {
+    for t in ["AalSmartAlarm", "AalEmergency", "AlarmChain"] {
+        let (k, ro) = classify(&shape(t, None, None));
+        assert_eq!(k, Kind::Alarm, "{t}");
+        assert!(ro.unwrap().contains("never triggered"), "{t}");
+        assert!(is_life_safety(t), "{t}");
+    }
+    assert!(is_life_safety("SmokeAlarm"));
+    assert!(!is_life_safety("Alarm"));
+}
+
 /// Burglar alarms (SC-5, UCA-S1/S2).
 pub const ALARM: KindRule = KindRule {
     name: "alarm",
-    types: &["Alarm", "CentralAlarm"],
+    types: &["Alarm"],
     parent: Parent::Any,
     cat: None,
     kind: Kind::Alarm,
@@ -282,7 +340,28 @@ pub const ALARM: KindRule = KindRule {
 #[test]
 fn burglar_alarms_are_alarms() {
     assert_eq!(classify(&shape("Alarm", None, None)), (Kind::Alarm, None));
-    assert_eq!(classify(&shape("CentralAlarm", None, None)).0, Kind::Alarm);
+}
+
+/// The central alarm arms or disarms every alarm it lists with one command: a disarm through it
+/// would bypass the per-alarm question that names presence and the armed time (SC-5, SC-7,
+/// UCA-S1/S2). It is an alarm (hidden until opted in) that the AI only reads; each alarm is
+/// armed or disarmed on its own.
+pub const CENTRAL_ALARM: KindRule = KindRule {
+    name: "central-alarm",
+    types: &["CentralAlarm"],
+    parent: Parent::Any,
+    cat: None,
+    kind: Kind::Alarm,
+    read_only: Some(
+        "a central alarm arms or disarms several alarms at once; arm or disarm each alarm on \
+         its own (SC-5)",
+    ),
+};
+#[test]
+fn a_central_alarm_is_a_read_only_alarm() {
+    let (k, ro) = classify(&shape("CentralAlarm", None, None));
+    assert_eq!(k, Kind::Alarm);
+    assert!(ro.unwrap().contains("each alarm on its own"));
 }
 
 /// Door stations (SF "Intercom", "IntercomV2").
@@ -315,10 +394,11 @@ fn wallboxes_are_chargers() {
     assert_eq!(classify(&shape("CarCharger", None, None)).0, Kind::Charger);
 }
 
-/// A switch or push button in a category of type `lights` is a light.
+/// A switch, push button or timed switch (SF "TimedSwitch": stairwell or comfort switch) in a
+/// category of type `lights` is a light.
 pub const SWITCH_IN_LIGHTING: KindRule = KindRule {
     name: "switch-in-lighting",
-    types: &["Switch", "Pushbutton"],
+    types: &["Switch", "Pushbutton", "TimedSwitch"],
     parent: Parent::None,
     cat: Some("lights"),
     kind: Kind::Light,
@@ -334,12 +414,17 @@ fn a_switch_in_the_lighting_category_is_a_light() {
         classify(&shape("Pushbutton", None, Some("lights"))).0,
         Kind::Light
     );
+    assert_eq!(
+        classify(&shape("TimedSwitch", None, Some("lights"))),
+        (Kind::Light, None)
+    );
 }
 
-/// Any other switch or push button: purpose unknown, read-only until classified (H-1).
+/// Any other switch, push button or timed switch: purpose unknown, read-only until classified
+/// (H-1).
 pub const SWITCH_UNKNOWN: KindRule = KindRule {
     name: "switch-unknown",
-    types: &["Switch", "Pushbutton"],
+    types: &["Switch", "Pushbutton", "TimedSwitch"],
     parent: Parent::Any,
     cat: None,
     kind: Kind::Other,
@@ -353,6 +438,10 @@ fn a_switch_elsewhere_is_read_only_until_classified() {
     );
     assert_eq!(
         classify(&shape("Pushbutton", None, None)),
+        (Kind::Other, Some(UNCLASSIFIED))
+    );
+    assert_eq!(
+        classify(&shape("TimedSwitch", None, Some("undefined"))),
         (Kind::Other, Some(UNCLASSIFIED))
     );
     // Not under a light controller: a sub-control switch of some other block.
@@ -376,11 +465,16 @@ pub const SENSOR: KindRule = KindRule {
         "Meter",
         "Fronius",
         "EnergyManager",
-        "EnergyManager2",
         "EnergyFlowMonitor",
         "Hourcounter",
         "PowerUnit",
         "Webpage",
+        "StatusMonitor",
+        "SteakThermo",
+        "MailBox",
+        "SystemScheme",
+        "Application",
+        "MsShortcut",
     ],
     parent: Parent::Any,
     cat: None,
@@ -401,7 +495,141 @@ fn reporting_blocks_are_read_only_sensors() {
     }
 }
 
-/// Everything else (saunas, ventilation, irrigation, …): visible, never actuated.
+/// Inputs whose output could drive anything (SF "Slider", "ValueSelector", "Remote",
+/// "UpDownLeftRight digital/analog", "Radio"): a slider may set a light's level or a pump's
+/// speed, a radio block select a heating stage. The structure file cannot tell which (H-1), and
+/// loxwarden has no command for a free value, so they are read-only.
+pub const UNKNOWN_PURPOSE_INPUT: KindRule = KindRule {
+    name: "unknown-purpose-input",
+    types: &[
+        "Slider",
+        "ValueSelector",
+        "Remote",
+        "UpDownDigital",
+        "LeftRightDigital",
+        "UpDownAnalog",
+        "LeftRightAnalog",
+        "Radio",
+    ],
+    parent: Parent::Any,
+    cat: None,
+    kind: Kind::Other,
+    read_only: Some(UNKNOWN_PURPOSE),
+};
+#[test]
+fn inputs_that_could_drive_anything_are_read_only() {
+    for t in ["Slider", "ValueSelector", "Remote", "UpDownAnalog", "Radio"] {
+        assert_eq!(
+            classify(&shape(t, None, Some("lights"))),
+            (Kind::Other, Some(UNKNOWN_PURPOSE)),
+            "{t}"
+        );
+    }
+}
+
+/// The house's own programme (SF "AlarmClock", "PulseAt", "Sequential", "TextInput",
+/// "LightsceneRGB"): wake-up times, timed pulses, sequences, texts and colour scenes other logic
+/// reads. Editing them changes what the house does later, out of sight of any question (L-1,
+/// L-6), so the AI reads them only.
+pub const PROGRAMME: KindRule = KindRule {
+    name: "programme",
+    types: &[
+        "AlarmClock",
+        "PulseAt",
+        "Sequential",
+        "TextInput",
+        "LightsceneRGB",
+    ],
+    parent: Parent::Any,
+    cat: None,
+    kind: Kind::Other,
+    read_only: Some(
+        "it changes what the house's own programme does later; loxwarden only reads it",
+    ),
+};
+#[test]
+fn timers_sequences_and_texts_are_read_only() {
+    for t in [
+        "AlarmClock",
+        "PulseAt",
+        "Sequential",
+        "TextInput",
+        "LightsceneRGB",
+    ] {
+        let (k, ro) = classify(&shape(t, None, None));
+        assert_eq!(k, Kind::Other, "{t}");
+        assert!(ro.unwrap().contains("programme"), "{t}");
+    }
+}
+
+/// Heat, water and pumps (SF "Sauna", "PoolController", "Irrigation",
+/// "SolarPumpController"): a sauna started with nobody home burns (L-1, L-2), a valve or pump
+/// left running floods or runs dry (L-2, L-6). No command set with its rules exists yet, so
+/// they are read-only.
+pub const PLANT: KindRule = KindRule {
+    name: "plant",
+    types: &[
+        "Sauna",
+        "PoolController",
+        "Irrigation",
+        "SolarPumpController",
+    ],
+    parent: Parent::Any,
+    cat: None,
+    kind: Kind::Other,
+    read_only: Some(
+        "heat, water and pumps are not commanded by the AI until a command set with its \
+         safety rules exists (burns, floods)",
+    ),
+};
+#[test]
+fn saunas_pools_irrigation_and_solar_pumps_are_read_only() {
+    for t in [
+        "Sauna",
+        "PoolController",
+        "Irrigation",
+        "SolarPumpController",
+    ] {
+        let (k, ro) = classify(&shape(t, None, None));
+        assert_eq!(k, Kind::Other, "{t}");
+        assert!(ro.unwrap().contains("floods"), "{t}");
+    }
+}
+
+/// Energy management (SF "EnergyManager2", "LoadManager", "SpotPriceOptimizer",
+/// "WallboxManager"): which loads are shed, when the house buys power, how much the chargers
+/// share. A change could cut a load someone relies on or overload a supply (L-2, L-5, L-6),
+/// so the AI reads them only.
+pub const ENERGY_MANAGEMENT: KindRule = KindRule {
+    name: "energy-management",
+    types: &[
+        "EnergyManager2",
+        "LoadManager",
+        "SpotPriceOptimizer",
+        "WallboxManager",
+    ],
+    parent: Parent::Any,
+    cat: None,
+    kind: Kind::Other,
+    read_only: Some(
+        "energy management settings are read-only for the AI (load shedding, supply limits)",
+    ),
+};
+#[test]
+fn energy_managers_are_read_only() {
+    for t in [
+        "EnergyManager2",
+        "LoadManager",
+        "SpotPriceOptimizer",
+        "WallboxManager",
+    ] {
+        let (k, ro) = classify(&shape(t, None, None));
+        assert_eq!(k, Kind::Other, "{t}");
+        assert!(ro.unwrap().contains("energy management"), "{t}");
+    }
+}
+
+/// Everything else (types newer than SF v16): visible, never actuated.
 pub const FALLBACK: KindRule = KindRule {
     name: "fallback",
     types: &[],
@@ -412,7 +640,7 @@ pub const FALLBACK: KindRule = KindRule {
 };
 #[test]
 fn an_unknown_type_is_other_and_read_only() {
-    let (k, ro) = classify(&shape("Sauna", None, None));
+    let (k, ro) = classify(&shape("QuantumToaster2031", None, None));
     assert_eq!(k, Kind::Other);
     assert!(ro.is_some());
 }
@@ -431,13 +659,20 @@ pub const RULES: &[KindRule] = &[
     GATE,
     NFC_CODE_TOUCH,
     CLIMATE,
+    CLIMATE_READ_ONLY,
     AUDIO,
     SMOKE_ALARM,
+    LIFE_SAFETY,
     ALARM,
+    CENTRAL_ALARM,
     INTERCOM,
     CHARGER,
     SWITCH_IN_LIGHTING,
     SWITCH_UNKNOWN,
+    UNKNOWN_PURPOSE_INPUT,
+    PROGRAMME,
+    PLANT,
+    ENERGY_MANAGEMENT,
     SENSOR,
     FALLBACK,
 ];
