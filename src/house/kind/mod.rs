@@ -143,6 +143,7 @@ impl KindRule {
 pub const UNCLASSIFIED: &str = "its purpose cannot be told from the structure file (a switch could drive a lock); \
      name it in a [[classify]] entry of the config to control it";
 
+pub mod catalogue;
 mod rules;
 
 pub use rules::*;

@@ -144,7 +144,13 @@ fn central_objects_are_scenes() {
 /// A dimmer or colour picker on its own is a light whatever its category.
 pub const DIMMER: KindRule = KindRule {
     name: "dimmer",
-    types: &["Dimmer", "EIBDimmer", "ColorPickerV2", "ColorPicker"],
+    types: &[
+        "Dimmer",
+        "EIBDimmer",
+        "ColorPickerV2",
+        "ColorPicker",
+        "Colorpicker",
+    ],
     parent: Parent::Any,
     cat: None,
     kind: Kind::Light,
