@@ -11,6 +11,7 @@
 //! from the structure file), never from tool arguments.
 
 pub mod exposure;
+pub mod inventory;
 pub mod kind;
 pub mod resolve;
 pub mod scene;

@@ -48,6 +48,10 @@ pub(super) const TEXT_STATES: &[&str] = &[
     "zones",
     "entriesAndDefaultValue",
     "profiles",
+    "windowStates",
+    "activeAlarmText",
+    "nextAlarmText",
+    "resetActive",
 ];
 
 /// Global states whose values are text.

@@ -26,8 +26,8 @@ pub fn room_summary(house: &House) -> Vec<(&str, usize, Vec<&'static str>)> {
 }
 
 /// What the AI would see of `house`, as `check-config` prints it: how many devices in how
-/// many rooms, of which kinds, how many it may control, what the config hides, and the config
-/// entries that matched nothing.
+/// many rooms, of which kinds, how many it may control, what the config hides, the config
+/// entries that matched nothing, and the inventory per Loxone type.
 pub fn what_the_ai_sees(house: &House) -> Vec<String> {
     let exposed: Vec<&crate::house::Device> = house.exposed().collect();
     let kinds: Vec<String> = Kind::ALL
@@ -56,6 +56,8 @@ pub fn what_the_ai_sees(house: &House) -> Vec<String> {
         ),
     ];
     lines.extend(house.warnings.iter().map(|w| format!("config note  {w}")));
+    // Per Loxone type: how many, and what the AI may do with them (house::inventory).
+    lines.extend(crate::house::inventory::lines(house));
     lines
 }
 
