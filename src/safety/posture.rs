@@ -89,6 +89,8 @@ pub struct Inputs<'a> {
 fn name(what: &str, d: &crate::house::Device) -> String {
     if d.exposed {
         format!("{what} '{}'", d.label())
+    } else if what.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        format!("an {what}")
     } else {
         format!("a {what}")
     }
@@ -507,5 +509,85 @@ mod tests {
         let unknown = posture(&s, &live(), None);
         assert!(unknown.night_in("Bedroom"));
         assert!(unknown.reasons()[0].contains("local time unknown"));
+    }
+
+    /// The every-type house with all its life-safety blocks quiet, and the address of each.
+    fn every_type_quiet() -> (House, FakeStates, Vec<(String, &'static str)>) {
+        let st = crate::loxone::structure::Structure::parse(
+            crate::sim::every_type_structure().as_bytes(),
+        )
+        .unwrap();
+        let h = House::new(std::sync::Arc::new(st), &crate::config::Config::default()).unwrap();
+        let mut s = FakeStates::default();
+        let mut addrs = Vec::new();
+        for (ty, state) in [
+            ("SmokeAlarm", "level"),
+            ("AalSmartAlarm", "alarmLevel"),
+            ("AalEmergency", "status"),
+            ("AlarmChain", "activeAlarmType"),
+        ] {
+            let d = h.all().iter().find(|d| d.loxone_type == ty).unwrap();
+            let addr = d.addr.to_string();
+            s.set(&h, &addr, state, 0.0);
+            addrs.push((addr, state));
+        }
+        (h, s, addrs)
+    }
+
+    fn posture_of(h: &House, s: &FakeStates) -> Posture {
+        Posture::compute(&Inputs {
+            house: h,
+            states: s,
+            health: &live(),
+            estop_for: None,
+            limits: &Limits::default(),
+            local_ms: Some(15 * 60 * 60_000),
+            clock_shifted_ago: None,
+            now: Mono(100_000),
+        })
+    }
+
+    #[test]
+    fn care_alarms_emergency_buttons_and_alarm_sequences_put_the_house_in_emergency() {
+        let (h, quiet, addrs) = every_type_quiet();
+        assert_eq!(posture_of(&h, &quiet).name(), "normal");
+        // Active: the posture names the block (hidden from the AI: "a care alarm").
+        for ((addr, state), v, words) in addrs
+            .iter()
+            .skip(1)
+            .zip([1.0, 1.0, 2.0])
+            .zip([
+                "a care alarm is active (alarmLevel 1)",
+                "an emergency button is active (status 1)",
+                "an alarm sequence is active (activeAlarmType 2)",
+            ])
+            .map(|((a, v), w)| (a, v, w))
+        {
+            let mut s = quiet.clone();
+            s.set(&h, addr, state, v);
+            let p = posture_of(&h, &s);
+            assert_eq!(p.name(), "emergency", "{addr}");
+            assert_eq!(p.reasons(), vec![words.to_owned()]);
+        }
+        // Unknown: an emergency is assumed.
+        for (addr, state) in addrs.iter().skip(1) {
+            let mut s = quiet.clone();
+            s.unset(&h, addr, state);
+            let p = posture_of(&h, &s);
+            assert_eq!(p.name(), "emergency", "{addr}");
+            assert!(!p.emergency[0].certain);
+            assert!(p.reasons()[0].contains("is not known, so an emergency is assumed"));
+        }
+    }
+
+    #[test]
+    fn an_acknowledged_sequence_a_reset_or_disabled_button_is_no_emergency() {
+        let (h, quiet, addrs) = every_type_quiet();
+        for (i, v) in [(3, 1.0), (2, 2.0), (2, 3.0)] {
+            let (addr, state) = &addrs[i];
+            let mut s = quiet.clone();
+            s.set(&h, addr, state, v);
+            assert_eq!(posture_of(&h, &s).name(), "normal", "{state} {v}");
+        }
     }
 }
