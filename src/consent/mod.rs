@@ -169,6 +169,9 @@ pub enum Subject {
         presence: Presence,
         /// Night hours (or local time unknown): people may be asleep inside.
         night: bool,
+        /// Windows and doors the window monitors report open, tilted or unlocked
+        /// (`house::windows`): the alarm would be armed over them (L-3).
+        open_windows: Vec<String>,
     },
     /// A scene that moves safety devices or many devices (SC-7, R-10), or lights in sleeping
     /// rooms at night (UCA-L2).
@@ -303,6 +306,7 @@ fn render(
             delayed,
             presence,
             night,
+            open_windows,
         } => {
             let mut m = format!(
                 "Arm the alarm {}{}?",
@@ -323,6 +327,9 @@ fn render(
                 _ => {
                     let _ = write!(m, " {}.", capitalise(&presence.sentence()));
                 }
+            }
+            if !open_windows.is_empty() {
+                let _ = write!(m, " Not closed: {}.", open_windows.join(", "));
             }
             (m, format!("Arm {}", short(*device)))
         }
@@ -797,6 +804,7 @@ mod tests {
             delayed: false,
             presence: Presence::Detected(vec!["Living Room".into()]),
             night: false,
+            open_windows: vec![],
         });
         assert!(
             r.message.contains("someone may still be inside"),
@@ -808,10 +816,17 @@ mod tests {
             delayed: true,
             presence: Presence::Unknown,
             night: false,
+            open_windows: vec!["Kitchen window (open)".into()],
         });
         assert!(
             r.message
                 .contains("with delay? Whether anyone is inside is not known."),
+            "{}",
+            r.message
+        );
+        // The window monitors' open windows are named (L-3).
+        assert!(
+            r.message.ends_with(" Not closed: Kitchen window (open)."),
             "{}",
             r.message
         );
@@ -940,6 +955,7 @@ mod tests {
                 delayed: false,
                 presence: Presence::Absent,
                 night: true,
+                open_windows: vec![],
             },
             Subject::Unlock {
                 device: dev(&h, a::DOOR_LOCK),

@@ -15,6 +15,7 @@ pub mod inventory;
 pub mod kind;
 pub mod resolve;
 pub mod scene;
+pub mod windows;
 
 use std::collections::HashMap;
 use std::fmt;

@@ -2151,3 +2151,34 @@ fn sc7_the_central_window_is_a_scene_that_asks_and_refuses_closing_in_an_emergen
     );
     assert_eq!(r.rule, "UCA-B2");
 }
+
+#[test]
+fn uca_s1_arming_over_an_open_window_asks_and_names_it() {
+    let mut w = every_type_world(
+        "[exposure]\nopt_in=[\"Every Alarm\"]\n[presence]\ncovered_rooms=[\"Ground floor\"]\n",
+    );
+    let h = w.h.clone();
+    let pd = every(&w, "PresenceDetector");
+    w.s.set(&h, &pd, "active", 0.0);
+    // Nobody home, windows closed: arming needs nobody.
+    let a = w.allowed(
+        "set_alarm",
+        json!({"device": "Every Alarm", "action": "arm"}),
+    );
+    assert!(a.consent.is_none());
+    let monitor = every(&w, "WindowMonitor");
+    w.s.set_text(&h, &monitor, "windowStates", "1,4");
+    let a = w.allowed(
+        "set_alarm",
+        json!({"device": "Every Alarm", "action": "arm"}),
+    );
+    let c = a.consent.unwrap();
+    assert_eq!(c.rule, "UCA-S1");
+    assert!(
+        c.request
+            .message
+            .contains("Not closed: Terrace door (open)."),
+        "{}",
+        c.request.message
+    );
+}
