@@ -144,6 +144,7 @@ pub const UNCLASSIFIED: &str = "its purpose cannot be told from the structure fi
      name it in a [[classify]] entry of the config to control it";
 
 pub mod catalogue;
+mod read_only;
 mod rules;
 
 pub use rules::*;
