@@ -97,6 +97,10 @@ pub(super) fn send(
             recheck_step(gw, snap, intent, allowed, original, last_sent).err()
         };
         let sent = gw.link().send_gated(&step.command, snap.generation, &gate);
+        if matches!(sent, Ok(_) | Err(SendError::Link(_))) {
+            // It may have reached the device: the rate limits count from now (R-13, UCA-L1).
+            gw.rates().touch(&allowed.rate_marks, gw.clock().mono());
+        }
         if let Op::Volume(v) = step.command.op {
             last_sent = Some((v.get(), gw.clock().mono()));
             if rise && let Some(l) = lane {

@@ -197,6 +197,20 @@ impl RateBook {
         Reservation { taken }
     }
 
+    /// Moves each device's last command to `now`, when a command of the plan may have left (R-13,
+    /// UCA-L1): a plan that waited for a person or for the link was decided earlier than it
+    /// reached the device, and the interval to the next command counts from the device's side.
+    /// Counts nothing new (the decision already did), and never moves a time backwards.
+    pub fn touch(&mut self, marks: &[RateMark], now: Mono) {
+        for m in marks {
+            if let Some(t) = self.map.get_mut(&(m.addr.clone(), m.class))
+                && t.last.is_none_or(|l| l < now)
+            {
+                t.last = Some(now);
+            }
+        }
+    }
+
     /// Gives back the marks of a plan that was not sent at all. Where nothing was recorded on
     /// the device since, its track is as it was before; where another command was (a stop
     /// always passes), only this plan's entry in the last minute's count goes, and the later
@@ -258,6 +272,25 @@ mod tests {
         assert!(r.reason.contains("10 commands"), "{r}");
         // At 60.0 s the first (at 0 s) has left the window.
         assert!(b.check(&down, false, at(60.0)).is_ok());
+    }
+
+    #[test]
+    fn r13_the_interval_counts_from_when_the_command_left_not_when_it_was_decided() {
+        let mut b = RateBook::new();
+        let m = mark(RateClass::Light, Motion::Change);
+        let _kept = b.reserve(std::slice::from_ref(&m), at(0.0));
+        // The plan waited 0.9 s for a person, then went out.
+        b.touch(std::slice::from_ref(&m), at(0.9));
+        // 1.1 s after the decision, 0.2 s after the command: too soon.
+        let e = b.check(&m, true, at(1.1)).unwrap_err();
+        assert_eq!(e.rule, "UCA-L1");
+        assert!(b.check(&m, true, at(1.95)).is_ok());
+        // A touch never moves the time backwards, and a device never commanded stays free.
+        b.touch(std::slice::from_ref(&m), at(0.5));
+        assert!(b.check(&m, true, at(1.5)).is_err());
+        let mut fresh = RateBook::new();
+        fresh.touch(std::slice::from_ref(&m), at(5.0));
+        assert!(fresh.check(&m, true, at(5.0)).is_ok());
     }
 
     #[test]

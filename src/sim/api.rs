@@ -22,7 +22,7 @@ use super::auth::{Auth, AuthKind, TokenError};
 use super::crypto::{self, SessionKey};
 use super::devices;
 use super::house::Outcome;
-use super::log::{Channel, LogEntry};
+use super::log::{Channel, LogEntry, MotorAt};
 use super::server::Shared;
 use super::wire::{CodeStyle, Ll, echo};
 use crate::loxone::uuid::{ControlAddr, Uuid};
@@ -79,6 +79,7 @@ struct Rec {
     control: Option<String>,
     op: Option<String>,
     device: bool,
+    motor: Option<MotorAt>,
 }
 
 fn ll(control: &str, value: Value, code: u16, style: CodeStyle) -> Reply {
@@ -138,6 +139,7 @@ fn record(sh: &Shared, ctx: &Ctx, path: &str, reply: &Reply, rec: Rec) {
         control: rec.control,
         op: rec.op,
         device: rec.device,
+        motor: rec.motor,
     });
 }
 
@@ -563,6 +565,20 @@ fn device(sh: &Shared, path: &str, target: &[&str], visu: Option<&str>, rec: &mu
         return Reply::Ll(l);
     }
     rec.device = true;
+    rec.motor = {
+        let house = sh.house();
+        let has = |s: &str| house.structure.controls[idx].states.contains_key(s);
+        (has("up") && has("down") && has("position")).then(|| MotorAt {
+            moving: if house.num(idx, "up") > 0.0 {
+                Some("up")
+            } else if house.num(idx, "down") > 0.0 {
+                Some("down")
+            } else {
+                None
+            },
+            position: house.num(idx, "position"),
+        })
+    };
 
     let (secured, read_only) = {
         let house = sh.house();

@@ -54,6 +54,19 @@ pub struct LogEntry {
     pub op: Option<String>,
     /// A device command (not a read such as `all`/`state`), whatever the outcome.
     pub device: bool,
+    /// For a command to a blind, window or gate: how it stood when the command arrived.
+    pub motor: Option<MotorAt>,
+}
+
+/// A motor as the simulator's last tick left it, when a command to it arrived: what the
+/// gateway could at best have known from the status events. Tests judge direction rules by it
+/// (a reversal of a moving blind without a stop between, UCA-B1) from the receiving side.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct MotorAt {
+    /// `"up"` or `"down"` while travelling (opening is up), `None` when still.
+    pub moving: Option<&'static str>,
+    /// 0 = fully up (open) … 1 = fully down (closed).
+    pub position: f64,
 }
 
 #[derive(Default)]

@@ -48,7 +48,7 @@ use std::process::ExitCode;
 pub use auth::{AuthKind, Token};
 pub use crypto::HashAlg;
 pub use house::StructureChange;
-pub use log::{Channel, LogEntry};
+pub use log::{Channel, LogEntry, MotorAt};
 pub use server::{DEFAULT_SERIAL, DEMO_HOUSE, HouseSource, Sim, SimOptions};
 pub use tls::{ALT_SERVER_CERT_PEM, SERVER_CERT_PEM, TEST_CA_PEM, TEST_HOSTNAME};
 

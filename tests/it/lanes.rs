@@ -439,3 +439,29 @@ fn a_client_that_stops_reading_does_not_hold_up_a_ramp_or_its_lane() {
     drop(input);
     session.join().unwrap();
 }
+
+#[test]
+fn a_light_switched_late_by_a_slow_miniserver_counts_its_interval_from_when_it_was_switched() {
+    // The Miniserver answers 0.7 s late, so the light's command leaves 0.7 s after the call was
+    // decided (the link checks the structure first) and its answer comes 0.7 s later still.
+    // A second change right after that answer is 1.4 s after the first decision but well
+    // under a second after the light changed: too soon (UCA-L1), counted from the device's side.
+    let rig = Rig::start();
+    let light = rig.addr("Hall Light");
+    let mark = rig.sim.log_mark();
+    rig.sim.delay_replies(Duration::from_millis(700));
+    let r = rig.call(
+        "control_light",
+        json!({"device": "Hall Light", "action": "on"}),
+    );
+    assert_eq!(r["structuredContent"]["done"], true, "{r}");
+    rig.sim.delay_replies(Duration::ZERO);
+    let r = rig.call(
+        "control_light",
+        json!({"device": "Hall Light", "action": "off"}),
+    );
+    assert_eq!(r["structuredContent"]["refused"]["rule"], "UCA-L1", "{r}");
+    let sent = to(&rig, mark, &light);
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0].op.as_deref(), Some("on"), "{sent:?}");
+}
