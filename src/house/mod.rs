@@ -11,9 +11,11 @@
 //! from the structure file), never from tool arguments.
 
 pub mod exposure;
+pub mod inventory;
 pub mod kind;
 pub mod resolve;
 pub mod scene;
+pub mod windows;
 
 use std::collections::HashMap;
 use std::fmt;
