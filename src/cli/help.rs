@@ -215,6 +215,11 @@ loxwarden check-config - validate the config file and show what the AI would see
 
 USAGE:
     loxwarden [--config PATH] check-config
+
+Connects with the stored token and prints the Miniserver, the link and what the AI would see:
+devices by kind, what the config hides, and per Loxone type present the count and how
+loxwarden treats it (controllable, read-only and why, needs classification, hidden until
+opted in, unknown to loxwarden).
 ";
 
 pub(super) const CALL_HELP: &str = "\

@@ -52,6 +52,9 @@ pub enum Subject {
         presence: Presence,
         /// Night hours (or local time unknown): people may be asleep inside.
         night: bool,
+        /// Windows and doors the window monitors report open, tilted or unlocked
+        /// (`house::windows`): the alarm would be armed over them (L-3).
+        open_windows: Vec<String>,
     },
     /// A scene that moves safety devices or many devices (SC-7, R-10), or lights in sleeping
     /// rooms at night (UCA-L2).
@@ -186,6 +189,7 @@ fn render(
             delayed,
             presence,
             night,
+            open_windows,
         } => {
             let mut m = format!(
                 "Arm the alarm {}{}?",
@@ -206,6 +210,9 @@ fn render(
                 _ => {
                     let _ = write!(m, " {}.", capitalise(&presence.sentence()));
                 }
+            }
+            if !open_windows.is_empty() {
+                let _ = write!(m, " Not closed: {}.", open_windows.join(", "));
             }
             (m, format!("Arm {}", short(*device)))
         }
@@ -538,6 +545,7 @@ mod tests {
             delayed: false,
             presence: Presence::Detected(vec!["Living Room".into()]),
             night: false,
+            open_windows: vec![],
         });
         assert!(
             r.message.contains("someone may still be inside"),
@@ -549,10 +557,17 @@ mod tests {
             delayed: true,
             presence: Presence::Unknown,
             night: false,
+            open_windows: vec!["Kitchen window (open)".into()],
         });
         assert!(
             r.message
                 .contains("with delay? Whether anyone is inside is not known."),
+            "{}",
+            r.message
+        );
+        // The window monitors' open windows are named (L-3).
+        assert!(
+            r.message.ends_with(" Not closed: Kitchen window (open)."),
             "{}",
             r.message
         );
@@ -681,6 +696,7 @@ mod tests {
                 delayed: false,
                 presence: Presence::Absent,
                 night: true,
+                open_windows: vec![],
             },
             Subject::Unlock {
                 device: dev(&h, a::DOOR_LOCK),

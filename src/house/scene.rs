@@ -220,6 +220,15 @@ pub fn describe(
             ]);
             members_from_details(house, id, &mut out);
         }
+        // SF "Central Objects": CentralWindow takes fullopen, fullclose and stop like a Window.
+        "CentralWindow" => {
+            out.scenes = fixed(&[
+                ("open", Op::FullOpen, Effect::Open),
+                ("close", Op::FullClose, Effect::Close),
+                ("stop", Op::Stop, Effect::Stop),
+            ]);
+            members_from_details(house, id, &mut out);
+        }
         "CentralLightController" => {
             out.scenes = fixed(&[("on", Op::On, Effect::LightsOn)]);
             members_from_details(house, id, &mut out);

@@ -77,7 +77,8 @@ pub enum Op {
     /// `open`, `close`: Gate, CentralGate (`stop` is [`Op::Stop`]).
     Open,
     Close,
-    /// `fullopen`, `fullclose`, `moveToPosition/{0..100}`: Window (`stop` is [`Op::Stop`]).
+    /// `fullopen`, `fullclose`, `moveToPosition/{0..100}`: Window; `fullopen`, `fullclose`:
+    /// CentralWindow (`stop` is [`Op::Stop`]).
     FullOpen,
     FullClose,
     MoveToPosition(Percent),

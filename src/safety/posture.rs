@@ -7,8 +7,8 @@
 //!
 //! - **Emergency stop latched** (R-11): no actuation except `emergency_stop` itself.
 //! - **Degraded link** (SC-4, SC-8): no actuation.
-//! - **Emergency** (UCA-B2, UCA-A2, UCA-L1, UCA-D2): any smoke/fire/water alarm active, or its
-//!   state unknown. The guard then refuses closing blinds, windows and gates, locking access
+//! - **Emergency** (UCA-B2, UCA-A2, UCA-L1, UCA-D2): any smoke/fire/water alarm, emergency
+//!   button, care (fall/inactivity) alarm or alarm sequence active, or its state unknown. The guard then refuses closing blinds, windows and gates, locking access
 //!   devices, scenes that close or switch off anything, audio play and volume up, and lights off.
 //! - **Intrusion** (UCA-A2, R-16): the burglar alarm is sounding; audio may not start or get
 //!   louder (it could mask the alarm).
@@ -89,6 +89,8 @@ pub struct Inputs<'a> {
 fn name(what: &str, d: &crate::house::Device) -> String {
     if d.exposed {
         format!("{what} '{}'", d.label())
+    } else if what.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        format!("an {what}")
     } else {
         format!("a {what}")
     }
@@ -108,6 +110,39 @@ fn for_how_long(d: std::time::Duration) -> String {
         0 => "for less than 1 s".into(),
         s => format!("for {s} s"),
     }
+}
+
+/// An emergency, fall or inactivity alarm or an alarm sequence (SF "AalSmartAlarm",
+/// "AalEmergency", "AlarmChain") that is active, or whose state is not known: the house is in
+/// the emergency posture (L-1, L-7), as for a smoke alarm.
+fn life_safety(i: &Inputs<'_>, d: &crate::house::Device) -> Option<Cause> {
+    let (what, state) = match d.loxone_type.as_str() {
+        "AalSmartAlarm" => ("care alarm", "alarmLevel"),
+        "AalEmergency" => ("emergency button", "status"),
+        _ => ("alarm sequence", "activeAlarmType"),
+    };
+    let Some(v) = i.house.number(i.states, d.id, state) else {
+        return Some(Cause {
+            device: d.id,
+            text: format!(
+                "the state of {} is not known, so an emergency is assumed",
+                name(what, d)
+            ),
+            certain: false,
+        });
+    };
+    let active = match d.loxone_type.as_str() {
+        "AalSmartAlarm" => v > 0.0,
+        // 1 is "alarm triggered"; 2 (reset input) and 3 (disabled) are not alarms.
+        "AalEmergency" => v == 1.0,
+        // Bits 2, 4, 8 are an alarm, an urgent and an EMS alarm; 1 alone is acknowledged.
+        _ => (v as u32) & 14 != 0,
+    };
+    active.then(|| Cause {
+        device: d.id,
+        text: format!("{} is active ({state} {v})", name(what, d)),
+        certain: true,
+    })
 }
 
 impl Posture {
@@ -151,6 +186,11 @@ impl Posture {
                                 });
                             }
                         }
+                    }
+                }
+                "AalSmartAlarm" | "AalEmergency" | "AlarmChain" => {
+                    if let Some(c) = life_safety(i, d) {
+                        emergency.push(c);
                     }
                 }
                 "Alarm" | "CentralAlarm" => {
@@ -469,5 +509,85 @@ mod tests {
         let unknown = posture(&s, &live(), None);
         assert!(unknown.night_in("Bedroom"));
         assert!(unknown.reasons()[0].contains("local time unknown"));
+    }
+
+    /// The every-type house with all its life-safety blocks quiet, and the address of each.
+    fn every_type_quiet() -> (House, FakeStates, Vec<(String, &'static str)>) {
+        let st = crate::loxone::structure::Structure::parse(
+            crate::sim::every_type_structure().as_bytes(),
+        )
+        .unwrap();
+        let h = House::new(std::sync::Arc::new(st), &crate::config::Config::default()).unwrap();
+        let mut s = FakeStates::default();
+        let mut addrs = Vec::new();
+        for (ty, state) in [
+            ("SmokeAlarm", "level"),
+            ("AalSmartAlarm", "alarmLevel"),
+            ("AalEmergency", "status"),
+            ("AlarmChain", "activeAlarmType"),
+        ] {
+            let d = h.all().iter().find(|d| d.loxone_type == ty).unwrap();
+            let addr = d.addr.to_string();
+            s.set(&h, &addr, state, 0.0);
+            addrs.push((addr, state));
+        }
+        (h, s, addrs)
+    }
+
+    fn posture_of(h: &House, s: &FakeStates) -> Posture {
+        Posture::compute(&Inputs {
+            house: h,
+            states: s,
+            health: &live(),
+            estop_for: None,
+            limits: &Limits::default(),
+            local_ms: Some(15 * 60 * 60_000),
+            clock_shifted_ago: None,
+            now: Mono(100_000),
+        })
+    }
+
+    #[test]
+    fn care_alarms_emergency_buttons_and_alarm_sequences_put_the_house_in_emergency() {
+        let (h, quiet, addrs) = every_type_quiet();
+        assert_eq!(posture_of(&h, &quiet).name(), "normal");
+        // Active: the posture names the block (hidden from the AI: "a care alarm").
+        for ((addr, state), v, words) in addrs
+            .iter()
+            .skip(1)
+            .zip([1.0, 1.0, 2.0])
+            .zip([
+                "a care alarm is active (alarmLevel 1)",
+                "an emergency button is active (status 1)",
+                "an alarm sequence is active (activeAlarmType 2)",
+            ])
+            .map(|((a, v), w)| (a, v, w))
+        {
+            let mut s = quiet.clone();
+            s.set(&h, addr, state, v);
+            let p = posture_of(&h, &s);
+            assert_eq!(p.name(), "emergency", "{addr}");
+            assert_eq!(p.reasons(), vec![words.to_owned()]);
+        }
+        // Unknown: an emergency is assumed.
+        for (addr, state) in addrs.iter().skip(1) {
+            let mut s = quiet.clone();
+            s.unset(&h, addr, state);
+            let p = posture_of(&h, &s);
+            assert_eq!(p.name(), "emergency", "{addr}");
+            assert!(!p.emergency[0].certain);
+            assert!(p.reasons()[0].contains("is not known, so an emergency is assumed"));
+        }
+    }
+
+    #[test]
+    fn an_acknowledged_sequence_a_reset_or_disabled_button_is_no_emergency() {
+        let (h, quiet, addrs) = every_type_quiet();
+        for (i, v) in [(3, 1.0), (2, 2.0), (2, 3.0)] {
+            let (addr, state) = &addrs[i];
+            let mut s = quiet.clone();
+            s.set(&h, addr, state, v);
+            assert_eq!(posture_of(&h, &s).name(), "normal", "{state} {v}");
+        }
     }
 }

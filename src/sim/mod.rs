@@ -60,6 +60,12 @@ pub fn generated_structure(controls: usize) -> String {
     generate::structure(controls)
 }
 
+/// A structure file with one control of every type the Structure File documents, and one of
+/// each central object (for the inventory and end-to-end tests of every type).
+pub fn every_type_structure() -> String {
+    generate::every_type::structure()
+}
+
 /// Options for `loxwarden sim` from the command line.
 pub fn options(args: &SimArgs) -> Result<SimOptions> {
     let house = match (&args.structure, args.generate) {
@@ -123,6 +129,16 @@ pub fn run(args: &SimArgs) -> Result<ExitCode> {
         None => auth::hash_for_firmware(&opts.firmware),
     };
     crate::say!("loxwarden sim: a simulated Loxone Miniserver (test-only keys; never expose it)");
+    // What loxwarden would let an AI do with each type of this house, under a bare config
+    // (check-config prints the same with the site's config).
+    if let Ok(house) = crate::house::House::new(
+        std::sync::Arc::new(s.clone()),
+        &crate::config::Config::default(),
+    ) {
+        for line in crate::house::inventory::lines(&house) {
+            crate::say!("{line}");
+        }
+    }
     crate::say!(
         "house:     {} ({top} controls, {} rooms)",
         s.ms_info.ms_name,

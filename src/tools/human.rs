@@ -26,6 +26,11 @@ pub fn compact_states(ty: &str) -> Option<&'static [&'static str]> {
         "AudioZone" | "AudioZoneV2" => &["power", "playState", "volume"],
         "Alarm" => &["armed", "level"],
         "SmokeAlarm" => &["level"],
+        "AalSmartAlarm" => &["alarmLevel"],
+        "AalEmergency" => &["status"],
+        "AlarmChain" => &["activeAlarmType"],
+        "TimedSwitch" => &["deactivationDelay"],
+        "WindowMonitor" => &["numOpen", "numTilted", "numUnlocked", "numOffline"],
         "Wallbox2" => &["active", "connected", "actual", "limit"],
         "Intercom" | "IntercomV2" => &["bell"],
         "LightControllerV2" => &["activeMoods"],
@@ -86,6 +91,33 @@ pub fn value(ty: &str, state: &str, v: f64) -> Option<String> {
         ("Wallbox2", "connected") => yes_no(v, "plugged in", "unplugged"),
         ("Wallbox2", "actual" | "limit") => format!("{} kW", (v * 100.0).round() / 100.0),
         ("Intercom" | "IntercomV2", "bell") => yes_no(v, "bell ringing", "bell quiet"),
+        // SF "TimedSwitch": -1 permanently on, 0 off, else seconds until it goes off.
+        ("TimedSwitch", "deactivationDelay") if v < 0.0 => "on".into(),
+        ("TimedSwitch", "deactivationDelay") if v == 0.0 => "off".into(),
+        ("TimedSwitch", "deactivationDelay") => format!("on, off in {} s", v.round()),
+        // SF "AalSmartAlarm": 0 no alarm, 1 immediate, 2 delayed.
+        ("AalSmartAlarm", "alarmLevel") => match v as i64 {
+            0 => "no alarm".into(),
+            1 => "ALARM (immediate)".into(),
+            2 => "ALARM (delayed)".into(),
+            _ => return None,
+        },
+        // SF "AalEmergency": 0 waiting for a button press, 1 triggered, 2 reset input, 3 disabled.
+        ("AalEmergency", "status") => match v as i64 {
+            0 => "ready".into(),
+            1 => "ALARM triggered".into(),
+            2 => "shut down by its reset input".into(),
+            3 => "disabled for a while".into(),
+            _ => return None,
+        },
+        // SF "AlarmChain": bitmap 1 acknowledged, 2 alarm, 4 urgent, 8 EMS.
+        ("AlarmChain", "activeAlarmType") if v == 0.0 => "no alarm".into(),
+        ("AlarmChain", "activeAlarmType") if (v as u32) & 14 == 0 => "acknowledged".into(),
+        ("AlarmChain", "activeAlarmType") => "ALARM sequence running".into(),
+        ("WindowMonitor", "numOpen") => format!("{v} open"),
+        ("WindowMonitor", "numTilted") => format!("{v} tilted"),
+        ("WindowMonitor", "numUnlocked") => format!("{v} unlocked"),
+        ("WindowMonitor", "numOffline") => format!("{v} offline"),
         _ => return None,
     })
 }
@@ -170,5 +202,46 @@ mod tests {
             "19.5 °C, target 21.0 °C"
         );
         assert!(summary("CentralJalousie", |_| Some(1.0)).is_none());
+    }
+
+    #[test]
+    fn life_safety_timed_switches_and_window_monitors_read_in_words() {
+        assert_eq!(
+            value("TimedSwitch", "deactivationDelay", -1.0).unwrap(),
+            "on"
+        );
+        assert_eq!(
+            value("TimedSwitch", "deactivationDelay", 0.0).unwrap(),
+            "off"
+        );
+        assert_eq!(
+            value("TimedSwitch", "deactivationDelay", 42.4).unwrap(),
+            "on, off in 42 s"
+        );
+        assert_eq!(
+            value("AalSmartAlarm", "alarmLevel", 2.0).unwrap(),
+            "ALARM (delayed)"
+        );
+        assert_eq!(
+            value("AalEmergency", "status", 1.0).unwrap(),
+            "ALARM triggered"
+        );
+        assert_eq!(
+            value("AlarmChain", "activeAlarmType", 1.0).unwrap(),
+            "acknowledged"
+        );
+        assert_eq!(
+            value("AlarmChain", "activeAlarmType", 4.0).unwrap(),
+            "ALARM sequence running"
+        );
+        let monitor = |s: &str| match s {
+            "numOpen" => Some(2.0),
+            "numTilted" => Some(1.0),
+            _ => None,
+        };
+        assert_eq!(
+            summary("WindowMonitor", monitor).unwrap(),
+            "2 open, 1 tilted"
+        );
     }
 }

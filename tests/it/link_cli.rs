@@ -116,6 +116,10 @@ fn check_config_against_loxwarden_sim_prints_the_real_facts() {
         "the AI sees  ",
         " room(s): ",
         " it may control, ",
+        // The owner's inventory per Loxone type (house::inventory).
+        "type         Jalousie ×5: controllable (blind): up, down, position, shade, stop",
+        "type         SmokeAlarm ×1: hidden until opted in (alarm",
+        ", 0 unknown to loxwarden",
     ] {
         assert!(out.contains(fact), "missing {fact:?} in:\n{out}");
     }

@@ -9,6 +9,7 @@ mod daemon;
 mod daemon_support;
 mod demo;
 mod estop;
+mod every_type;
 mod faults;
 mod faults_local;
 mod golden;

@@ -70,6 +70,25 @@ fn sim_serves_the_manison_fixture_it_was_given() {
             .any(|l| l.starts_with("admin:") && l.contains("http://127.0.0.1:"))
     );
     assert!(lines.iter().any(|l| l == "user:      u1"), "{lines:?}");
+    // The owner's inventory: per type present, how loxwarden treats it; none unknown.
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("type         Sauna ×1: read-only (other): heat, water")),
+        "{lines:?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("type         Jalousie ×12: controllable (blind)")),
+        "{lines:?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("types        ") && l.ends_with(", 0 unknown to loxwarden")),
+        "{lines:?}"
+    );
     let api = get_ll(addr, "jdev/cfg/api");
     assert_eq!(code(&api), 200);
     assert!(

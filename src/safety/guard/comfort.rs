@@ -8,7 +8,9 @@ impl Cx<'_> {
         let ty = d.loxone_type.as_str();
         let dimmer = matches!(ty, "Dimmer" | "EIBDimmer");
         let mut op = match ty {
-            "Switch" => match action {
+            // A timed switch (SF "TimedSwitch") is a light only in the lighting category:
+            // `on` holds it on (deactivationDelay -1), `off` turns it off.
+            "Switch" | "TimedSwitch" => match action {
                 LightAction::On => Op::On,
                 LightAction::Off => Op::Off,
                 LightAction::Dim(_) => {
@@ -101,6 +103,8 @@ impl Cx<'_> {
         let exp = match (ty, op) {
             ("Switch", Op::On) => self.expect(d, "active", Change::To(1.0)),
             ("Switch", Op::Off) => self.expect(d, "active", Change::To(0.0)),
+            ("TimedSwitch", Op::On) => self.expect(d, "deactivationDelay", Change::To(-1.0)),
+            ("TimedSwitch", Op::Off) => self.expect(d, "deactivationDelay", Change::To(0.0)),
             (_, Op::DimTo(p)) => self.expect(d, "position", Change::To(f64::from(p.get()))),
             (_, Op::On) => self.expect(d, "position", Change::Increase),
             (_, Op::Off) => self.expect(d, "position", Change::To(0.0)),

@@ -142,7 +142,7 @@ impl<'a> Cx<'a> {
             ));
         }
         if let Some(why) = &d.read_only {
-            let rule = if d.loxone_type == "SmokeAlarm" {
+            let rule = if crate::house::kind::is_life_safety(&d.loxone_type) {
                 "SC-5"
             } else {
                 "SC-1"

@@ -21,12 +21,17 @@ impl Cx<'_> {
                 } else {
                     Op::Arm { movement: true }
                 };
+                // Windows and doors the monitors report not closed (L-3): named in the
+                // question, and a reason to ask.
+                let open_windows = crate::house::windows::open(self.house, self.states);
                 // UCA-S1: arming while someone may be inside needs a person.
-                let subject = (presence != Presence::Absent || night).then_some(Subject::Arm {
+                let ask = presence != Presence::Absent || night || !open_windows.is_empty();
+                let subject = ask.then_some(Subject::Arm {
                     device: d.id,
                     delayed,
                     presence,
                     night,
+                    open_windows,
                 });
                 let exp = (!delayed)
                     .then(|| self.expect(d, "armed", Change::To(1.0)))

@@ -665,7 +665,9 @@ fn only_the_v2_room_controller_takes_a_setpoint() {
         "set_temperature",
         json!({"device": "Obývací pokoj", "target": 21, "unit": "C"}),
     );
-    assert_eq!(r.rule, "SC-10");
+    // The kind table makes the v1 controller read-only climate (house::kind CLIMATE_READ_ONLY).
+    assert_eq!(r.rule, "SC-1");
+    assert!(r.reason.contains("Intelligent Room Controller v2"), "{r}");
 }
 
 // ------------------------------------------------------------------ audio
@@ -2006,5 +2008,177 @@ fn r13_a_blind_the_config_calls_access_gets_a_motor_rate_mark_through_a_central_
             .any(|m| m.addr.to_string() == a::BLIND_BED && m.class == RateClass::Motor),
         "{:?}",
         a.rate_marks
+    );
+}
+
+// ------------------------------------------------------------------ every documented type (issue 22)
+
+/// The every-type house (`sim::every_type_structure`) under `extra` config, every life-safety
+/// block quiet, the burglar alarm disarmed.
+fn every_type_world(extra: &str) -> World {
+    let st =
+        crate::loxone::structure::Structure::parse(crate::sim::every_type_structure().as_bytes())
+            .unwrap();
+    let h = House::new(
+        std::sync::Arc::new(st),
+        &config(&format!(
+            "[miniserver]\nurl=\"http://x\"\nuser=\"u\"\n{extra}"
+        )),
+    )
+    .unwrap();
+    let mut s = FakeStates::default();
+    for (ty, state) in [
+        ("SmokeAlarm", "level"),
+        ("SmokeAlarm", "alarmCause"),
+        ("AalSmartAlarm", "alarmLevel"),
+        ("AalEmergency", "status"),
+        ("AlarmChain", "activeAlarmType"),
+        ("TimedSwitch", "deactivationDelay"),
+        ("Window", "position"),
+    ] {
+        let addr = h
+            .all()
+            .iter()
+            .find(|d| d.loxone_type == ty)
+            .unwrap()
+            .addr
+            .to_string();
+        s.set(&h, &addr, state, 0.0);
+    }
+    World {
+        h,
+        s,
+        ..World::new()
+    }
+}
+
+fn every(w: &World, ty: &str) -> String {
+    w.h.all()
+        .iter()
+        .find(|d| d.loxone_type == ty)
+        .unwrap()
+        .addr
+        .to_string()
+}
+
+#[test]
+fn sc5_care_alarms_emergency_buttons_and_alarm_sequences_are_never_actuated_even_opted_in() {
+    let w = every_type_world(
+        "[exposure]\nopt_in=[\"Every AalSmartAlarm\", \"Every AalEmergency\", \"Every AlarmChain\", \"Every CentralAlarm\"]\n",
+    );
+    for dev in [
+        "Every AalSmartAlarm",
+        "Every AalEmergency",
+        "Every AlarmChain",
+    ] {
+        for action in ["disarm", "acknowledge", "arm"] {
+            let r = w.refused("set_alarm", json!({"device": dev, "action": action}));
+            assert_eq!(r.rule, "SC-5", "{dev} {action}");
+            assert!(r.reason.contains("never triggered, confirmed"), "{r}");
+        }
+    }
+    // The central alarm: each alarm is armed or disarmed on its own.
+    let r = w.refused(
+        "set_alarm",
+        json!({"device": "Every CentralAlarm", "action": "disarm"}),
+    );
+    assert_eq!(r.rule, "SC-1");
+    assert!(r.reason.contains("each alarm on its own"), "{r}");
+}
+
+#[test]
+fn a_timed_switch_in_the_lighting_category_goes_on_and_off_as_a_light() {
+    let w = every_type_world("");
+    let ts = every(&w, "TimedSwitch");
+    let a = w.allowed(
+        "control_light",
+        json!({"device": "Every TimedSwitch", "action": "on"}),
+    );
+    assert_eq!(paths(&a), [path(&ts, "on")]);
+    assert!(a.consent.is_none());
+    assert_eq!(a.expect[0].state, "deactivationDelay");
+    let a = w.allowed(
+        "control_light",
+        json!({"device": "Every TimedSwitch", "action": "off"}),
+    );
+    assert_eq!(paths(&a), [path(&ts, "off")]);
+    let r = w.refused(
+        "control_light",
+        json!({"device": "Every TimedSwitch", "action": "dim", "brightness": 40}),
+    );
+    assert_eq!(r.rule, "SC-10");
+}
+
+#[test]
+fn uca_l1_a_timed_switch_may_not_go_off_during_an_emergency() {
+    let mut w = every_type_world("");
+    let care = every(&w, "AalSmartAlarm");
+    let h = w.h.clone();
+    w.s.set(&h, &care, "alarmLevel", 1.0);
+    let r = w.refused(
+        "control_light",
+        json!({"device": "Every TimedSwitch", "action": "off"}),
+    );
+    assert_eq!(r.rule, "UCA-L1");
+    assert!(r.reason.contains("care alarm"), "{r}");
+    w.allowed(
+        "control_light",
+        json!({"device": "Every TimedSwitch", "action": "on"}),
+    );
+}
+
+#[test]
+fn sc7_the_central_window_is_a_scene_that_asks_and_refuses_closing_in_an_emergency() {
+    let mut w = every_type_world("");
+    let cw = every(&w, "CentralWindow");
+    let a = w.allowed(
+        "activate_scene",
+        json!({"device": "Every CentralWindow", "scene": "close"}),
+    );
+    assert_eq!(paths(&a), [path(&cw, "fullclose")]);
+    assert_eq!(a.consent.unwrap().rule, "SC-7");
+    let a = w.allowed(
+        "activate_scene",
+        json!({"device": "Every CentralWindow", "scene": "stop"}),
+    );
+    assert!(a.consent.is_none());
+    let smoke = every(&w, "SmokeAlarm");
+    let h = w.h.clone();
+    w.s.set(&h, &smoke, "level", 2.0);
+    let r = w.refused(
+        "activate_scene",
+        json!({"device": "Every CentralWindow", "scene": "close"}),
+    );
+    assert_eq!(r.rule, "UCA-B2");
+}
+
+#[test]
+fn uca_s1_arming_over_an_open_window_asks_and_names_it() {
+    let mut w = every_type_world(
+        "[exposure]\nopt_in=[\"Every Alarm\"]\n[presence]\ncovered_rooms=[\"Ground floor\"]\n",
+    );
+    let h = w.h.clone();
+    let pd = every(&w, "PresenceDetector");
+    w.s.set(&h, &pd, "active", 0.0);
+    // Nobody home, windows closed: arming needs nobody.
+    let a = w.allowed(
+        "set_alarm",
+        json!({"device": "Every Alarm", "action": "arm"}),
+    );
+    assert!(a.consent.is_none());
+    let monitor = every(&w, "WindowMonitor");
+    w.s.set_text(&h, &monitor, "windowStates", "1,4");
+    let a = w.allowed(
+        "set_alarm",
+        json!({"device": "Every Alarm", "action": "arm"}),
+    );
+    let c = a.consent.unwrap();
+    assert_eq!(c.rule, "UCA-S1");
+    assert!(
+        c.request
+            .message
+            .contains("Not closed: Terrace door (open)."),
+        "{}",
+        c.request.message
     );
 }

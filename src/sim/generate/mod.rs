@@ -6,6 +6,8 @@
 
 use serde_json::{Map, Value, json};
 
+pub mod every_type;
+
 const ROOM_NAMES: &[&str] = &[
     "Living Room",
     "Kitchen",
