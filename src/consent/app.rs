@@ -318,6 +318,22 @@ pub fn sweep(gw: &Gateway, snap: &Snapshot) {
     }
 }
 
+/// The process is stopping: a question still shown is withdrawn and cleared in the app, since
+/// nothing survives a restart and nobody would clear it afterwards.
+pub fn withdraw_on_stop(gw: &Gateway) {
+    let mut board = gw.consent_board();
+    let Some(id) = board.current().map(|s| s.id) else {
+        return;
+    };
+    board.withdraw(id);
+    log::info!("consent in the app: question {id} withdrawn (loxwarden is stopping)");
+    if let Ok(snap) = gw.snapshot()
+        && let Some(cc) = snap.house.consent_controls()
+    {
+        clear(gw, &snap, cc);
+    }
+}
+
 fn unavailable(why: String) -> Answer {
     Answer::NotNow {
         label: "app_unavailable",

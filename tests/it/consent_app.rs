@@ -263,6 +263,8 @@ fn a_restart_between_the_press_and_the_repeat_sends_nothing() {
     press(&rig);
     c.close();
     rig.gw.stop();
+    // The stopping process withdrew its question and cleared it in the app.
+    assert_eq!(shown_text(&rig), "No AI request is waiting.");
     // A new process: a new link, gateway and engine on the same Miniserver.
     let link = Link::start(
         &rig.cfg,
@@ -582,7 +584,11 @@ fn a_press_during_the_wait_sends_the_plan_once_in_the_same_call() {
         .iter()
         .filter_map(|r| r["consent"]["outcome"].as_str().map(str::to_owned))
         .collect();
-    assert_eq!(outcomes, ["app_approved"], "one call, one record of its consent");
+    assert_eq!(
+        outcomes,
+        ["app_approved"],
+        "one call, one record of its consent"
+    );
 }
 
 #[test]
@@ -594,7 +600,9 @@ fn no_press_within_the_wait_answers_pending_and_sends_nothing() {
     assert_eq!(outcome(&r), "app_pending", "{r}");
     assert_eq!(r["structuredContent"]["done"], false);
     assert!(
-        text(&r).contains("nobody pressed 'AI/Approve AI request' there during the 1 s this call waited"),
+        text(&r).contains(
+            "nobody pressed 'AI/Approve AI request' there during the 1 s this call waited"
+        ),
         "{}",
         text(&r)
     );
@@ -628,7 +636,11 @@ fn the_emergency_stop_during_the_wait_ends_it_at_once_with_nothing_sent() {
             assert_eq!(r["isError"], false, "{r}");
             assert!(rig.gw.latch().is_latched());
             // A press after the stop approves nothing.
-            assert!(cleared(&rig, Duration::from_secs(10)), "{}", shown_text(&rig));
+            assert!(
+                cleared(&rig, Duration::from_secs(10)),
+                "{}",
+                shown_text(&rig)
+            );
             press(&rig);
         });
         c.call("control_access", open_garage()).unwrap()
@@ -654,10 +666,16 @@ fn a_cancelled_call_sends_nothing_even_if_the_press_comes_after() {
     w.send(&json!({"jsonrpc": "2.0", "id": 7, "method": "tools/call",
                    "params": {"name": "control_access", "arguments": open_garage()}}));
     assert!(question_shown(&rig), "no question in the app");
-    w.send(&json!({"jsonrpc": "2.0", "method": "notifications/cancelled",
-                   "params": {"requestId": 7, "reason": "the user gave up"}}));
+    w.send(
+        &json!({"jsonrpc": "2.0", "method": "notifications/cancelled",
+                   "params": {"requestId": 7, "reason": "the user gave up"}}),
+    );
     // The wait ends and the question is withdrawn from the app.
-    assert!(cleared(&rig, Duration::from_secs(10)), "{}", shown_text(&rig));
+    assert!(
+        cleared(&rig, Duration::from_secs(10)),
+        "{}",
+        shown_text(&rig)
+    );
     press(&rig);
     // No answer to a cancelled call, and nothing reached the door.
     assert!(w.quiet(Duration::from_millis(500)));
@@ -698,7 +716,10 @@ fn a_call_with_a_progress_token_waits_past_wait_s_and_reports_progress() {
         assert_eq!(p["progressToken"], "door");
         assert_eq!(p["total"], 120.0, "{p}");
         let m = p["message"].as_str().unwrap_or("");
-        assert!(m.contains("press 'AI/Approve AI request' in the Loxone app"), "{m}");
+        assert!(
+            m.contains("press 'AI/Approve AI request' in the Loxone app"),
+            "{m}"
+        );
     }
 }
 
@@ -711,7 +732,11 @@ fn wait_s_zero_answers_at_once_even_with_a_progress_token() {
                         "_meta": {"progressToken": "door"}});
     let r = c.request("tools/call", params).unwrap()["result"].take();
     assert_eq!(outcome(&r), "app_pending", "{r}");
-    assert!(text(&r).contains("and then you repeat this same call"), "{}", text(&r));
+    assert!(
+        text(&r).contains("and then you repeat this same call"),
+        "{}",
+        text(&r)
+    );
     assert!(c.progress.is_empty(), "{:?}", c.progress);
     assert!(to_devices(&rig, mark).is_empty());
 }
@@ -728,10 +753,17 @@ fn an_expired_question_is_cleared_in_the_app_on_time_without_another_call() {
     assert!(shown_text(&rig).contains("Asked by"));
     rig.advance_alive(Duration::from_secs(119));
     std::thread::sleep(Duration::from_millis(500));
-    assert!(shown_text(&rig).contains("Asked by"), "still within the window");
+    assert!(
+        shown_text(&rig).contains("Asked by"),
+        "still within the window"
+    );
     // Past the window: the question's own timer clears it, with no tool call in between.
     rig.advance_alive(Duration::from_secs(2));
-    assert!(cleared(&rig, Duration::from_secs(5)), "{}", shown_text(&rig));
+    assert!(
+        cleared(&rig, Duration::from_secs(5)),
+        "{}",
+        shown_text(&rig)
+    );
     assert!(to_devices(&rig, mark).is_empty());
     // The asker is still told, once, that it expired.
     press(&rig);

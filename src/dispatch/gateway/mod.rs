@@ -364,6 +364,8 @@ impl Gateway {
 
     /// Stops the link thread (the link is then `down`; commands are refused).
     pub fn stop(&self) {
+        // A question left in the Loxone app would outlive the process that could clear it.
+        crate::consent::app::withdraw_on_stop(self);
         self.link.stop();
     }
 }
