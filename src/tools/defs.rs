@@ -105,7 +105,7 @@ pub const LIST_DEVICES: ToolDef = ToolDef {
 (on/off, %, °C; positions as % closed) with its age in s, and which actions are allowed, ask \
 the person, or are refused (with the rule). Unexposed devices do not exist for you; switches of \
 unknown purpose are read-only.",
-    input_schema: r#"{"type":"object","properties":{"room":{"type":"string","maxLength":200},"kind":{"type":"string","enum":["light","blind","climate","audio","alarm","access","intercom","charger","scene","sensor","other"]},"page":{"type":"integer","minimum":1,"maximum":1000}},"additionalProperties":false}"#,
+    input_schema: r#"{"type":"object","properties":{"room":{"type":"string","maxLength":200},"kind":{"type":"string","enum":["light","blind","climate","audio","alarm","access","intercom","charger","appliance","scene","sensor","other"]},"page":{"type":"integer","minimum":1,"maximum":1000}},"additionalProperties":false}"#,
     output_schema: DEVICES_OUTPUT,
     annotations: READ,
 };
@@ -204,6 +204,21 @@ range is refused.",
     annotations: act(true, true),
 };
 
+pub const CONTROL_APPLIANCE: ToolDef = ToolDef {
+    name: "control_appliance",
+    title: "Ventilation, sauna, irrigation",
+    description: "Ventilation: level % (its own range) for minutes (≤240), or auto. Sauna: on \
+(asks the person; refused in an emergency or with nobody home), off, temperature 40–90 °C. \
+Irrigation: start (zones ≤30 min) or stop. off and stop are never refused.",
+    input_schema: input!(
+        device,
+        r#","action":{"type":"string","enum":["level","auto","on","off","temperature","start","stop"]},"level":{"type":"integer","minimum":0,"maximum":100},"mode":{"type":"string","maxLength":100},"minutes":{"type":"integer","minimum":1},"target":{"type":"number"}"#,
+        r#"["device","action"]"#
+    ),
+    output_schema: CONTROL_OUTPUT,
+    annotations: act(true, true),
+};
+
 pub const EMERGENCY_STOP: ToolDef = ToolDef {
     name: "emergency_stop",
     title: "Emergency stop",
@@ -290,6 +305,7 @@ pub const RELEASE: &[ToolDef] = &[
     SET_TEMPERATURE,
     CONTROL_AUDIO,
     CONTROL_CHARGER,
+    CONTROL_APPLIANCE,
     EMERGENCY_STOP,
     SET_ALARM,
     CONTROL_ACCESS,

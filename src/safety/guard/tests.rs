@@ -2013,6 +2013,8 @@ fn r13_a_blind_the_config_calls_access_gets_a_motor_rate_mark_through_a_central_
 
 // ------------------------------------------------------------------ every documented type (issue 22)
 
+mod appliance;
+
 /// The every-type house (`sim::every_type_structure`) under `extra` config, every life-safety
 /// block quiet, the burglar alarm disarmed.
 fn every_type_world(extra: &str) -> World {
