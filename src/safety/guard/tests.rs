@@ -177,8 +177,8 @@ fn r11_a_latched_emergency_stop_refuses_everything_but_emergency_stop() {
     );
     assert_eq!(r.rule, "R-11");
     let a = w.allowed("emergency_stop", json!({"reason": "test"}));
-    // 5 motors, 2 central motor objects, 2 zones and the central audio object.
-    assert_eq!(a.plan.len(), 10);
+    // 5 motors, 2 central motor objects, 2 zones, the central audio object and the sauna.
+    assert_eq!(a.plan.len(), 11);
 }
 
 #[test]
