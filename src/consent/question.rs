@@ -98,7 +98,10 @@ pub enum Subject {
         presence: Presence,
     },
     /// A ventilation timer at level 0: the air stops for `minutes` (UCA-V1).
-    VentilationStill { device: DevId, minutes: u16 },
+    VentilationStill {
+        device: DevId,
+        minutes: u16,
+    },
 }
 
 /// At most this many affected devices are named in a scene message.
@@ -317,7 +320,10 @@ fn render(
         } => {
             let mut m = match celsius {
                 Some(c) => format!("Start the sauna {} heating to {} °C?", q(*device), num(*c)),
-                None => format!("Start the sauna {} at its own target temperature?", q(*device)),
+                None => format!(
+                    "Start the sauna {} at its own target temperature?",
+                    q(*device)
+                ),
             };
             if let Some(t) = house.number(states, *device, "tempActual") {
                 let _ = write!(m, " It is at {} °C now.", num(t));

@@ -142,7 +142,11 @@ mod tests {
             "lighting category"
         );
         for t in ["Sauna", "Ventilation", "Irrigation"] {
-            assert!(of(t).starts_with("controllable (appliance)"), "{t}: {}", of(t));
+            assert!(
+                of(t).starts_with("controllable (appliance)"),
+                "{t}: {}",
+                of(t)
+            );
         }
         assert!(of("PoolController").starts_with("read-only (other): pumps and valves"));
         assert!(of("Slider").starts_with("read-only (other): what this input drives"));

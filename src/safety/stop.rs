@@ -60,7 +60,7 @@ fn joined(name: &str, room: &str) -> String {
 pub fn plan(structure: &Structure) -> Allowed {
     let mut a = Allowed::default();
     let mut restricted = Vec::new();
-    let (mut motors, mut centrals, mut zones, mut plant) = (0, 0, 0, 0);
+    let (mut motors, mut centrals, mut zones, mut saunas, mut irrigation) = (0, 0, 0, 0, 0);
     for (i, c) in structure.controls.iter().enumerate() {
         let Some((op, motor)) = op_for(&c.kind) else {
             continue;
@@ -76,9 +76,16 @@ pub fn plan(structure: &Structure) -> Allowed {
             pause_before: Duration::ZERO,
             secured: c.is_secured,
         });
-        if matches!(c.kind.as_str(), "Sauna" | "Irrigation") {
-            plant += 1;
-            continue;
+        match c.kind.as_str() {
+            "Sauna" => {
+                saunas += 1;
+                continue;
+            }
+            "Irrigation" => {
+                irrigation += 1;
+                continue;
+            }
+            _ => {}
         }
         match (op, motor) {
             (Op::Stop, true) => {
@@ -94,15 +101,17 @@ pub fn plan(structure: &Structure) -> Allowed {
             _ => zones += 1,
         }
     }
-    a.notes.push(format!(
+    // One note for what was sent (the shell reads the notes after it as devices left out).
+    let mut sent = format!(
         "emergency stop: {motors} blind(s), window(s) and gate(s) and {centrals} central \
          object(s) stopped, {zones} audio zone(s) paused"
-    ));
-    if plant > 0 {
-        a.notes.push(format!(
-            "{plant} sauna(s) turned off and irrigation block(s) stopped"
+    );
+    if saunas + irrigation > 0 {
+        sent.push_str(&format!(
+            ", {saunas} sauna(s) turned off, {irrigation} irrigation block(s) stopped"
         ));
     }
+    a.notes.push(sent);
     if !restricted.is_empty() {
         a.notes.push(format!(
             "not sent, the Miniserver marks it read-only for this user (stop it locally): {}",
@@ -155,8 +164,8 @@ mod tests {
             p.notes,
             [
                 "emergency stop: 5 blind(s), window(s) and gate(s) and 2 central object(s) \
-                 stopped, 3 audio zone(s) paused",
-                "1 sauna(s) turned off and irrigation block(s) stopped",
+                 stopped, 3 audio zone(s) paused, 1 sauna(s) turned off, 0 irrigation \
+                 block(s) stopped",
                 "not sent, the Miniserver marks it read-only for this user (stop it locally): \
                  Office/Skylight blind",
             ]
@@ -206,7 +215,12 @@ mod tests {
         assert_eq!(op_of("Sauna"), Some(Op::Off));
         assert_eq!(op_of("Irrigation"), Some(Op::Stop));
         assert_eq!(op_of("Ventilation"), None);
-        assert!(p.notes.iter().any(|n| n.starts_with("2 sauna(s) turned off")));
+        assert!(
+            p.notes[0].ends_with("1 sauna(s) turned off, 1 irrigation block(s) stopped"),
+            "{:?}",
+            p.notes
+        );
+        assert_eq!(p.notes.len(), 1);
     }
 
     #[test]

@@ -35,7 +35,14 @@ pub fn compact_states(ty: &str) -> Option<&'static [&'static str]> {
         "Intercom" | "IntercomV2" => &["bell"],
         "LightControllerV2" => &["activeMoods"],
         "Ventilation" => &["speed", "ventReason", "activeTimerProfile"],
-        "Sauna" => &["active", "power", "tempActual", "tempTarget", "doorClosed", "error"],
+        "Sauna" => &[
+            "active",
+            "power",
+            "tempActual",
+            "tempTarget",
+            "doorClosed",
+            "error",
+        ],
         "Irrigation" => &["currentZone", "rainActive"],
         _ => return None,
     })

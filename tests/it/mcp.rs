@@ -329,7 +329,7 @@ fn the_shipped_catalogue_fits_12_kb_its_model_facing_part_8_kb_and_its_schemas_a
         .expect("tools")
         .retain(|t| !t["name"].as_str().unwrap_or_default().starts_with("test_"));
     let tools = r["result"]["tools"].as_array().expect("tools");
-    assert_eq!(tools.len(), 15, "{r}");
+    assert_eq!(tools.len(), 16, "{r}");
     let whole = serde_json::to_string(&r).unwrap().len();
     let model: usize = tools
         .iter()

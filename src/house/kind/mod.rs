@@ -77,7 +77,12 @@ impl Kind {
     pub fn with_article(self) -> String {
         let a = if matches!(
             self,
-            Kind::Access | Kind::Alarm | Kind::Appliance | Kind::Audio | Kind::Intercom | Kind::Other
+            Kind::Access
+                | Kind::Alarm
+                | Kind::Appliance
+                | Kind::Audio
+                | Kind::Intercom
+                | Kind::Other
         ) {
             "an"
         } else {

@@ -313,7 +313,11 @@ pub const APPLIANCE: KindRule = KindRule {
 #[test]
 fn ventilation_saunas_and_irrigation_are_appliances() {
     for t in ["Ventilation", "Sauna", "Irrigation"] {
-        assert_eq!(classify(&shape(t, None, None)), (Kind::Appliance, None), "{t}");
+        assert_eq!(
+            classify(&shape(t, None, None)),
+            (Kind::Appliance, None),
+            "{t}"
+        );
     }
     // A switch the config calls an appliance would have no command: not allowed.
     assert!(!may_reclassify(

@@ -99,13 +99,7 @@ pub fn actions_now(
                 A::Stop,
             ] {
                 if crate::intent::ApplianceAction::vocabulary(&d.loxone_type).contains(&a.word()) {
-                    cands.push((
-                        a.word().into(),
-                        Intent::Appliance {
-                            device,
-                            action: a,
-                        },
-                    ));
+                    cands.push((a.word().into(), Intent::Appliance { device, action: a }));
                 }
             }
         }

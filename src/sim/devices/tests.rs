@@ -245,8 +245,15 @@ fn a_ventilation_timer_sets_the_speed_and_ends_by_itself_back_in_automatic() {
     h.command(v, &["setTimer", "600", "70", "1", "-1"], now(700.0));
     assert_eq!(h.command(v, &["setTimer", "0"], now(701.0)).code, 200);
     assert_eq!(h.num(v, "ventReason"), 0.0);
-    assert_eq!(h.command(v, &["setTimer", "600", "101", "1", "-1"], now(702.0)).code, 400);
-    assert_eq!(h.command(v, &["setPresenceMin", "25"], now(702.0)).code, 200);
+    assert_eq!(
+        h.command(v, &["setTimer", "600", "101", "1", "-1"], now(702.0))
+            .code,
+        400
+    );
+    assert_eq!(
+        h.command(v, &["setPresenceMin", "25"], now(702.0)).code,
+        200
+    );
     assert_eq!(h.num(v, "presenceMin"), 25.0);
     assert_eq!(h.command(v, &["off"], now(702.0)).code, 404);
 }
@@ -260,7 +267,11 @@ fn a_sauna_heats_toward_its_target_while_on_and_goes_off_at_once() {
     assert_eq!((h.num(s, "active"), h.num(s, "power")), (1.0, 1.0));
     assert_eq!(h.num(s, "tempTarget"), 70.0);
     h.tick(now(600.0));
-    assert!((h.num(s, "tempActual") - 52.0).abs() < 0.2, "{}", h.num(s, "tempActual"));
+    assert!(
+        (h.num(s, "tempActual") - 52.0).abs() < 0.2,
+        "{}",
+        h.num(s, "tempActual")
+    );
     h.tick(now(2000.0));
     assert_eq!(h.num(s, "tempActual"), 70.0);
     assert_eq!(h.num(s, "power"), 0.0, "at target");
@@ -292,7 +303,10 @@ fn irrigation_runs_each_zone_for_its_duration_not_in_rain_and_stops() {
     assert_eq!(h.num(i, "currentZone"), -1.0, "start waits for no rain");
     h.command(i, &["startForce"], now(906.0));
     assert_eq!(h.num(i, "currentZone"), 0.0, "startForce ignores rain");
-    assert_eq!(h.command(i, &["setDuration", "1=120"], now(907.0)).code, 200);
+    assert_eq!(
+        h.command(i, &["setDuration", "1=120"], now(907.0)).code,
+        200
+    );
     assert!(h.text_of(i, "zones").contains("\"duration\":120"));
     assert_eq!(h.command(i, &["select", "10"], now(907.0)).code, 400);
 }
@@ -390,7 +404,10 @@ fn vocabulary_house() -> House {
         ),
         ("Intercom", vec!["bell"]),
         ("NfcCodeTouch", vec!["historyDate"]),
-        ("Ventilation", vec!["speed", "mode", "ventReason", "activeTimerProfile"]),
+        (
+            "Ventilation",
+            vec!["speed", "mode", "ventReason", "activeTimerProfile"],
+        ),
         ("Sauna", vec!["active", "power", "tempActual", "tempTarget"]),
         ("Irrigation", vec!["currentZone", "zones"]),
     ];

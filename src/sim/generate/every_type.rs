@@ -90,7 +90,9 @@ fn shape(ty: &str) -> (&'static [&'static str], Option<Value>) {
                 "absenceMax",
                 "presence",
             ],
-            Some(json!({"modes": [{"name": "Heat exchanger", "id": 2}, {"name": "Exhaust", "id": 1}]})),
+            Some(
+                json!({"modes": [{"name": "Heat exchanger", "id": 2}, {"name": "Exhaust", "id": 1}]}),
+            ),
         ),
         "Sauna" => (
             &[

@@ -120,7 +120,11 @@ fn uca_v1_level_0_stops_the_air_and_asks_the_person() {
     );
     let c = a.consent.expect("level 0 asks");
     assert_eq!(c.rule, "UCA-V1");
-    assert!(c.request.message.contains("for 20 min"), "{}", c.request.message);
+    assert!(
+        c.request.message.contains("for 20 min"),
+        "{}",
+        c.request.message
+    );
 }
 
 #[test]
@@ -177,8 +181,16 @@ fn uca_h1_a_sauna_starts_only_with_consent_and_the_question_says_who_is_home() {
     assert_eq!(paths(&a), [path(&s, "ontemp/75.0")]);
     let c = a.consent.expect("a start always asks");
     assert_eq!(c.rule, "UCA-H1");
-    assert!(c.request.message.contains("heating to 75 °C"), "{}", c.request.message);
-    assert!(c.request.message.contains("Presence is detected"), "{}", c.request.message);
+    assert!(
+        c.request.message.contains("heating to 75 °C"),
+        "{}",
+        c.request.message
+    );
+    assert!(
+        c.request.message.contains("Presence is detected"),
+        "{}",
+        c.request.message
+    );
     let a = w.allowed(
         "control_appliance",
         json!({"device": "Every Sauna", "action": "on"}),
@@ -299,7 +311,10 @@ fn uca_w1_irrigation_starts_its_programme_only_within_the_durations_of_the_table
         json!({"device": "Every Irrigation", "action": "start"}),
     );
     assert_eq!(r.rule, "UCA-W1");
-    assert!(r.reason.contains("zone Lawn of") && r.reason.contains("runs 31 min"), "{r}");
+    assert!(
+        r.reason.contains("zone Lawn of") && r.reason.contains("runs 31 min"),
+        "{r}"
+    );
     // Five zones of 30 min: 150 min in all.
     let five: Vec<Value> = (0..5)
         .map(|n| json!({"id": n, "name": format!("Z{n}"), "duration": 1800}))
@@ -367,13 +382,12 @@ fn sc1_an_appliance_takes_only_its_own_actions_and_only_through_control_applianc
     );
     assert!(r.reason.contains("control_appliance"), "{r}");
     // The guard checks the type itself, whoever built the intent.
-    let id = w
-        .h
-        .all()
-        .iter()
-        .find(|d| d.loxone_type == "Irrigation")
-        .unwrap()
-        .id;
+    let id =
+        w.h.all()
+            .iter()
+            .find(|d| d.loxone_type == "Irrigation")
+            .unwrap()
+            .id;
     let v = w.decide(&Intent::Appliance {
         device: id,
         action: crate::intent::ApplianceAction::On { celsius: None },
