@@ -190,6 +190,7 @@ fn every_tool_is_on_the_first_tools_list_page_shipped_ones_first() {
             "set_temperature",
             "control_audio",
             "control_charger",
+            "control_appliance",
             "emergency_stop",
             "set_alarm",
             "control_access",
