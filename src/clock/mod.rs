@@ -5,6 +5,7 @@
 //! Tests use [`ManualClock`] to step time without sleeping (rustls' `TimeProvider` habit), so a
 //! rate-limit test never flakes on a loaded machine.
 
+pub(crate) mod civil;
 pub mod local;
 
 use std::sync::Mutex;

@@ -186,6 +186,11 @@ pub fn call(gw: &Gateway, call: ToolCall<'_>, ctx: &mut dyn CallContext) -> Tool
         gw.lanes()
             .commanded()
             .note(&allowed.expect, gw.clock().mono());
+    } else if commands.iter().any(|c| c.sent && c.code.is_none()) {
+        // A command may have reached the device without its answer reaching us.
+        gw.lanes()
+            .commanded()
+            .unsure(&allowed.expect, gw.clock().mono());
     }
     let read_back = if all_ok {
         readback::after(gw, &snap, before, sent_at)
@@ -283,15 +288,40 @@ fn lane_of<'g>(
     if house.get(id).is_none() {
         return Ok(None);
     }
-    while let Some(parent) = house.device(id).parent {
-        id = parent;
-    }
+    // A sub-control (a light circuit) shares its controller's lane.
+    let top = |mut id| {
+        while let Some(parent) = house.device(id).parent {
+            id = parent;
+        }
+        id
+    };
+    id = top(id);
     let d = house.device(id);
+    let mut devices = vec![(d.addr.clone(), house.describe(id))];
+    // A scene holds the lanes of the devices it acts on as well (`lane`). Enumerated as the
+    // guard enumerates it; a scene that cannot be enumerated is refused there.
+    if matches!(intent, Intent::ActivateScene { .. })
+        && let Ok(desc) = crate::house::scene::describe(house, id, gw.link().states())
+    {
+        for m in desc.members.iter().chain(&desc.affected).map(|m| top(*m)) {
+            devices.push((house.device(m).addr.clone(), house.describe(m)));
+        }
+    }
+    if intent.is_motor_stop() {
+        // A stop waits for no plan; the plans holding these devices send nothing more.
+        let addrs: Vec<_> = devices.into_iter().map(|(a, _)| a).collect();
+        gw.lanes().cancel_plans_on(
+            &addrs,
+            &format!(
+                "not sent: {} was stopped by a later call",
+                house.describe(id)
+            ),
+        );
+        return Ok(None);
+    }
     // Long enough for a plan of one command and its read-back; a ramp is cancelled at once.
     let wait = Duration::from_secs(gw.config().link.command_timeout_s) * 2 + Duration::from_secs(2);
-    gw.lanes()
-        .enter(&d.addr, &house.describe(id), wait)
-        .map(Some)
+    gw.lanes().enter_all(&devices, wait).map(Some)
 }
 
 fn set_phase(lane: &Option<Lane<'_>>, phase: Phase) {

@@ -94,6 +94,9 @@ pub(super) fn send(
             if gw.latch().is_latched() {
                 return Some(LATCHED_NOT_SENT.to_owned());
             }
+            if let Some(why) = lane.and_then(Lane::cancelled) {
+                return Some(why);
+            }
             recheck_step(gw, snap, intent, allowed, original, last_sent).err()
         };
         let sent = gw.link().send_gated(&step.command, snap.generation, &gate);

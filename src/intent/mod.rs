@@ -211,6 +211,24 @@ pub enum Intent {
 }
 
 impl Intent {
+    /// A motor's stop (a blind, window or gate, or a central object's stop): always safe, so it
+    /// takes no lane and waits for no plan; it cancels what the device's plan had still to send
+    /// (`dispatch::lane_of`). A stop is never refused or delayed (R-13, UCA-B1).
+    pub fn is_motor_stop(&self) -> bool {
+        match self {
+            Intent::Blind {
+                action: BlindAction::Stop,
+                ..
+            }
+            | Intent::Access {
+                action: AccessAction::Stop,
+                ..
+            } => true,
+            Intent::ActivateScene { scene, .. } => scene.effect == scene::Effect::Stop,
+            _ => false,
+        }
+    }
+
     /// The tool this intent came from.
     pub fn tool(&self) -> &'static str {
         match self {

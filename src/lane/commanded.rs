@@ -8,6 +8,11 @@
 //! expectations), and the guard reads them over the live states while they are newer than
 //! what the Miniserver last reported, for at most [`HOLD`] (the Miniserver's report wins as
 //! soon as it comes; a device that silently ignored a command is not believed forever).
+//!
+//! A command that may or may not have reached the Miniserver (the link failed after it was
+//! written) leaves the value unknown instead, for as long: neither the old value nor the new
+//! one can be trusted, and the guard treats an unknown value conservatively (a setpoint step
+//! cannot be measured and is refused; a volume rise starts from 0).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -24,7 +29,8 @@ pub const HOLD: Duration = Duration::from_secs(30);
 /// Values commanded, by state.
 #[derive(Debug, Default)]
 pub struct Commanded {
-    map: Mutex<HashMap<Uuid, (f64, Mono)>>,
+    /// `None`: a command may have set it, and nobody knows to what.
+    map: Mutex<HashMap<Uuid, (Option<f64>, Mono)>>,
 }
 
 impl Commanded {
@@ -34,11 +40,21 @@ impl Commanded {
 
     /// Notes the values a plan that went out whole (every command LL 200) set, at `at`.
     pub fn note(&self, expect: &[Expect], at: Mono) {
+        self.put(expect, at, true);
+    }
+
+    /// Notes that a plan's commands may have set its values, or may not (an answer lost after
+    /// the command was written): until the Miniserver reports, the values are unknown.
+    pub fn unsure(&self, expect: &[Expect], at: Mono) {
+        self.put(expect, at, false);
+    }
+
+    fn put(&self, expect: &[Expect], at: Mono, known: bool) {
         let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
         map.retain(|_, (_, t)| at.0.saturating_sub(t.0) < HOLD.as_millis() as u64);
         for e in expect {
             if let Change::To(v) = e.change {
-                map.insert(e.uuid, (v, at));
+                map.insert(e.uuid, (known.then_some(v), at));
             }
         }
     }
@@ -68,10 +84,11 @@ impl LiveStates for Overlay<'_> {
             return live;
         };
         let fresh = self.now.0.saturating_sub(at.0) < HOLD.as_millis() as u64;
-        match live {
-            Some(l) if !fresh || l.updated >= at => Some(l),
-            None if !fresh => None,
-            live => Some(StateEntry {
+        match (live, v) {
+            (Some(l), _) if !fresh || l.updated >= at => Some(l),
+            (None, _) if !fresh => None,
+            (_, None) => None,
+            (live, Some(v)) => Some(StateEntry {
                 value: StateValue::Number(v),
                 updated: at,
                 changed: live.and_then(|l| l.changed),
@@ -135,6 +152,28 @@ mod tests {
             Some(21.0)
         );
         assert_eq!(c.over(&Live(None), late).number(&uuid()), None);
+    }
+
+    #[test]
+    fn a_value_a_lost_answer_may_have_set_is_unknown_until_the_miniserver_reports() {
+        let c = Commanded::new();
+        c.unsure(&expect(27.0), Mono(1_000));
+        // Neither the reported 21 °C nor the commanded 27 °C can be trusted.
+        assert_eq!(
+            c.over(&reported(21.0, 500), Mono(2_000)).number(&uuid()),
+            None
+        );
+        // A report after the command settles it.
+        assert_eq!(
+            c.over(&reported(27.0, 1_200), Mono(2_000)).number(&uuid()),
+            Some(27.0)
+        );
+        // Not longer than HOLD.
+        let late = Mono(1_000 + HOLD.as_millis() as u64);
+        assert_eq!(
+            c.over(&reported(21.0, 500), late).number(&uuid()),
+            Some(21.0)
+        );
     }
 
     #[test]

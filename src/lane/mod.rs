@@ -19,6 +19,10 @@
 //! - the lane's plan is **sending** anything else: the second call waits (bounded) for it,
 //!   then decides against what that plan left behind.
 //!
+//! A scene or central object holds its own lane and the lane of every device it acts on (taken
+//! together, or none: two scenes sharing a blind cannot each hold half): a blind moved by "All
+//! Blinds" is in no other plan meanwhile, and a call to that blind waits for the scene.
+//!
 //! The emergency stop takes no lane: it waits for nothing and cancels every ramp in flight.
 //! Pure bookkeeping under one mutex and a condition variable; no I/O.
 
@@ -90,10 +94,13 @@ pub struct Lanes {
     commanded: commanded::Commanded,
 }
 
-/// A lane held by one plan; released on drop.
+/// The lanes held by one plan (its device's, and a scene's members'); released on drop.
 pub struct Lane<'a> {
     lanes: &'a Lanes,
+    /// The plan's own device.
     addr: ControlAddr,
+    /// Every lane held, the plan's own device first.
+    held: Vec<ControlAddr>,
     plan: u64,
     cancel: Arc<Cancel>,
 }
@@ -116,25 +123,44 @@ impl Lanes {
         label: &str,
         wait: Duration,
     ) -> Result<Lane<'_>, Refusal> {
+        self.enter_all(&[(addr.clone(), label.to_owned())], wait)
+    }
+
+    /// Takes the lanes of every device in `devices` (the plan's own first, then the devices a
+    /// scene acts on) together, by the same rule for each; none is held while another is busy.
+    pub fn enter_all(
+        &self,
+        devices: &[(ControlAddr, String)],
+        wait: Duration,
+    ) -> Result<Lane<'_>, Refusal> {
+        let (addr, label) = devices.first().expect("a plan has a device");
         let deadline = Instant::now() + wait;
         let mut held = self.lock();
         loop {
-            match held.get(addr) {
-                None => break,
-                Some(h) if h.phase == Phase::Asking => {
-                    return Err(Refusal::new(
-                        "SC-5",
-                        format!(
-                            "a question about {label} is already open (another call of the AI is waiting for a person's answer); one question per device at a time. Nothing was sent"
-                        ),
-                    ));
+            let mut free = true;
+            for (a, l) in devices {
+                match held.get(a) {
+                    None => {}
+                    Some(h) if h.phase == Phase::Asking => {
+                        return Err(Refusal::new(
+                            "SC-5",
+                            format!(
+                                "a question about {l} is already open (another call of the AI is waiting for a person's answer); one question per device at a time. Nothing was sent"
+                            ),
+                        ));
+                    }
+                    Some(h) => {
+                        if h.phase == Phase::Ramping {
+                            h.cancel.set(&format!(
+                                "not sent: superseded by a later call to {l} (the ramp stopped there)"
+                            ));
+                        }
+                        free = false;
+                    }
                 }
-                Some(h) if h.phase == Phase::Ramping => {
-                    h.cancel.set(&format!(
-                        "not sent: superseded by a later call to {label} (the ramp stopped there)"
-                    ));
-                }
-                Some(_) => {}
+            }
+            if free {
+                break;
             }
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
@@ -154,20 +180,39 @@ impl Lanes {
         }
         let plan = self.next.fetch_add(1, Ordering::SeqCst) + 1;
         let cancel = Arc::new(Cancel::default());
-        held.insert(
-            addr.clone(),
-            Holder {
-                plan,
-                phase: Phase::Deciding,
-                cancel: cancel.clone(),
-            },
-        );
+        let mut taken = Vec::with_capacity(devices.len());
+        for (a, _) in devices {
+            if taken.contains(a) {
+                continue;
+            }
+            held.insert(
+                a.clone(),
+                Holder {
+                    plan,
+                    phase: Phase::Deciding,
+                    cancel: cancel.clone(),
+                },
+            );
+            taken.push(a.clone());
+        }
         Ok(Lane {
             lanes: self,
             addr: addr.clone(),
+            held: taken,
             plan,
             cancel,
         })
+    }
+
+    /// Cancels the remaining steps of the plans holding any of `addrs`, whatever they are doing
+    /// (a stop to those devices goes out now and must not be followed by their next command).
+    pub fn cancel_plans_on(&self, addrs: &[ControlAddr], why: &str) {
+        let held = self.lock();
+        for a in addrs {
+            if let Some(h) = held.get(a) {
+                h.cancel.set(why);
+            }
+        }
     }
 
     /// Cancels every ramp in flight (the emergency stop): their next steps are not sent.
@@ -193,11 +238,15 @@ impl Lanes {
 impl Lane<'_> {
     /// Says what the plan does now (see [`Phase`]).
     pub fn set_phase(&self, phase: Phase) {
-        if let Some(h) = self.lanes.lock().get_mut(&self.addr)
-            && h.plan == self.plan
-        {
-            h.phase = phase;
+        let mut held = self.lanes.lock();
+        for a in &self.held {
+            if let Some(h) = held.get_mut(a)
+                && h.plan == self.plan
+            {
+                h.phase = phase;
+            }
         }
+        drop(held);
         // Calls waiting for this lane look again: a question now open refuses them at once,
         // a ramp now running is theirs to supersede.
         self.lanes.freed.notify_all();
@@ -232,8 +281,10 @@ impl Lane<'_> {
 impl Drop for Lane<'_> {
     fn drop(&mut self) {
         let mut held = self.lanes.lock();
-        if held.get(&self.addr).is_some_and(|h| h.plan == self.plan) {
-            held.remove(&self.addr);
+        for a in &self.held {
+            if held.get(a).is_some_and(|h| h.plan == self.plan) {
+                held.remove(a);
+            }
         }
         drop(held);
         self.lanes.freed.notify_all();

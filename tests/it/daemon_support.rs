@@ -130,25 +130,7 @@ impl Site {
     /// Every blind, window, gate and their central objects (what an emergency stop must
     /// stop), and every audio zone and central audio object.
     pub fn motors_and_zones(&self) -> (Vec<String>, Vec<String>) {
-        let s = self.sim.structure();
-        let of = |types: &[&str]| {
-            s.controls
-                .iter()
-                .filter(|c| types.contains(&c.kind.as_str()) && c.restrictions == 0)
-                .map(|c| c.addr.to_string())
-                .collect::<Vec<_>>()
-        };
-        (
-            of(&[
-                "Jalousie",
-                "Window",
-                "Gate",
-                "CentralJalousie",
-                "CentralWindow",
-                "CentralGate",
-            ]),
-            of(&["AudioZone", "AudioZoneV2", "CentralAudioZone"]),
-        )
+        motors_and_zones(&self.sim)
     }
 
     /// The saunas the stop turns off and the irrigation blocks it stops (issue 22).
@@ -398,4 +380,28 @@ macro_rules! require_root {
             return;
         }
     };
+}
+
+/// Every blind, window, gate and their central objects (what an emergency stop must stop), and
+/// every audio zone and central audio object, of `sim`'s structure, by Loxone type.
+pub fn motors_and_zones(sim: &Sim) -> (Vec<String>, Vec<String>) {
+    let s = sim.structure();
+    let of = |types: &[&str]| {
+        s.controls
+            .iter()
+            .filter(|c| types.contains(&c.kind.as_str()) && c.restrictions == 0)
+            .map(|c| c.addr.to_string())
+            .collect::<Vec<_>>()
+    };
+    (
+        of(&[
+            "Jalousie",
+            "Window",
+            "Gate",
+            "CentralJalousie",
+            "CentralWindow",
+            "CentralGate",
+        ]),
+        of(&["AudioZone", "AudioZoneV2", "CentralAudioZone"]),
+    )
 }

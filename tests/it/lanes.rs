@@ -465,3 +465,80 @@ fn a_light_switched_late_by_a_slow_miniserver_counts_its_interval_from_when_it_w
     assert_eq!(sent.len(), 1, "{sent:?}");
     assert_eq!(sent[0].op.as_deref(), Some("on"), "{sent:?}");
 }
+
+/// "All Blinds" down, answered by `answer` after `during` ran while the question was open.
+fn all_blinds_down_asking(
+    rig: &Arc<Rig>,
+    during: impl FnMut(&Value) + 'static,
+    answer: Answer,
+) -> Value {
+    let mut c = rig.client();
+    c.on_question(during);
+    c.answer_next(answer);
+    c.call(
+        "activate_scene",
+        json!({"device": "All Blinds", "scene": "down"}),
+    )
+    .unwrap()
+}
+
+#[test]
+fn while_a_person_is_asked_about_a_scene_its_blinds_take_no_other_plan() {
+    let rig = Arc::new(Rig::start());
+    let kitchen = rig.addr("Kitchen Blind");
+    let mark = rig.sim.log_mark();
+    let r2 = rig.clone();
+    let seen = Arc::new(std::sync::Mutex::new(None));
+    let s2 = seen.clone();
+    let r = all_blinds_down_asking(
+        &rig,
+        move |_| {
+            let up = r2.call(
+                "control_blind",
+                json!({"device": "Kitchen Blind", "action": "up"}),
+            );
+            *s2.lock().unwrap() = Some(up);
+        },
+        Answer::Decline,
+    );
+    assert_eq!(r["structuredContent"]["done"], false, "{r}");
+    let up = seen.lock().unwrap().take().expect("the blind was called");
+    assert_eq!(up["structuredContent"]["refused"]["rule"], "SC-5", "{up}");
+    assert!(text(&up).contains("already open"), "{}", text(&up));
+    assert!(to(&rig, mark, &kitchen).is_empty());
+}
+
+#[test]
+fn a_stop_is_sent_at_once_while_a_question_about_the_same_gate_is_open() {
+    // A stop waits for no plan and is refused by no open question (R-13: a stop is never
+    // refused or delayed); the plan it interrupts sends nothing after it.
+    let rig = Arc::new(Rig::start());
+    let gate = rig.addr("Garage Door");
+    let mark = rig.sim.log_mark();
+    let r2 = rig.clone();
+    let seen = Arc::new(std::sync::Mutex::new(None));
+    let s2 = seen.clone();
+    let mut c = rig.client();
+    c.on_question(move |_| {
+        let stop = r2.call(
+            "control_access",
+            json!({"device": "Garage Door", "action": "stop"}),
+        );
+        *s2.lock().unwrap() = Some(stop);
+    });
+    c.answer_next(Answer::Accept);
+    let r = c
+        .call(
+            "control_access",
+            json!({"device": "Garage Door", "action": "open"}),
+        )
+        .unwrap();
+    let stop = seen.lock().unwrap().take().expect("the gate was called");
+    assert_eq!(stop["structuredContent"]["done"], true, "{stop}");
+    assert_eq!(r["structuredContent"]["done"], false, "{r}");
+    let ops: Vec<_> = to(&rig, mark, &gate)
+        .into_iter()
+        .map(|e| e.op.unwrap_or_default())
+        .collect();
+    assert_eq!(ops, ["stop"]);
+}

@@ -31,7 +31,7 @@ use loxwarden::demo::client::Answer;
 use loxwarden::sim::{LogEntry, Sim};
 use serde_json::{Value, json};
 
-use crate::daemon_support::{Daemon, Mcp, Site, wait_link_live};
+use crate::daemon_support::{Daemon, Mcp, Site, motors_and_zones, wait_link_live};
 use crate::link_support::wait_until;
 use crate::soak::{Rng, blind_call};
 use crate::tools_support::{Options, Rig};
@@ -101,30 +101,6 @@ struct Chaos {
 
 fn op(e: &LogEntry) -> &str {
     e.op.as_deref().unwrap_or("")
-}
-
-/// Every blind, window, gate and central motor object, and every audio zone, of the structure
-/// (what each emergency stop must reach), by Loxone type.
-fn motors_and_zones(sim: &Sim) -> (Vec<String>, Vec<String>) {
-    let s = sim.structure();
-    let of = |types: &[&str]| {
-        s.controls
-            .iter()
-            .filter(|c| types.contains(&c.kind.as_str()) && c.restrictions == 0)
-            .map(|c| c.addr.to_string())
-            .collect::<Vec<_>>()
-    };
-    (
-        of(&[
-            "Jalousie",
-            "Window",
-            "Gate",
-            "CentralJalousie",
-            "CentralWindow",
-            "CentralGate",
-        ]),
-        of(&["AudioZone", "AudioZoneV2", "CentralAudioZone"]),
-    )
 }
 
 /// The chaos that needs no gateway handle: the Miniserver drops every socket, hangs for a

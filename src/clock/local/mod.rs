@@ -225,8 +225,8 @@ fn unix_secs(wall: SystemTime) -> i64 {
 
 #[cfg(test)]
 mod tests {
-    use super::tzif::days_from_civil;
     use super::*;
+    use crate::clock::civil::days_from_civil;
 
     fn fixture(name: &str) -> Zone {
         Zone::load(

@@ -1,6 +1,7 @@
 //! The TZif format (RFC 8536, versions 1–4) and its POSIX-TZ footer, read into transitions and
 //! a rule for the years after them; the civil-date arithmetic they need.
 
+use crate::clock::civil::{civil_from_days, days_from_civil};
 pub(super) struct Header {
     pub(super) version: u8,
     pub(super) isutcnt: usize,
@@ -287,28 +288,4 @@ pub(super) fn day_of(y: i64, d: Day) -> i64 {
             first + day - 1
         }
     }
-}
-
-/// (year, month, day) → days since 1970-01-01 (proleptic Gregorian, H. Hinnant's algorithm).
-pub(super) fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let m = i64::from(m);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// Days since 1970-01-01 → (year, month, day).
-pub(super) fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
