@@ -60,11 +60,20 @@ pub struct HouseChannel {
     pub question: String,
     #[serde(default = "one_twenty")]
     pub window_s: u64,
+    /// How long a call waits for the press when its client sent no progress token (0: never;
+    /// the call answers at once and the AI repeats it after the press). A call with a progress
+    /// token may wait the whole window, reporting progress meanwhile.
+    #[serde(default = "thirty")]
+    pub wait_s: u64,
 }
 
 /// The longest window: a question left unanswered this long counts toward consent fatigue
 /// (`safety::table::FATIGUE_MRTR_UNANSWERED`), so it must not outlive it.
 pub const MAX_WINDOW_S: u64 = 120;
+
+/// The longest wait without progress: below the 60 s after which common clients give up on a
+/// request (the TypeScript SDK's default), with room for the plan to be sent after the press.
+pub const MAX_WAIT_S: u64 = 50;
 
 impl Consent {
     pub(super) fn validate(&self) -> Result<(), String> {
@@ -90,6 +99,11 @@ impl Consent {
                     "consent.house.window_s must be 10 to {MAX_WINDOW_S} (seconds a person has to press the button)"
                 ));
             }
+            if h.wait_s > MAX_WAIT_S {
+                return Err(format!(
+                    "consent.house.wait_s must be 0 to {MAX_WAIT_S} (seconds a call waits for the press; 0: never, the AI repeats the call; clients commonly give up on a request after 60 s)"
+                ));
+            }
         }
         if self.channel == Channel::House && self.house.is_none() {
             return Err(
@@ -106,6 +120,9 @@ fn sixty() -> u64 {
 }
 fn one_twenty() -> u64 {
     120
+}
+fn thirty() -> u64 {
+    30
 }
 
 #[cfg(test)]
@@ -125,7 +142,8 @@ mod tests {
         assert!(c.consent.house.is_none());
         let c = parse("[consent.house]\napprove = \"AI/Approve\"\nquestion = \"AI/Request\"\n")
             .unwrap();
-        assert_eq!(c.consent.house.unwrap().window_s, 120);
+        let h = c.consent.house.unwrap();
+        assert_eq!((h.window_s, h.wait_s), (120, 30));
     }
 
     #[test]
@@ -151,6 +169,14 @@ mod tests {
             (
                 "[consent.house]\napprove = \"A\"\nquestion = \"Q\"\nprompt = \"x\"\n",
                 "prompt",
+            ),
+            (
+                "[consent.house]\napprove = \"A\"\nquestion = \"Q\"\nwait_s = 60\n",
+                "consent.house.wait_s must be 0 to 50",
+            ),
+            (
+                "[consent.house]\napprove = \"A\"\nquestion = \"Q\"\nwait_s = -1\n",
+                "expected u64",
             ),
         ] {
             let e = parse(extra).unwrap_err();

@@ -46,10 +46,16 @@ pub fn choose(cfg: &Consent, can_elicit: bool) -> Applies {
 pub fn status(cfg: &Consent, can_elicit: bool) -> (Value, String) {
     let applies = choose(cfg, can_elicit);
     let text = match (applies, &cfg.house) {
-        (Applies::App, Some(h)) => format!(
+        (Applies::App, Some(h)) if h.wait_s == 0 => format!(
             "consent: in the Loxone app (the person presses '{}' within {} s of the question \
              appearing in '{}', then you repeat the same call)",
             h.approve, h.window_s, h.question
+        ),
+        (Applies::App, Some(h)) => format!(
+            "consent: in the Loxone app (the person presses '{}' within {} s of the question \
+             appearing in '{}'; the call waits up to {} s for the press, or the whole window \
+             when it carries a progress token; else you repeat the same call after the press)",
+            h.approve, h.window_s, h.question, h.wait_s
         ),
         (Applies::Elicitation, _) => "consent: asked in this client (elicitation)".to_owned(),
         _ => "consent: none available (this client cannot ask and no Loxone app channel is \
@@ -65,6 +71,7 @@ pub fn status(cfg: &Consent, can_elicit: bool) -> (Value, String) {
         v["approve"] = json!(h.approve);
         v["question"] = json!(h.question);
         v["window_s"] = json!(h.window_s);
+        v["wait_s"] = json!(h.wait_s);
     }
     (v, text)
 }
@@ -81,6 +88,7 @@ mod tests {
                 approve: "AI/Approve".into(),
                 question: "AI/Request".into(),
                 window_s: 120,
+                wait_s: 30,
             }),
             ..Consent::default()
         }

@@ -150,6 +150,23 @@ impl Board {
         Step::Waiting { left }
     }
 
+    /// Looks again at `key`'s question while its call waits for the press: as [`Board::ask`],
+    /// except that nothing new is ever shown. `None` when `key`'s question is no longer on the
+    /// board (withdrawn, or found expired and told to its asker already).
+    pub fn poll(&mut self, key: &Key, seen: &Seen, now: Mono) -> Option<Step> {
+        self.sweep(now);
+        if self.shown.as_ref().is_some_and(|s| &s.key == key) {
+            return Some(self.ask(key, seen, now));
+        }
+        self.expired.take_if(|e| &e.key == key).map(Step::Expired)
+    }
+
+    /// Takes question `id` off the board (its call ended without an answer: cancelled, the
+    /// session gone, the daemon stopping, the emergency stop): a press now approves nothing.
+    pub fn withdraw(&mut self, id: u64) -> Option<Shown> {
+        self.shown.take_if(|s| s.id == id)
+    }
+
     /// The question for `key` was written at `at` (after [`Step::Show`]); it may be approved
     /// until `at` + the window.
     pub fn shown(&mut self, key: Key, text: String, at: Mono) -> &Shown {
@@ -320,6 +337,45 @@ mod tests {
             Step::Declined(_)
         ));
         assert!(b.current().is_none());
+    }
+
+    #[test]
+    fn a_waiting_call_polls_its_own_question_and_never_shows_one() {
+        let k = key("unlock door", "session:1");
+        let mut b = shown(&k);
+        assert!(matches!(
+            b.poll(&k, &Seen::default(), at(20)),
+            Some(Step::Waiting { .. })
+        ));
+        // Another key's poll shows nothing and finds nothing.
+        assert_eq!(b.poll(&key("other", "session:2"), &press(15), at(20)), None);
+        assert_eq!(b.current().map(|s| &s.key), Some(&k));
+        assert!(matches!(
+            b.poll(&k, &press(15), at(20)),
+            Some(Step::Approved(_))
+        ));
+        // Used: nothing left to poll, and a poll does not show a new question.
+        assert_eq!(b.poll(&k, &press(15), at(21)), None);
+        assert!(b.current().is_none());
+        // Expired while polled: told once.
+        let mut b = shown(&k);
+        assert!(matches!(
+            b.poll(&k, &press(131), at(131)),
+            Some(Step::Expired(_))
+        ));
+        assert_eq!(b.poll(&k, &press(131), at(132)), None);
+    }
+
+    #[test]
+    fn a_withdrawn_question_approves_nothing_and_only_its_own_id_is_withdrawn() {
+        let k = key("unlock door", "session:1");
+        let mut b = shown(&k);
+        let id = b.current().unwrap().id;
+        assert_eq!(b.withdraw(id + 1), None);
+        assert!(b.withdraw(id).is_some());
+        assert_eq!(b.poll(&k, &press(20), at(21)), None);
+        // A new question for the same call: the press before it does not count.
+        assert_eq!(b.ask(&k, &press(20), at(22)), Step::Show { expired: None });
     }
 
     #[test]

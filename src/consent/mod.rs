@@ -9,6 +9,7 @@
 //!   house, and whether a press of the approval button approves it.
 //! - [`app`]: its shell: writes the question to the text input, reads the button's presses, and
 //!   tells `dispatch` what to answer; [`channel`] chooses between the app and elicitation.
+//! - [`wait`]: the call's wait for the press, and the timer that clears an expired question.
 
 pub mod app;
 pub mod channel;
@@ -16,6 +17,7 @@ pub mod fatigue;
 pub mod house;
 pub mod presence;
 pub mod question;
+pub mod wait;
 
 pub use fatigue::Fatigue;
 pub use presence::Presence;

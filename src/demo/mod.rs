@@ -163,6 +163,7 @@ fn serve(demo: &Demo, engine: ServerConfig) -> Result<ExitCode> {
 /// What to try, on stderr (stdout belongs to MCP).
 fn banner(demo: &Demo) {
     let s = demo.sim.structure();
+    let house = demo.gateway.config().consent.house.as_ref();
     let text = format!(
         "\
 loxwarden demo: the loxwarden gateway speaking MCP on stdin/stdout, in front of a simulated
@@ -178,6 +179,15 @@ Try, from any MCP client (e.g. command \"loxwarden\", args [\"demo\"]):
   ring the doorbell: curl -s {admin}/fault/bell   then
   control_intercom {{\"device\": \"Front Door\", \"action\": \"open_door\"}}   (asks you to confirm)
   emergency_stop {{\"reason\": \"trying it\"}}   (then everything else is refused)
+A client that cannot ask you itself (no elicitation: Claude Desktop, MCP Inspector's CLI) is
+asked in the simulated Loxone app instead, e.g. for
+  control_access {{\"device\": \"Garage Door\", \"action\": \"open\"}}
+The call shows the question in 'AI/AI request' and waits up to {wait} s for the press (the whole
+{window} s with a progress token). To press 'Approve AI request' as a person in the app, from
+another shell while the call waits:
+  curl -s '{admin}/app/press?name=Approve%20AI%20request'
+or decline (clear the question):  curl -s '{admin}/app/text?name=AI%20request&text='
+What the simulated Miniserver received:  curl -s '{admin}/log?device=1'
 A scripted walk through all of this: loxwarden demo --tour
 ",
         name = s.ms_info.ms_name,
@@ -186,6 +196,8 @@ A scripted walk through all of this: loxwarden demo --tour
         admin = demo.sim.admin_url(),
         state = demo.gateway.config().paths.state_dir.display(),
         audit = demo.audit_log().display(),
+        wait = house.map_or(0, |h| h.wait_s),
+        window = house.map_or(0, |h| h.window_s),
     );
     let mut err = std::io::stderr().lock();
     let _ = err.write_all(text.as_bytes());

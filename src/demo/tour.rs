@@ -4,8 +4,9 @@
 //! answers consent questions is scripted too (declines once, then accepts). After each step the
 //! tour shows what the simulated Miniserver actually received, from its own command log, so a
 //! refusal is seen to send nothing. A second session, without elicitation, shows the Loxone app
-//! channel: the question appears in the app's text input, and the unlock goes out only after a
-//! simulated press in the app and the repeated call.
+//! channel: the question appears in the app's text input, the call waits, and the unlock goes
+//! out only after a simulated press in the app during the call (and not when the person clears
+//! the question there instead).
 
 // The tour is a CLI answer for a person, not MCP mode: stdout is free here.
 #![allow(clippy::print_stdout)]

@@ -134,7 +134,8 @@ pub fn call(gw: &Gateway, call: ToolCall<'_>, ctx: &mut dyn CallContext) -> Tool
             // The Loxone app (issue 21): the question is shown there, and only a repeat of this
             // call after a person's press there lets the plan go out.
             if consent::channel::choose(&gw.config().consent, ctx.can_elicit()) == Applies::App {
-                match consent::app::ask(gw, &snap, need, &first.plan, &session, &output) {
+                let answer = ask_in_app(gw, &snap, need, &first.plan, &lane, &*ctx, &output);
+                match answer {
                     app::Answer::Approved => rec.consented_in_app(need),
                     app::Answer::NotNow {
                         label,
@@ -209,6 +210,48 @@ fn with_consent_channel(gw: &Gateway, ctx: &dyn CallContext, mut out: ToolOutput
     }
     out.text = format!("{}; {text}", out.text);
     out
+}
+
+/// Step 6 through the Loxone app: the question is shown there, and the call waits for the
+/// press as long as the client allows (`consent::wait`): the whole window with a progress
+/// token, else `[consent.house] wait_s` (0: not at all). The lane says a person is asked
+/// meanwhile (another call to the device is refused at once); the emergency stop takes no lane,
+/// and it, a cancellation, the session's end or a stopping daemon ends the wait.
+fn ask_in_app(
+    gw: &Gateway,
+    snap: &Snapshot,
+    need: &ConsentNeed,
+    plan: &[Step],
+    lane: &Option<Lane<'_>>,
+    ctx: &dyn CallContext,
+    output: &ControlAddr,
+) -> app::Answer {
+    let up_to = match &gw.config().consent.house {
+        Some(h) if h.wait_s == 0 => Duration::ZERO,
+        Some(h) if ctx.has_progress_token() => Duration::from_secs(h.window_s),
+        Some(h) => Duration::from_secs(h.wait_s),
+        None => Duration::ZERO,
+    };
+    let progress = |p: f64, total: Option<f64>, m: &str| ctx.progress(p, total, m);
+    // The reasons `send` gives for a step not sent, as the reason a wait ended.
+    let halted = || {
+        send::halted(gw, lane.as_ref(), ctx).map(|why| {
+            why.trim_start_matches("not sent: ")
+                .trim_end_matches("; not sent")
+                .to_owned()
+        })
+    };
+    let wait = app::Wait {
+        up_to,
+        progress: &progress,
+        halted: &halted,
+    };
+    if !up_to.is_zero() {
+        set_phase(lane, Phase::Asking);
+    }
+    let answer = app::ask(gw, snap, need, plan, ctx.session(), output, &wait);
+    set_phase(lane, Phase::Deciding);
+    answer
 }
 
 /// Step 6 through the client (elicitation): one open question per output, then the person's

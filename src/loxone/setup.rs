@@ -413,6 +413,22 @@ pub fn check_config_with(cfg: &Config, config_path: &Path, out: &mut dyn Write) 
     )?;
     let house = crate::house::House::new(s.structure.clone(), &cfg)
         .map_err(|e| Error::Config(format!("the config cannot be applied to this house: {e}")))?;
+    // The [consent.house] names resolved against this structure (as the daemon does when it
+    // loads it): a name that does not resolve failed `House::new` above.
+    let consent = match (house.consent_controls(), &cfg.consent.house) {
+        (Some(c), Some(h)) => format!(
+            "consent       Loxone app: approve '{}', question '{}' (both found in this structure \
+             and hidden from the AI); a press counts for {} s, a call waits up to {} s",
+            house.device(c.approve).label(),
+            house.device(c.question).label(),
+            h.window_s,
+            h.wait_s
+        ),
+        _ => "consent       elicitation only (no [consent.house]): clients that cannot ask are \
+              refused what needs consent"
+            .to_owned(),
+    };
+    w(out, consent)?;
     for line in crate::tools::read::what_the_ai_sees(&house) {
         w(out, line)?;
     }

@@ -30,6 +30,10 @@ impl Progress {
         }
     }
 
+    fn has_token(&self) -> bool {
+        self.token.is_some()
+    }
+
     fn emit(
         &self,
         session: &Session,
@@ -98,6 +102,9 @@ impl CallContext for HandshakeCtx<'_> {
     fn progress(&self, progress: f64, total: Option<f64>, message: &str) {
         self.progress
             .emit(self.session, self.call, progress, total, message);
+    }
+    fn has_progress_token(&self) -> bool {
+        self.progress.has_token()
     }
     fn can_elicit(&self) -> bool {
         self.session.can_elicit()
@@ -217,6 +224,9 @@ impl CallContext for StatelessCtx<'_> {
     fn progress(&self, progress: f64, total: Option<f64>, message: &str) {
         self.progress
             .emit(self.session, self.call, progress, total, message);
+    }
+    fn has_progress_token(&self) -> bool {
+        self.progress.has_token()
     }
     fn elicit(&mut self, request: &ElicitRequest) -> ElicitOutcome {
         if std::mem::replace(&mut self.asked, true) {

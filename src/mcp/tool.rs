@@ -153,6 +153,11 @@ pub trait CallContext {
     }
     /// Sends `notifications/progress` when the request carried a `progressToken`.
     fn progress(&self, progress: f64, total: Option<f64>, message: &str);
+    /// Whether the request carried a `progressToken` (the client hears that the call is alive
+    /// while it waits for a person in the Loxone app).
+    fn has_progress_token(&self) -> bool {
+        false
+    }
     /// Asks the human to confirm. Blocks in the handshake era; in the stateless era returns
     /// the answer carried by a verified retry, or `Pending`.
     fn elicit(&mut self, request: &ElicitRequest) -> ElicitOutcome;

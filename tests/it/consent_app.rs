@@ -16,7 +16,7 @@ use loxwarden::sim::{DEMO_HOUSE, HouseSource, LogEntry};
 use serde_json::{Value, json};
 
 use crate::link_support;
-use crate::tools_support::{Options, Rig, text};
+use crate::tools_support::{Options, Rig, Wire, text};
 
 const APPROVE: &str = "Approve AI request";
 const QUESTION: &str = "AI request";
@@ -263,6 +263,8 @@ fn a_restart_between_the_press_and_the_repeat_sends_nothing() {
     press(&rig);
     c.close();
     rig.gw.stop();
+    // The stopping process withdrew its question and cleared it in the app.
+    assert_eq!(shown_text(&rig), "No AI request is waiting.");
     // A new process: a new link, gateway and engine on the same Miniserver.
     let link = Link::start(
         &rig.cfg,
@@ -522,5 +524,251 @@ fn clearing_the_question_in_the_app_declines_it() {
     assert_eq!(
         nothing_sent(&rig, &mut c, "control_access", open_garage()),
         "app_declined"
+    );
+}
+
+// ------------------------------------------------------------------ the wait inside the call
+
+/// A rig whose calls wait up to `wait_s` for the press (`[consent.house] wait_s`).
+fn waiting(wait_s: u64) -> Rig {
+    Rig::with(Options {
+        app_wait_s: wait_s,
+        ..Options::default()
+    })
+}
+
+/// Waits until the app shows a question (not the cleared text).
+fn question_shown(rig: &Rig) -> bool {
+    link_support::wait_until(Duration::from_secs(10), || {
+        shown_text(rig).contains("Asked by")
+    })
+    .is_some()
+}
+
+/// Waits until the app's text is the cleared one.
+fn cleared(rig: &Rig, within: Duration) -> bool {
+    link_support::wait_until(within, || shown_text(rig) == CLEARED).is_some()
+}
+
+const CLEARED: &str = "No AI request is waiting.";
+
+/// The opening commands of the garage door after `mark`.
+fn garage_opened(rig: &Rig, mark: u64) -> usize {
+    let gate = rig.addr("Garage Door").to_string();
+    to_devices(rig, mark)
+        .iter()
+        .filter(|e| e.command == format!("jdev/sps/io/{gate}/open"))
+        .count()
+}
+
+#[test]
+fn a_press_during_the_wait_sends_the_plan_once_in_the_same_call() {
+    let rig = waiting(20);
+    let mut c = no_elicitation(&rig);
+    let mark = rig.sim.log_mark();
+    let r = std::thread::scope(|s| {
+        s.spawn(|| {
+            assert!(question_shown(&rig), "no question in the app");
+            std::thread::sleep(Duration::from_millis(300));
+            press(&rig);
+        });
+        c.call("control_access", open_garage()).unwrap()
+    });
+    assert_eq!(r["structuredContent"]["done"], true, "{r}");
+    assert_eq!(outcome(&r), "app_approved", "{r}");
+    assert_eq!(garage_opened(&rig, mark), 1);
+    assert_eq!(to_devices(&rig, mark).len(), 1);
+    assert_eq!(shown_text(&rig), CLEARED);
+    let outcomes: Vec<String> = rig
+        .audit()
+        .iter()
+        .filter_map(|r| r["consent"]["outcome"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(
+        outcomes,
+        ["app_approved"],
+        "one call, one record of its consent"
+    );
+}
+
+#[test]
+fn no_press_within_the_wait_answers_pending_and_sends_nothing() {
+    let rig = waiting(1);
+    let mut c = no_elicitation(&rig);
+    let mark = rig.sim.log_mark();
+    let r = c.call("control_access", open_garage()).unwrap();
+    assert_eq!(outcome(&r), "app_pending", "{r}");
+    assert_eq!(r["structuredContent"]["done"], false);
+    assert!(
+        text(&r).contains(
+            "nobody pressed 'AI/Approve AI request' there during the 1 s this call waited"
+        ),
+        "{}",
+        text(&r)
+    );
+    assert!(text(&r).contains("repeat this same call"), "{}", text(&r));
+    // The question stays shown; the repeat waits again, and without a press sends nothing.
+    assert!(shown_text(&rig).contains("Asked by"));
+    let r = c.call("control_access", open_garage()).unwrap();
+    assert_eq!(outcome(&r), "app_waiting", "{r}");
+    assert!(text(&r).contains("this call waited 1 s"), "{}", text(&r));
+    assert!(to_devices(&rig, mark).is_empty());
+    // A press after the wait still approves the repeat, as without the wait.
+    press(&rig);
+    let r = c.call("control_access", open_garage()).unwrap();
+    assert_eq!(r["structuredContent"]["done"], true, "{r}");
+    assert_eq!(garage_opened(&rig, mark), 1);
+}
+
+#[test]
+fn the_emergency_stop_during_the_wait_ends_it_at_once_with_nothing_sent() {
+    let rig = waiting(30);
+    let mut c = no_elicitation(&rig);
+    let mark = rig.sim.log_mark();
+    let r = std::thread::scope(|s| {
+        s.spawn(|| {
+            assert!(question_shown(&rig), "no question in the app");
+            // The stop is not held up by the waiting call (it takes no lane).
+            let r = rig
+                .client()
+                .call("emergency_stop", json!({"reason": "during the wait"}))
+                .unwrap();
+            assert_eq!(r["isError"], false, "{r}");
+            assert!(rig.gw.latch().is_latched());
+            // A press after the stop approves nothing.
+            assert!(
+                cleared(&rig, Duration::from_secs(10)),
+                "{}",
+                shown_text(&rig)
+            );
+            press(&rig);
+        });
+        c.call("control_access", open_garage()).unwrap()
+    });
+    assert_eq!(outcome(&r), "app_withdrawn", "{r}");
+    assert_eq!(r["isError"], true, "{r}");
+    assert!(
+        text(&r).contains("the emergency stop latched") && text(&r).contains("Nothing was sent"),
+        "{}",
+        text(&r)
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(garage_opened(&rig, mark), 0);
+    assert_eq!(shown_text(&rig), CLEARED);
+}
+
+#[test]
+fn a_cancelled_call_sends_nothing_even_if_the_press_comes_after() {
+    let rig = waiting(30);
+    let mut w = Wire::start(&rig.server, Peer::default());
+    w.handshake(json!({}));
+    let mark = rig.sim.log_mark();
+    w.send(&json!({"jsonrpc": "2.0", "id": 7, "method": "tools/call",
+                   "params": {"name": "control_access", "arguments": open_garage()}}));
+    assert!(question_shown(&rig), "no question in the app");
+    w.send(
+        &json!({"jsonrpc": "2.0", "method": "notifications/cancelled",
+                   "params": {"requestId": 7, "reason": "the user gave up"}}),
+    );
+    // The wait ends and the question is withdrawn from the app.
+    assert!(
+        cleared(&rig, Duration::from_secs(10)),
+        "{}",
+        shown_text(&rig)
+    );
+    press(&rig);
+    // No answer to a cancelled call, and nothing reached the door.
+    assert!(w.quiet(Duration::from_millis(500)));
+    assert_eq!(garage_opened(&rig, mark), 0);
+    assert!(to_devices(&rig, mark).is_empty());
+    let audit = rig.audit();
+    let last = audit
+        .iter()
+        .rev()
+        .find(|r| r["consent"]["outcome"].is_string())
+        .unwrap();
+    assert_eq!(last["consent"]["outcome"], "app_withdrawn", "{last}");
+    w.close();
+}
+
+#[test]
+fn a_call_with_a_progress_token_waits_past_wait_s_and_reports_progress() {
+    // wait_s is 1 s, but a client that hears progress may wait the whole window.
+    let rig = waiting(1);
+    let mut c = no_elicitation(&rig);
+    let mark = rig.sim.log_mark();
+    let r = std::thread::scope(|s| {
+        s.spawn(|| {
+            assert!(question_shown(&rig), "no question in the app");
+            // Past wait_s and past one progress interval.
+            std::thread::sleep(Duration::from_millis(4_000));
+            press(&rig);
+        });
+        let params = json!({"name": "control_access", "arguments": open_garage(),
+                            "_meta": {"progressToken": "door"}});
+        c.request("tools/call", params).unwrap()["result"].take()
+    });
+    assert_eq!(r["structuredContent"]["done"], true, "{r}");
+    assert_eq!(outcome(&r), "app_approved");
+    assert_eq!(garage_opened(&rig, mark), 1);
+    assert!(c.progress.len() >= 2, "progress: {:?}", c.progress);
+    for p in &c.progress {
+        assert_eq!(p["progressToken"], "door");
+        assert_eq!(p["total"], 120.0, "{p}");
+        let m = p["message"].as_str().unwrap_or("");
+        assert!(
+            m.contains("press 'AI/Approve AI request' in the Loxone app"),
+            "{m}"
+        );
+    }
+}
+
+#[test]
+fn wait_s_zero_answers_at_once_even_with_a_progress_token() {
+    let rig = waiting(0);
+    let mut c = no_elicitation(&rig);
+    let mark = rig.sim.log_mark();
+    let params = json!({"name": "control_access", "arguments": open_garage(),
+                        "_meta": {"progressToken": "door"}});
+    let r = c.request("tools/call", params).unwrap()["result"].take();
+    assert_eq!(outcome(&r), "app_pending", "{r}");
+    assert!(
+        text(&r).contains("and then you repeat this same call"),
+        "{}",
+        text(&r)
+    );
+    assert!(c.progress.is_empty(), "{:?}", c.progress);
+    assert!(to_devices(&rig, mark).is_empty());
+}
+
+#[test]
+fn an_expired_question_is_cleared_in_the_app_on_time_without_another_call() {
+    let rig = Rig::with(Options {
+        manual: true,
+        ..Options::default()
+    });
+    let mut c = no_elicitation(&rig);
+    let mark = rig.sim.log_mark();
+    ask(&rig, &mut c, "control_access", open_garage());
+    assert!(shown_text(&rig).contains("Asked by"));
+    rig.advance_alive(Duration::from_secs(119));
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        shown_text(&rig).contains("Asked by"),
+        "still within the window"
+    );
+    // Past the window: the question's own timer clears it, with no tool call in between.
+    rig.advance_alive(Duration::from_secs(2));
+    assert!(
+        cleared(&rig, Duration::from_secs(5)),
+        "{}",
+        shown_text(&rig)
+    );
+    assert!(to_devices(&rig, mark).is_empty());
+    // The asker is still told, once, that it expired.
+    press(&rig);
+    assert_eq!(
+        nothing_sent(&rig, &mut c, "control_access", open_garage()),
+        "app_expired"
     );
 }

@@ -34,13 +34,15 @@ fn the_tour_walks_through_reads_a_light_refusals_a_declined_and_a_consented_unlo
         "Emergency stop latched; 10 device(s) stopped or paused",
         "R-11: the emergency stop is latched",
         // Issue 21: the unlock of a client without elicitation, approved in the Loxone app.
-        "the Loxone app shows in 'AI/AI request': \"Open the door at 'Hall - Front Door'",
-        "the person has not pressed 'AI/Approve AI request' in the Loxone app yet",
-        "the gateway saw it: true",
+        "the Loxone app showed in 'AI/AI request': \"Open the door at 'Hall - Front Door'",
+        "the person pressed 'AI/Approve AI request' there during the call",
+        "The person declined in the Loxone app (cleared the question). Nothing was sent.",
         "Tour complete.",
     ] {
         assert!(stdout.contains(needle), "missing {needle:?}\n{stdout}");
     }
+    // The unlock went out twice: accepted in the client, and approved in the app during the call.
+    assert_eq!(stdout.matches("/1/pulse → 200").count(), 2, "{stdout}");
     // After each refusal the simulator's own log shows that nothing arrived.
     assert!(
         stdout.matches("the Miniserver received: nothing").count() >= 4,

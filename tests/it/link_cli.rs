@@ -120,6 +120,7 @@ fn check_config_against_loxwarden_sim_prints_the_real_facts() {
         "type         Jalousie ×5: controllable (blind): up, down, position, shade, stop",
         "type         SmokeAlarm ×1: hidden until opted in (alarm",
         ", 0 unknown to loxwarden",
+        "consent       elicitation only (no [consent.house])",
     ] {
         assert!(out.contains(fact), "missing {fact:?} in:\n{out}");
     }
@@ -128,6 +129,24 @@ fn check_config_against_loxwarden_sim_prints_the_real_facts() {
             .any(|l| l.starts_with("states        ") && !l.contains(" 0 ")),
         "{out}"
     );
+
+    // The Loxone app channel's two controls are looked up in the structure it loaded.
+    let text = std::fs::read_to_string(cfg).unwrap();
+    let app =
+        "[consent.house]\napprove = \"AI/Approve AI request\"\nquestion = \"AI/AI request\"\n";
+    std::fs::write(cfg, format!("{text}{app}")).unwrap();
+    let (code, out, err) = run(loxwarden().args(["--config", cfg, "check-config"]));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("consent       Loxone app: approve 'AI/Approve AI request', question 'AI/AI request' (both found in this structure"),
+        "{out}"
+    );
+    let wrong = app.replace("AI/AI request\"", "AI/No such input\"");
+    std::fs::write(cfg, format!("{text}{wrong}")).unwrap();
+    let (code, out, err) = run(loxwarden().args(["--config", cfg, "check-config"]));
+    assert_ne!(code, 0, "{out}{err}");
+    assert!(err.contains("No such input"), "{out}{err}");
+    std::fs::write(cfg, text).unwrap();
 
     let (code, out, err) = run(loxwarden().args(["--config", cfg, "logout"]));
     assert_eq!(code, 0, "{out}{err}");

@@ -67,6 +67,9 @@ pub struct Options {
     pub house: HouseSource,
     /// The gateway's local time zone (default UTC).
     pub zone: Zone,
+    /// `[consent.house] wait_s`: how long a call waits for the press in the Loxone app
+    /// (default 0 here: the call answers at once, and the tests repeat it after the press).
+    pub app_wait_s: u64,
 }
 
 impl Default for Options {
@@ -80,6 +83,7 @@ impl Default for Options {
             visu: true,
             house: HouseSource::Demo,
             zone: Zone::utc(),
+            app_wait_s: 0,
         }
     }
 }
@@ -133,6 +137,7 @@ impl Rig {
         if other_house {
             text = without_app_channel(text);
         }
+        text = text.replace("\nwait_s = 30\n", &format!("\nwait_s = {}\n", o.app_wait_s));
         let text = (o.config)(text);
         let cfg = Config::parse(&text).expect("the rig's config parses");
         link_support::login_ok(&sim, &cfg);

@@ -22,7 +22,7 @@ pub use status::{
     EstopStatus, LinkStatus, MiniserverStatus, PostureStatus, ServerStatus, Status, StructureStatus,
 };
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
@@ -66,6 +66,9 @@ pub struct Gateway {
     shutdown: Shutdown,
     /// One plan per device in flight (`lane`).
     lanes: Lanes,
+    /// This gateway, for a helper thread that must not keep it alive (the Loxone app
+    /// question's expiry, `consent::app`).
+    me: Weak<Gateway>,
 }
 
 /// The house built for one structure generation (or why it could not be built).
@@ -162,7 +165,8 @@ impl Gateway {
         let board = Board::new(Duration::from_secs(
             p.cfg.consent.house.as_ref().map_or(120, |h| h.window_s),
         ));
-        Ok(Arc::new(Gateway {
+        Ok(Arc::new_cyclic(|me| Gateway {
+            me: me.clone(),
             cfg: p.cfg,
             clock: p.clock,
             link: p.link,
@@ -231,6 +235,11 @@ impl Gateway {
 
     pub(crate) fn fatigue(&self) -> MutexGuard<'_, Fatigue> {
         lock(&self.fatigue)
+    }
+
+    /// A handle on this gateway that does not keep it alive.
+    pub(crate) fn weak(&self) -> Weak<Gateway> {
+        self.me.clone()
     }
 
     /// The Loxone app channel's one question (`consent::house`, shared by every session).
@@ -355,6 +364,8 @@ impl Gateway {
 
     /// Stops the link thread (the link is then `down`; commands are refused).
     pub fn stop(&self) {
+        // A question left in the Loxone app would outlive the process that could clear it.
+        crate::consent::app::withdraw_on_stop(self);
         self.link.stop();
     }
 }
