@@ -60,7 +60,9 @@ pub fn rows(root: &Path, bin: &Path, plan: &Plan) -> Vec<Row> {
             .sim
             .commands_since(mark)
             .into_iter()
-            .filter(|e| e.device && matches!(e.op.as_deref(), Some("stop" | "pause" | "Pause")))
+            .filter(|e| {
+                e.device && matches!(e.op.as_deref(), Some("stop" | "pause" | "Pause" | "off"))
+            })
             .collect();
         let last_stop = stops.iter().map(|e| e.at_ms).max()?;
         let last_blind = stops

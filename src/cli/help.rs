@@ -171,8 +171,8 @@ USAGE:
 
 Latches the stop (every AI command that would move something is refused until `loxwarden
 resume`; the latch is a file in the state directory and survives restarts), sends `stop` to
-every blind, window and gate and pauses every audio zone, and prints what the Miniserver
-answered for each device. Anyone on this machine may run it: it asks the daemon over
+every blind, window, gate and irrigation block, pauses every audio zone, turns every sauna
+off, and prints what the Miniserver answered for each device. Anyone on this machine may run it: it asks the daemon over
 /run/loxwarden/control.sock. If the daemon does not answer within 1 s, estop writes the latch
 file and talks to the Miniserver itself with the stored token, and says so; that needs root or
 the service user (sudo -u loxwarden loxwarden estop).

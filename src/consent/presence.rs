@@ -92,7 +92,7 @@ impl Presence {
         }
     }
 
-    pub(super) fn sentence(&self) -> String {
+    pub(crate) fn sentence(&self) -> String {
         match self {
             Presence::Detected(r) => format!(
                 "presence is detected in {}",

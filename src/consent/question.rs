@@ -90,6 +90,18 @@ pub enum Subject {
         device: DevId,
         brightness: Option<u8>,
     },
+    /// Start a sauna (UCA-H1: heat with people about), at `celsius` if given; the question
+    /// says who may be home.
+    SaunaOn {
+        device: DevId,
+        celsius: Option<f64>,
+        presence: Presence,
+    },
+    /// A ventilation timer at level 0: the air stops for `minutes` (UCA-V1).
+    VentilationStill {
+        device: DevId,
+        minutes: u16,
+    },
 }
 
 /// At most this many affected devices are named in a scene message.
@@ -300,6 +312,35 @@ fn render(
                 ),
             },
             format!("Turn on {}", short(*device)),
+        ),
+        Subject::SaunaOn {
+            device,
+            celsius,
+            presence,
+        } => {
+            let mut m = match celsius {
+                Some(c) => format!("Start the sauna {} heating to {} °C?", q(*device), num(*c)),
+                None => format!(
+                    "Start the sauna {} at its own target temperature?",
+                    q(*device)
+                ),
+            };
+            if let Some(t) = house.number(states, *device, "tempActual") {
+                let _ = write!(m, " It is at {} °C now.", num(t));
+            }
+            let _ = write!(
+                m,
+                " {}. loxwarden does not turn it off by itself.",
+                capitalise(&presence.sentence())
+            );
+            (m, format!("Start {}", short(*device)))
+        }
+        Subject::VentilationStill { device, minutes } => (
+            format!(
+                "Stop the air of {} (level 0) for {minutes} min? The house's programme takes over again after that.",
+                q(*device)
+            ),
+            format!("Stop the air of {}", short(*device)),
         ),
     };
     message.truncate_chars(1000);
@@ -731,6 +772,15 @@ mod tests {
             Subject::NightLight {
                 device: dev(&h, a::LC_BED_CEILING),
                 brightness: Some(80),
+            },
+            Subject::SaunaOn {
+                device: dev(&h, a::SAUNA),
+                celsius: Some(80.0),
+                presence: Presence::Unknown,
+            },
+            Subject::VentilationStill {
+                device: dev(&h, a::SAUNA),
+                minutes: 60,
             },
         ];
         for s in &subjects {

@@ -48,8 +48,8 @@ pub fn latch(cfg: &Config, reason: &str, by: &str) -> Result<Latched, String> {
     Ok(latched)
 }
 
-/// Stops every motor and pauses every audio zone through the Miniserver with the stored
-/// token; then appends the stop to the audit log (the `Err` says why it is not there).
+/// Stops every motor and irrigation, pauses every audio zone and turns saunas off through the
+/// Miniserver with the stored token; then appends the stop to the audit log (the `Err` says why it is not there).
 pub fn stop(cfg: &Config, reason: &str, by: &str) -> (StopReport, Result<(), String>) {
     let started = Instant::now();
     let mut report = StopReport::default();

@@ -50,7 +50,8 @@ use sessions::Sessions;
 pub trait Core: Send + Sync {
     /// The tools every session calls (one host, shared: one link, one set of limits).
     fn host(&self) -> Arc<dyn ToolHost>;
-    /// Latches the stop, stops every motor and pauses every audio zone; each device's answer.
+    /// Latches the stop, stops every motor and irrigation, pauses every audio zone, turns saunas
+    /// off; each device's answer.
     fn emergency_stop(&self, reason: &str, by: &str) -> StopReport;
     /// Lifts the latch; what was latched.
     fn resume(&self, by: &str) -> io::Result<Option<Latched>>;

@@ -207,7 +207,10 @@ impl Tour<'_> {
 
         self.in_the_app();
 
-        self.heading("Emergency stop: every blind, window and gate stops, every zone pauses");
+        self.heading(
+            "Emergency stop: every blind, window, gate and irrigation stops, every zone pauses, \
+             the sauna goes off",
+        );
         let mark = self.demo.sim.log_mark();
         let r = self.call("emergency_stop", json!({"reason": "demo tour"}));
         crate::say!("   {}", text(&r));

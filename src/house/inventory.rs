@@ -141,7 +141,14 @@ mod tests {
             of("Switch").starts_with("controllable (light)"),
             "lighting category"
         );
-        assert!(of("Sauna").starts_with("read-only (other): heat, water and pumps"));
+        for t in ["Sauna", "Ventilation", "Irrigation"] {
+            assert!(
+                of(t).starts_with("controllable (appliance)"),
+                "{t}: {}",
+                of(t)
+            );
+        }
+        assert!(of("PoolController").starts_with("read-only (other): pumps and valves"));
         assert!(of("Slider").starts_with("read-only (other): what this input drives"));
         assert!(of("ColorPickerV2").contains("no command for this type (SC-10)"));
         for t in [

@@ -87,6 +87,56 @@ pub enum IntercomAction {
     OpenDoor,
 }
 
+/// What `control_appliance` asks of a ventilation, a sauna or an irrigation block (the action
+/// words of each type are [`ApplianceAction::vocabulary`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ApplianceAction {
+    /// Ventilation: a manual timer at `level` % in mode `mode` (a `details.modes` id; `None`:
+    /// the current mode) for `minutes`.
+    Level {
+        level: Percent,
+        mode: Option<u16>,
+        minutes: u16,
+    },
+    /// Ventilation: end any timer, back to the house's own programme.
+    Auto,
+    /// Sauna: on, at `celsius` if given (else its own target).
+    On { celsius: Option<f64> },
+    /// Sauna: off right away.
+    Off,
+    /// Sauna: a new target temperature in °C.
+    Temperature(f64),
+    /// Irrigation: run the programme, each zone for its own duration.
+    Start,
+    /// Irrigation: stop whatever runs.
+    Stop,
+}
+
+impl ApplianceAction {
+    /// The actions a Loxone type takes through `control_appliance` (empty: not an appliance).
+    pub fn vocabulary(ty: &str) -> &'static [&'static str] {
+        match ty {
+            "Ventilation" => &["level", "auto"],
+            "Sauna" => &["on", "off", "temperature"],
+            "Irrigation" => &["start", "stop"],
+            _ => &[],
+        }
+    }
+
+    /// The action's word in the tool's vocabulary.
+    pub fn word(&self) -> &'static str {
+        match self {
+            ApplianceAction::Level { .. } => "level",
+            ApplianceAction::Auto => "auto",
+            ApplianceAction::On { .. } => "on",
+            ApplianceAction::Off => "off",
+            ApplianceAction::Temperature(_) => "temperature",
+            ApplianceAction::Start => "start",
+            ApplianceAction::Stop => "stop",
+        }
+    }
+}
+
 /// A setpoint as asked, and in °C.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Temp {
@@ -132,6 +182,10 @@ pub enum Intent {
     Charger {
         device: DevId,
         action: ChargerAction,
+    },
+    Appliance {
+        device: DevId,
+        action: ApplianceAction,
     },
     EmergencyStop {
         /// The AI's reason, sanitised and truncated: for the audit log only.
@@ -188,6 +242,7 @@ impl Intent {
             Intent::Temperature { .. } => "set_temperature",
             Intent::Audio { .. } => "control_audio",
             Intent::Charger { .. } => "control_charger",
+            Intent::Appliance { .. } => "control_appliance",
             Intent::EmergencyStop { .. } => "emergency_stop",
             Intent::Alarm { .. } => "set_alarm",
             Intent::Access { .. } => "control_access",
@@ -206,6 +261,7 @@ impl Intent {
             | Intent::Temperature { device, .. }
             | Intent::Audio { device, .. }
             | Intent::Charger { device, .. }
+            | Intent::Appliance { device, .. }
             | Intent::Alarm { device, .. }
             | Intent::Access { device, .. }
             | Intent::Intercom { device, .. }
@@ -262,6 +318,23 @@ impl Intent {
                 ChargerAction::Start => "start".into(),
                 ChargerAction::Stop => "stop".into(),
                 ChargerAction::Limit(kw) => format!("limit {kw} kW"),
+            },
+            Intent::Appliance { action, .. } => match action {
+                ApplianceAction::Level {
+                    level,
+                    mode,
+                    minutes,
+                } => match mode {
+                    Some(m) => format!("level {} mode {m} for {minutes} min", level.get()),
+                    None => format!("level {} for {minutes} min", level.get()),
+                },
+                ApplianceAction::On { celsius: Some(c) } => {
+                    format!("on at {} °C", crate::safety::table::num(*c))
+                }
+                ApplianceAction::Temperature(c) => {
+                    format!("temperature {} °C", crate::safety::table::num(*c))
+                }
+                other => other.word().to_owned(),
             },
             Intent::Alarm { action, .. } => match action {
                 AlarmAction::Arm => "arm".into(),

@@ -160,6 +160,7 @@ pub fn parse(
             };
             Intent::Charger { device, action }
         }
+        "control_appliance" => appliance(house, &a, device()?)?,
         "emergency_stop" => Intent::EmergencyStop {
             reason: emergency_stop_reason(args),
         },
@@ -201,6 +202,124 @@ pub fn parse(
         }
         _ => return Err(bad(format!("there is no tool {}", quote_untrusted(tool)))),
     })
+}
+
+/// The actions of every appliance type, in the order the schema lists them.
+pub(super) const APPLIANCE_ACTIONS: &[&str] =
+    &["level", "auto", "on", "off", "temperature", "start", "stop"];
+
+/// `control_appliance`: the action must be one the device's type takes, and only the
+/// arguments that action uses may be given (SF "Ventilation", "Sauna", "Irrigation" commands).
+fn appliance(house: &House, a: &Args<'_>, device: DevId) -> Result<Intent, Refusal> {
+    let d = house.device(device);
+    let word = a.action(APPLIANCE_ACTIONS)?;
+    let vocab = ApplianceAction::vocabulary(&d.loxone_type);
+    if !vocab.contains(&word) {
+        return Err(bad(format!(
+            "{} is a {}; its actions are: {}",
+            house.describe(device),
+            d.loxone_type,
+            vocab.join(", ")
+        )));
+    }
+    let uses: &[&str] = match word {
+        "level" => &["level", "mode", "minutes"],
+        "on" => &["target"],
+        "temperature" => &["target"],
+        _ => &[],
+    };
+    for (arg, with) in [
+        ("level", "level"),
+        ("mode", "level"),
+        ("minutes", "level"),
+        ("target", "on or temperature"),
+    ] {
+        if !uses.contains(&arg) {
+            a.forbid(arg, with)?;
+        }
+    }
+    let target = || -> Result<f64, Refusal> {
+        let t = a.req_number("target")?;
+        if !(-50.0..=200.0).contains(&t) {
+            return Err(bad(format!("target {t} °C is not a temperature")));
+        }
+        Ok(t)
+    };
+    let action = match word {
+        "level" => {
+            let level = a.req_percent("level")?;
+            let mode = match a.opt_str("mode")? {
+                Some(m) => Some(vent_mode(house, device, m)?),
+                None => None,
+            };
+            let minutes = if a.args.get("minutes").is_none_or(Value::is_null) {
+                crate::safety::table::VENT_TIMER_DEFAULT_MIN
+            } else {
+                let f = a.req_number("minutes")?;
+                if f.fract() != 0.0 || !(1.0..=1440.0).contains(&f) {
+                    return Err(bad(format!(
+                        "minutes must be a whole number from 1 to 1440, not {f}"
+                    )));
+                }
+                f as u16
+            };
+            ApplianceAction::Level {
+                level,
+                mode,
+                minutes,
+            }
+        }
+        "auto" => ApplianceAction::Auto,
+        "on" => ApplianceAction::On {
+            celsius: if a.args.get("target").is_none_or(Value::is_null) {
+                None
+            } else {
+                Some(target()?)
+            },
+        },
+        "off" => ApplianceAction::Off,
+        "temperature" => ApplianceAction::Temperature(target()?),
+        "start" => ApplianceAction::Start,
+        _ => ApplianceAction::Stop,
+    };
+    Ok(Intent::Appliance { device, action })
+}
+
+/// A ventilation mode by its name in `details.modes` (SF "Ventilation": `[{name, id}]`) or its
+/// id; the AI's text never goes further than this lookup.
+fn vent_mode(house: &House, device: DevId, arg: &str) -> Result<u16, Refusal> {
+    let modes: Vec<(String, u16)> = house
+        .control(device)
+        .details()
+        .get("modes")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|m| {
+            let id = u16::try_from(m.get("id")?.as_u64()?).ok()?;
+            Some((m.get("name")?.as_str()?.to_owned(), id))
+        })
+        .collect();
+    modes
+        .iter()
+        .find(|(n, id)| crate::house::eq_ci(n, arg.trim()) || id.to_string() == arg.trim())
+        .map(|(_, id)| *id)
+        .ok_or_else(|| {
+            bad(format!(
+                "mode {} is not one of {}'s modes: {}",
+                quote_untrusted(arg),
+                house.describe(device),
+                if modes.is_empty() {
+                    "it lists none".to_owned()
+                } else {
+                    modes
+                        .iter()
+                        .map(|(n, id)| format!("{n} ({id})"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }
+            ))
+        })
 }
 
 /// `set_temperature`'s device: a room controller by name or id, or a room with exactly one.

@@ -59,6 +59,11 @@ pub const TOOLS: &[ToolSpec] = &[
         args: &["device", "action", "kw"],
     },
     ToolSpec {
+        name: "control_appliance",
+        kinds: &[Kind::Appliance],
+        args: &["device", "action", "level", "mode", "minutes", "target"],
+    },
+    ToolSpec {
         name: "emergency_stop",
         kinds: &[],
         args: &["reason"],

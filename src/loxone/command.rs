@@ -112,6 +112,24 @@ pub enum Op {
     Answer,
     /// `output/{1..6}`: NfcCodeTouch outputs.
     Output(u8),
+    /// `setTimer/{interval}/{speed}/{modeId}/-1`: Ventilation, a manual timer (SF "Ventilation"
+    /// Commands: interval in s, speed 0–100, a mode id from `details.modes`, timer profile index
+    /// -1 for the manual mode). The Miniserver ends the timer itself after `interval`.
+    VentTimer {
+        secs: u32,
+        speed: Percent,
+        mode: u16,
+    },
+    /// `setTimer/0`: Ventilation, "stops any currently running timer, returns to automatic mode".
+    VentAuto,
+    /// `ontemp/{target}`: Sauna, "turns the sauna on and sets target temperature" (SF "Sauna";
+    /// `off` is [`Op::Off`], "turns the sauna off right away").
+    SaunaOnTemp(Tenths),
+    /// `temp/{target}`: Sauna, "set the target temperature (for manual mode)".
+    SaunaTemp(Tenths),
+    /// `start`: Irrigation, "start irrigation only when it has not rained enough and will not
+    /// rain enough" (each zone for its own `duration`; `stop` is [`Op::Stop`]).
+    IrrigationStart,
 }
 
 impl fmt::Display for Op {
@@ -154,6 +172,13 @@ impl fmt::Display for Op {
             Op::Quit => f.write_str("quit"),
             Op::Answer => f.write_str("answer"),
             Op::Output(n) => write!(f, "output/{n}"),
+            Op::VentTimer { secs, speed, mode } => {
+                write!(f, "setTimer/{secs}/{}/{mode}/-1", speed.get())
+            }
+            Op::VentAuto => f.write_str("setTimer/0"),
+            Op::SaunaOnTemp(t) => write!(f, "ontemp/{t}"),
+            Op::SaunaTemp(t) => write!(f, "temp/{t}"),
+            Op::IrrigationStart => f.write_str("start"),
         }
     }
 }
@@ -227,6 +252,18 @@ mod tests {
         assert!(c(Op::ArmDelayed { movement: false }).ends_with("/delayedon/0"));
         assert!(c(Op::PauseV2).ends_with("/Pause"));
         assert!(c(Op::ManualLimit(Tenths::from_f64(7.4).unwrap())).ends_with("/manualLimit/7.4"));
+        assert!(
+            c(Op::VentTimer {
+                secs: 3600,
+                speed: p(40),
+                mode: 2
+            })
+            .ends_with("/setTimer/3600/40/2/-1")
+        );
+        assert!(c(Op::VentAuto).ends_with("/setTimer/0"));
+        assert!(c(Op::SaunaOnTemp(Tenths::from_f64(80.0).unwrap())).ends_with("/ontemp/80.0"));
+        assert!(c(Op::SaunaTemp(Tenths::from_f64(75.5).unwrap())).ends_with("/temp/75.5"));
+        assert!(c(Op::IrrigationStart).ends_with("/start"));
     }
 
     #[test]

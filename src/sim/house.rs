@@ -107,6 +107,10 @@ pub enum Timer {
     BellOff,
     /// A smoke alarm drill ends.
     DrillOff,
+    /// A ventilation's manual timer ends (SF "Ventilation" `setTimer` interval).
+    VentEnd,
+    /// An irrigation zone's duration is over.
+    ZoneDone,
 }
 
 pub struct House {

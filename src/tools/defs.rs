@@ -34,9 +34,14 @@ const fn act(destructive: bool, idempotent: bool) -> Annotations {
     }
 }
 
-/// A device argument: name, `Room/Name` or id (kept short: it is in eleven input schemas).
+/// A device argument: name, `Room/Name` or id. Described in the two reads' schemas (and the
+/// session's instructions); the control tools' schemas leave the description out, as every
+/// session pays for it once per tool.
 macro_rules! device_prop {
     () => {
+        r#""device":{"type":"string","maxLength":200}"#
+    };
+    (described) => {
         r#""device":{"type":"string","maxLength":200,"description":"name, Room/Name or id as list_devices shows"}"#
     };
 }
@@ -47,8 +52,10 @@ macro_rules! device_prop {
 // client can rely on, each with one JSON type (no type arrays: portable validators, such as
 // MCP Inspector's `--strict`, warn on them). README.md (Tools) describes the fields in full.
 
-/// The result of every control tool (`tools::result::ControlResult`).
-pub const CONTROL_OUTPUT: &str = r#"{"type":"object","properties":{"done":{"type":"boolean"},"message":{"type":"string"},"audit_id":{"type":"string"},"commands":{"type":"array"},"read_back":{"type":"array"}},"required":["done","message","audit_id","commands","read_back"]}"#;
+/// The result of every control tool (`tools::result::ControlResult`). Every field is always
+/// there; `required` names the two a client acts on (`done`, `message`), as this schema is sent
+/// once per control tool.
+pub const CONTROL_OUTPUT: &str = r#"{"type":"object","properties":{"done":{"type":"boolean"},"message":{"type":"string"},"audit_id":{"type":"string"},"commands":{"type":"array"},"read_back":{"type":"array"}},"required":["done","message"]}"#;
 
 const STATUS_OUTPUT: &str = r#"{"type":"object","properties":{"message":{"type":"string"},"link":{"type":"object"},"emergency_stop":{"type":"object"},"posture":{"type":"object"},"alarms":{"type":"array"}},"required":["message","link","emergency_stop","posture","alarms"]}"#;
 
@@ -64,6 +71,13 @@ const ESTOP_OUTPUT: &str = r#"{"type":"object","properties":{"done":{"type":"boo
 
 /// An input schema: `device`, then the other properties, `required`, closed to others.
 macro_rules! input {
+    (described_device) => {
+        concat!(
+            r#"{"type":"object","properties":{"#,
+            device_prop!(described),
+            r#"},"required":["device"],"additionalProperties":false}"#
+        )
+    };
     (device, $props:literal, $required:literal) => {
         concat!(
             r#"{"type":"object","properties":{"#,
@@ -81,9 +95,9 @@ const NO_ARGS: &str = r#"{"type":"object","properties":{},"additionalProperties"
 pub const GET_SYSTEM_STATUS: ToolDef = ToolDef {
     name: "get_system_status",
     title: "System status",
-    description: "Start here. Whether the link to the Miniserver is live (since when), the \
-emergency-stop latch, active alarms, and the safety posture with its reasons. Every command is \
-refused while the link is not live or the emergency stop is latched.",
+    description: "Start here: whether the Miniserver link is live (since when), the \
+emergency-stop latch, active alarms, and the safety posture with its reasons. Commands are \
+refused while the link is not live or the stop is latched.",
     input_schema: NO_ARGS,
     output_schema: STATUS_OUTPUT,
     annotations: READ,
@@ -101,11 +115,10 @@ pub const LIST_ROOMS: ToolDef = ToolDef {
 pub const LIST_DEVICES: ToolDef = ToolDef {
     name: "list_devices",
     title: "List devices",
-    description: "Devices you may see, 100 a page: id, name, room, kind, their state in words \
-(on/off, %, °C; positions as % closed) with its age in s, and which actions are allowed, ask \
-the person, or are refused (with the rule). Unexposed devices do not exist for you; switches of \
-unknown purpose are read-only.",
-    input_schema: r#"{"type":"object","properties":{"room":{"type":"string","maxLength":200},"kind":{"type":"string","enum":["light","blind","climate","audio","alarm","access","intercom","charger","scene","sensor","other"]},"page":{"type":"integer","minimum":1,"maximum":1000}},"additionalProperties":false}"#,
+    description: "Devices you may see, 100 a page: id, name, room, kind, state in words \
+(positions as % closed) with its age in s, and each action now: allowed, asks the person, or \
+refused with the rule. Switches of unknown purpose are read-only.",
+    input_schema: r#"{"type":"object","properties":{"room":{"type":"string","maxLength":200},"kind":{"type":"string","enum":["light","blind","climate","audio","alarm","access","intercom","charger","appliance","scene","sensor","other"]},"page":{"type":"integer","minimum":1,"maximum":1000}},"additionalProperties":false}"#,
     output_schema: DEVICES_OUTPUT,
     annotations: READ,
 };
@@ -115,7 +128,7 @@ pub const GET_DEVICE: ToolDef = ToolDef {
     title: "Get one device",
     description: "One device with every live state, its safety limits and the actions possible \
 now.",
-    input_schema: input!(device, "", r#"["device"]"#),
+    input_schema: input!(described_device),
     output_schema: DEVICE_OUTPUT,
     annotations: READ,
 };
@@ -125,7 +138,7 @@ pub const DESCRIBE_SCENE: ToolDef = ToolDef {
     title: "Describe a scene",
     description: "A light controller's moods or a central object's commands, and the devices \
 each affects. Call it before activate_scene.",
-    input_schema: input!(device, "", r#"["device"]"#),
+    input_schema: input!(described_device),
     output_schema: SCENE_OUTPUT,
     annotations: READ,
 };
@@ -148,9 +161,9 @@ sleeping rooms on = 30 %, brighter asks the person.",
 pub const CONTROL_BLIND: ToolDef = ToolDef {
     name: "control_blind",
     title: "Move a blind or window",
-    description: "up, down, stop, shade, or position % closed (0 = open, 100 = closed) a blind \
-or window. Refused: under 2 s between commands, over 10/min, reversing without stop, closing in \
-a fire/water emergency. stop is never refused. A moving blind reports pending.",
+    description: "up, down, stop, shade, or position (% closed) a blind or window. Refused: \
+under 2 s between commands, over 10/min, reversing without stop, closing in a fire/water \
+emergency. stop is never refused. A moving blind reports pending.",
     input_schema: input!(
         device,
         r#","action":{"type":"string","enum":["up","down","stop","position","shade"]},"position":{"type":"integer","minimum":0,"maximum":100,"description":"% closed: 0 = open, 100 = closed, as states show it"}"#,
@@ -204,11 +217,27 @@ range is refused.",
     annotations: act(true, true),
 };
 
+pub const CONTROL_APPLIANCE: ToolDef = ToolDef {
+    name: "control_appliance",
+    title: "Ventilation, sauna, irrigation",
+    description: "Ventilation: level % in its range for up to 240 minutes, or auto. Sauna: \
+on (asks the person; refused in an emergency or with nobody home), off, temperature 40–90 °C. \
+Irrigation: start (zones up to 30 min), stop. auto, off, stop: never refused.",
+    input_schema: input!(
+        device,
+        r#","action":{"type":"string","enum":["level","auto","on","off","temperature","start","stop"]},"level":{"type":"integer","minimum":0,"maximum":100},"mode":{"type":"string","maxLength":100},"minutes":{"type":"integer","minimum":1},"target":{"type":"number"}"#,
+        r#"["device","action"]"#
+    ),
+    output_schema: CONTROL_OUTPUT,
+    annotations: act(true, true),
+};
+
 pub const EMERGENCY_STOP: ToolDef = ToolDef {
     name: "emergency_stop",
     title: "Emergency stop",
-    description: "Stops every blind, window and gate and pauses all audio, then latches: every \
-other command is refused until a person runs `loxwarden resume`. Never refused.",
+    description: "Stops every blind, window, gate and irrigation, pauses all audio, turns \
+saunas off, then latches: every other command is refused until a person runs `loxwarden \
+resume`. Never refused.",
     input_schema: r#"{"type":"object","properties":{"reason":{"type":"string","maxLength":500}},"additionalProperties":false}"#,
     output_schema: ESTOP_OUTPUT,
     annotations: Annotations {
@@ -290,6 +319,7 @@ pub const RELEASE: &[ToolDef] = &[
     SET_TEMPERATURE,
     CONTROL_AUDIO,
     CONTROL_CHARGER,
+    CONTROL_APPLIANCE,
     EMERGENCY_STOP,
     SET_ALARM,
     CONTROL_ACCESS,

@@ -34,6 +34,16 @@ pub fn compact_states(ty: &str) -> Option<&'static [&'static str]> {
         "Wallbox2" => &["active", "connected", "actual", "limit"],
         "Intercom" | "IntercomV2" => &["bell"],
         "LightControllerV2" => &["activeMoods"],
+        "Ventilation" => &["speed", "ventReason", "activeTimerProfile"],
+        "Sauna" => &[
+            "active",
+            "power",
+            "tempActual",
+            "tempTarget",
+            "doorClosed",
+            "error",
+        ],
+        "Irrigation" => &["currentZone", "rainActive"],
         _ => return None,
     })
 }
@@ -114,6 +124,42 @@ pub fn value(ty: &str, state: &str, v: f64) -> Option<String> {
         ("AlarmChain", "activeAlarmType") if v == 0.0 => "no alarm".into(),
         ("AlarmChain", "activeAlarmType") if (v as u32) & 14 == 0 => "acknowledged".into(),
         ("AlarmChain", "activeAlarmType") => "ALARM sequence running".into(),
+        ("Ventilation", "speed") => pct(v),
+        // SF "Ventilation" `ventReason`.
+        ("Ventilation", "ventReason") => match v as i64 {
+            0 => "basic ventilation".into(),
+            1 => "increased ventilation".into(),
+            4 => "stopped by the house's logic".into(),
+            5 => "window open".into(),
+            6 => "turbo".into(),
+            7 => "manual timer".into(),
+            8 => "exhaust".into(),
+            9 => "fall-asleep mode".into(),
+            10 => "frost protection".into(),
+            _ => return None,
+        },
+        // SF: -1 manual, -2 no timer, -3 someone is changing settings, else a profile index.
+        ("Ventilation", "activeTimerProfile") => match v as i64 {
+            -1 => "manual timer running".into(),
+            -2 => "automatic".into(),
+            -3 => "being changed".into(),
+            n => format!("timer profile {n}"),
+        },
+        ("Ventilation", s) if s.ends_with("Min") || s.ends_with("Max") => pct(v),
+        ("Sauna", "active") => yes_no(v, "on", "off"),
+        ("Sauna", "power") => yes_no(v, "heating", "not heating"),
+        ("Sauna", s) if s.starts_with("temp") => format!("{:.1} °C", v),
+        ("Sauna", "doorClosed") => yes_no(v, "door closed", "door open"),
+        ("Sauna", "error") => yes_no(v, "ERROR", "no error"),
+        ("Sauna", "timer" | "timerTotal") => format!("{} s", v.round()),
+        // SF "Irrigation" `currentZone`: -1 off, 0.. zone 1.., 8 all active.
+        ("Irrigation", "currentZone") => match v as i64 {
+            -1 => "off".into(),
+            8 => "all zones watering".into(),
+            n if n >= 0 => format!("zone {} watering", n + 1),
+            _ => return None,
+        },
+        ("Irrigation", "rainActive") => yes_no(v, "raining", "no rain"),
         ("WindowMonitor", "numOpen") => format!("{v} open"),
         ("WindowMonitor", "numTilted") => format!("{v} tilted"),
         ("WindowMonitor", "numUnlocked") => format!("{v} unlocked"),
@@ -134,7 +180,12 @@ pub fn summary(ty: &str, get: impl Fn(&str) -> Option<f64>) -> Option<String> {
             continue;
         };
         // Quiet parts (a blind not moving, a closed window) say nothing a person would name.
-        if words.starts_with("not moving") || words == "windows closed" {
+        if words.starts_with("not moving")
+            || matches!(
+                words.as_str(),
+                "windows closed" | "no error" | "door closed" | "no rain" | "not heating"
+            )
+        {
             continue;
         }
         let label = match *s {
@@ -177,6 +228,39 @@ mod tests {
         assert_eq!(value("AudioZoneV2", "playState", 2.0).unwrap(), "playing");
         assert_eq!(value("Wallbox2", "limit", 4.2).unwrap(), "4.2 kW");
         assert!(value("Switch", "lockedOn", 0.0).is_none());
+    }
+
+    #[test]
+    fn appliances_read_in_words() {
+        assert_eq!(value("Ventilation", "speed", 40.0).unwrap(), "40 %");
+        assert_eq!(
+            value("Ventilation", "ventReason", 4.0).unwrap(),
+            "stopped by the house's logic"
+        );
+        assert_eq!(
+            value("Ventilation", "activeTimerProfile", -2.0).unwrap(),
+            "automatic"
+        );
+        assert_eq!(value("Sauna", "tempActual", 78.26).unwrap(), "78.3 °C");
+        assert_eq!(value("Sauna", "active", 1.0).unwrap(), "on");
+        assert_eq!(value("Irrigation", "currentZone", -1.0).unwrap(), "off");
+        assert_eq!(
+            value("Irrigation", "currentZone", 1.0).unwrap(),
+            "zone 2 watering"
+        );
+        let sauna = |s: &str| match s {
+            "active" => Some(1.0),
+            "power" => Some(1.0),
+            "tempActual" => Some(60.0),
+            "tempTarget" => Some(80.0),
+            "doorClosed" => Some(1.0),
+            "error" => Some(0.0),
+            _ => None,
+        };
+        assert_eq!(
+            summary("Sauna", sauna).unwrap(),
+            "on, heating, 60.0 °C, target 80.0 °C"
+        );
     }
 
     #[test]

@@ -53,6 +53,7 @@ pub const TOOLS: &[ToolDef] = &[
     defs::SET_TEMPERATURE,
     defs::CONTROL_AUDIO,
     defs::CONTROL_CHARGER,
+    defs::CONTROL_APPLIANCE,
     defs::EMERGENCY_STOP,
     defs::SET_ALARM,
     defs::CONTROL_ACCESS,

@@ -132,6 +132,19 @@ impl Site {
     pub fn motors_and_zones(&self) -> (Vec<String>, Vec<String>) {
         motors_and_zones(&self.sim)
     }
+
+    /// The saunas the stop turns off and the irrigation blocks it stops (issue 22).
+    pub fn saunas_and_irrigation(&self) -> (Vec<String>, Vec<String>) {
+        let s = self.sim.structure();
+        let of = |ty: &str| {
+            s.controls
+                .iter()
+                .filter(|c| c.kind == ty && c.restrictions == 0)
+                .map(|c| c.addr.to_string())
+                .collect::<Vec<_>>()
+        };
+        (of("Sauna"), of("Irrigation"))
+    }
 }
 
 /// A finished CLI run.

@@ -31,7 +31,7 @@ fn the_tour_walks_through_reads_a_light_refusals_a_declined_and_a_consented_unlo
         "The person declined. Nothing was sent.",
         "the person: accepts",
         "/1/pulse → 200",
-        "Emergency stop latched; 8 device(s) stopped or paused",
+        "Emergency stop latched; 10 device(s) stopped or paused",
         "R-11: the emergency stop is latched",
         // Issue 21: the unlock of a client without elicitation, approved in the Loxone app.
         "the Loxone app showed in 'AI/AI request': \"Open the door at 'Hall - Front Door'",
@@ -120,7 +120,7 @@ fn python_sdk_checks_reads_and_a_light_command_validate_against_the_output_schem
     );
     assert!(run.ok, "{}", run.context());
     assert!(
-        run.stdout.contains("PASS tools/list: 17 tool(s)"),
+        run.stdout.contains("PASS tools/list: 18 tool(s)"),
         "{}",
         run.context()
     );

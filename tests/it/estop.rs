@@ -32,7 +32,20 @@ fn assert_house_stopped(site: &Site, mark: u64, run: &Ran) {
     for z in &zones {
         assert!(paused.contains(z), "{z} was not paused\n{}", run.context());
     }
-    let n = motors.len() + zones.len();
+    // Heat and water too (issue 22): every sauna off, every irrigation block stopped.
+    let (saunas, irrigation) = site.saunas_and_irrigation();
+    let off = site.ops_since(mark, "off");
+    for s in &saunas {
+        assert!(off.contains(s), "{s} was not turned off\n{}", run.context());
+    }
+    for i in &irrigation {
+        assert!(
+            stopped.contains(i),
+            "{i} was not stopped\n{}",
+            run.context()
+        );
+    }
+    let n = motors.len() + zones.len() + saunas.len() + irrigation.len();
     assert!(
         run.stdout
             .contains(&format!("{n} device(s): {n} stopped or paused, 0 failed")),

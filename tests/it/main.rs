@@ -1,6 +1,7 @@
 //! The one integration-test binary: end-to-end behaviours through the real `loxwarden` binary
 //! and against the Miniserver simulator on loopback.
 
+mod appliances;
 mod arming;
 mod audit;
 mod cli;

@@ -169,7 +169,7 @@ impl Run {
         assert!(self.ok, "probe failed\n{}", self.context());
         assert!(!self.stdout.contains("FAIL"), "{}", self.context());
         for check in [
-            "PASS tools/list: 17 tool(s)",
+            "PASS tools/list: 18 tool(s)",
             "PASS unknown-method: error -32601",
             "PASS unknown-tool: protocol error -32602",
         ] {

@@ -74,7 +74,7 @@ fn sim_serves_the_manison_fixture_it_was_given() {
     assert!(
         lines
             .iter()
-            .any(|l| l.starts_with("type         Sauna ×1: read-only (other): heat, water")),
+            .any(|l| l.starts_with("type         Sauna ×1: controllable (appliance): on")),
         "{lines:?}"
     );
     assert!(

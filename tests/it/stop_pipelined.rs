@@ -12,11 +12,11 @@ use loxwarden::sim::{Channel, LogEntry};
 
 use crate::tools_support::{Options, Rig};
 
-/// The stop's commands the simulator received after `mark` (stops and pauses).
+/// The stop's commands the simulator received after `mark` (stops, pauses, a sauna's `off`).
 fn stop_commands(rig: &Rig, mark: u64) -> Vec<LogEntry> {
     rig.received(mark)
         .into_iter()
-        .filter(|e| e.device && matches!(e.op.as_deref(), Some("stop" | "pause" | "Pause")))
+        .filter(|e| e.device && matches!(e.op.as_deref(), Some("stop" | "pause" | "Pause" | "off")))
         .collect()
 }
 

@@ -354,8 +354,8 @@ fn emergency_stop_stops_every_moving_blind_and_refuses_every_other_command_until
     let commands = s["commands"].as_array().unwrap();
     assert_eq!(
         commands.len(),
-        8,
-        "6 motors, the central blind object and 1 audio zone: {r}"
+        10,
+        "6 motors, the central blind object, 1 audio zone, the sauna and the irrigation: {r}"
     );
     assert!(commands.iter().all(|c| c["code"] == 200), "{r}");
     let got: Vec<String> = rig.received(mark).into_iter().map(|e| e.command).collect();

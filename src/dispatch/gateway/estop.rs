@@ -60,9 +60,10 @@ impl EstopReport {
 }
 impl Gateway {
     /// Latches the stop first (file, or memory if the file cannot be written), then sends
-    /// `stop` to every blind, window and gate and pauses every audio zone (exposed or not:
-    /// `safety::stop::plan`), all at once (`safety::stop::send`: pipelined on the link's
-    /// websocket, over HTTP when the link is not live), and reports each device's own answer. Audited before and
+    /// `stop` to every blind, window, gate and irrigation block, `off` to every sauna, and pauses
+    /// every audio zone (exposed or not: `safety::stop::plan`), all at once (`safety::stop::send`:
+    /// pipelined on the link's websocket, over HTTP when the link is not live), and reports each
+    /// device's own answer. Audited before and
     /// after; an audit failure does not hold the stop back.
     pub fn emergency_stop(&self, reason: &str, by: &str) -> EstopReport {
         self.emergency_stop_for(reason, by, 0, by)

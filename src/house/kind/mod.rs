@@ -25,13 +25,16 @@ pub enum Kind {
     Access,
     Intercom,
     Charger,
+    /// Household plant with a command set of its own (ventilation, sauna, irrigation):
+    /// `control_appliance`.
+    Appliance,
     Scene,
     Sensor,
     Other,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 11] = [
+    pub const ALL: [Kind; 12] = [
         Kind::Light,
         Kind::Blind,
         Kind::Climate,
@@ -40,6 +43,7 @@ impl Kind {
         Kind::Access,
         Kind::Intercom,
         Kind::Charger,
+        Kind::Appliance,
         Kind::Scene,
         Kind::Sensor,
         Kind::Other,
@@ -55,6 +59,7 @@ impl Kind {
             Kind::Access => "access",
             Kind::Intercom => "intercom",
             Kind::Charger => "charger",
+            Kind::Appliance => "appliance",
             Kind::Scene => "scene",
             Kind::Sensor => "sensor",
             Kind::Other => "other",
@@ -72,7 +77,12 @@ impl Kind {
     pub fn with_article(self) -> String {
         let a = if matches!(
             self,
-            Kind::Access | Kind::Alarm | Kind::Audio | Kind::Intercom | Kind::Other
+            Kind::Access
+                | Kind::Alarm
+                | Kind::Appliance
+                | Kind::Audio
+                | Kind::Intercom
+                | Kind::Other
         ) {
             "an"
         } else {
@@ -174,6 +184,11 @@ pub fn may_reclassify(
 ) -> bool {
     if to.needs_opt_in() || matches!(to, Kind::Sensor | Kind::Other) || from == to {
         return true;
+    }
+    // An appliance's commands are its type's own (`setTimer`, `ontemp`, `start`): a switch
+    // called an appliance would have none, and the config may not make one.
+    if to == Kind::Appliance {
+        return false;
     }
     let switch = matches!(ty, "Switch" | "Pushbutton" | "TimedSwitch");
     let intercom_output = INTERCOM_OUTPUT.matches(&Shape {

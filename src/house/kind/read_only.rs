@@ -6,10 +6,10 @@
 use super::*;
 
 /// Climate the AI reads but does not set (SF "Intelligent Room Controller" v1,
-/// "ClimateController", "ClimateControllerUS", "ACControl", "Heatmixer", "Ventilation"): their
-/// setpoints, modes and plant outputs are not mapped to the SC-2 bands, and a heating circuit's
-/// flow temperature or a ventilation switched off during a fire is not a room's comfort (L-1,
-/// L-5). Until a command set with its rules exists, read-only.
+/// "ClimateController", "ClimateControllerUS", "ACControl", "Heatmixer"): their setpoints,
+/// modes and plant outputs are not mapped to the SC-2 bands, and a heating circuit's flow
+/// temperature is not a room's comfort (L-1, L-5). Until a command set with its rules exists,
+/// read-only. (Ventilation has its rules: `APPLIANCE`.)
 pub const CLIMATE_READ_ONLY: KindRule = KindRule {
     name: "climate-read-only",
     types: &[
@@ -18,7 +18,6 @@ pub const CLIMATE_READ_ONLY: KindRule = KindRule {
         "ClimateControllerUS",
         "ACControl",
         "Heatmixer",
-        "Ventilation",
     ],
     parent: Parent::Any,
     cat: None,
@@ -36,7 +35,6 @@ fn other_climate_blocks_are_read_only_climate() {
         "ClimateControllerUS",
         "ACControl",
         "Heatmixer",
-        "Ventilation",
     ] {
         let (k, ro) = classify(&shape(t, None, None));
         assert_eq!(k, Kind::Climate, "{t}");
@@ -177,34 +175,24 @@ fn timers_sequences_and_texts_are_read_only() {
     }
 }
 
-/// Heat, water and pumps (SF "Sauna", "PoolController", "Irrigation",
-/// "SolarPumpController"): a sauna started with nobody home burns (L-1, L-2), a valve or pump
-/// left running floods or runs dry (L-2, L-6). No command set with its rules exists yet, so
-/// they are read-only.
+/// Pumps, valves and heat without a command set of their own (SF "PoolController",
+/// "SolarPumpController"): a valve or pump left running floods or runs dry, a solar circuit
+/// overheats (L-2, L-6). No command set with its rules exists yet, so they are read-only.
+/// (The sauna and irrigation have theirs: `APPLIANCE`.)
 pub const PLANT: KindRule = KindRule {
     name: "plant",
-    types: &[
-        "Sauna",
-        "PoolController",
-        "Irrigation",
-        "SolarPumpController",
-    ],
+    types: &["PoolController", "SolarPumpController"],
     parent: Parent::Any,
     cat: None,
     kind: Kind::Other,
     read_only: Some(
-        "heat, water and pumps are not commanded by the AI until a command set with its \
-         safety rules exists (burns, floods)",
+        "pumps and valves are not commanded by the AI until a command set with its safety \
+         rules exists (floods, dry-running pumps)",
     ),
 };
 #[test]
-fn saunas_pools_irrigation_and_solar_pumps_are_read_only() {
-    for t in [
-        "Sauna",
-        "PoolController",
-        "Irrigation",
-        "SolarPumpController",
-    ] {
+fn pools_and_solar_pumps_are_read_only() {
+    for t in ["PoolController", "SolarPumpController"] {
         let (k, ro) = classify(&shape(t, None, None));
         assert_eq!(k, Kind::Other, "{t}");
         assert!(ro.unwrap().contains("floods"), "{t}");

@@ -296,6 +296,39 @@ fn wallboxes_are_chargers() {
     assert_eq!(classify(&shape("CarCharger", None, None)).0, Kind::Charger);
 }
 
+/// Household plant with a command set and rules of its own (SF "Ventilation", "Sauna",
+/// "Irrigation"): `control_appliance` addresses them, and `safety::guard::appliance` decides
+/// each command — ventilation never lowered in an emergency (L-1), a sauna started only with a
+/// person's consent, never in an emergency or with nobody home (L-1, L-2, L-6), irrigation only
+/// as the programme whose zone durations the Miniserver bounds (L-2, L-6). Stopping heat or
+/// water is never refused.
+pub const APPLIANCE: KindRule = KindRule {
+    name: "appliance",
+    types: &["Ventilation", "Sauna", "Irrigation"],
+    parent: Parent::Any,
+    cat: None,
+    kind: Kind::Appliance,
+    read_only: None,
+};
+#[test]
+fn ventilation_saunas_and_irrigation_are_appliances() {
+    for t in ["Ventilation", "Sauna", "Irrigation"] {
+        assert_eq!(
+            classify(&shape(t, None, None)),
+            (Kind::Appliance, None),
+            "{t}"
+        );
+    }
+    // A switch the config calls an appliance would have no command: not allowed.
+    assert!(!may_reclassify(
+        "Switch",
+        None,
+        Kind::Other,
+        Some(UNCLASSIFIED),
+        Kind::Appliance
+    ));
+}
+
 /// A switch, push button or timed switch (SF "TimedSwitch": stairwell or comfort switch) in a
 /// category of type `lights` is a light.
 pub const SWITCH_IN_LIGHTING: KindRule = KindRule {
@@ -375,6 +408,7 @@ pub const RULES: &[KindRule] = &[
     CENTRAL_ALARM,
     INTERCOM,
     CHARGER,
+    APPLIANCE,
     SWITCH_IN_LIGHTING,
     SWITCH_UNKNOWN,
     UNKNOWN_PURPOSE_INPUT,

@@ -11,6 +11,7 @@
 //! Consent is decided here but asked elsewhere: an [`Allowed`] with `consent: Some(..)` carries
 //! the exact question; the shell sends nothing unless the answer is `Accepted`.
 
+mod appliance;
 mod audio;
 mod comfort;
 mod now;
@@ -175,6 +176,7 @@ impl<'a> Cx<'a> {
             Intent::Temperature { target, .. } => self.temperature(d, target.celsius),
             Intent::Audio { action, .. } => self.audio(d, *action),
             Intent::Charger { action, .. } => self.charger(d, *action),
+            Intent::Appliance { action, .. } => self.appliance(d, *action),
             Intent::Alarm { action, .. } => self.alarm(d, *action),
             Intent::Access { action, .. } => self.access(d, *action),
             Intent::Intercom { action, .. } => self.intercom(d, *action),

@@ -80,6 +80,29 @@ pub fn actions_now(
                 cands.push((n.into(), Intent::Charger { device, action: a }));
             }
         }
+        Kind::Appliance => {
+            use crate::intent::ApplianceAction as A;
+            let level = house
+                .number(states, id, "speed")
+                .and_then(|v| Percent::new(v.clamp(0.0, 100.0).round() as u8))
+                .unwrap_or(pct(50));
+            for a in [
+                A::Level {
+                    level,
+                    mode: None,
+                    minutes: crate::safety::table::VENT_TIMER_DEFAULT_MIN,
+                },
+                A::Auto,
+                A::On { celsius: None },
+                A::Off,
+                A::Start,
+                A::Stop,
+            ] {
+                if crate::intent::ApplianceAction::vocabulary(&d.loxone_type).contains(&a.word()) {
+                    cands.push((a.word().into(), Intent::Appliance { device, action: a }));
+                }
+            }
+        }
         Kind::Alarm => {
             for (n, a) in [
                 ("arm", AlarmAction::Arm),

@@ -177,8 +177,8 @@ fn r11_a_latched_emergency_stop_refuses_everything_but_emergency_stop() {
     );
     assert_eq!(r.rule, "R-11");
     let a = w.allowed("emergency_stop", json!({"reason": "test"}));
-    // 5 motors, 2 central motor objects, 2 zones and the central audio object.
-    assert_eq!(a.plan.len(), 10);
+    // 5 motors, 2 central motor objects, 2 zones, the central audio object and the sauna.
+    assert_eq!(a.plan.len(), 11);
 }
 
 #[test]
@@ -2012,6 +2012,8 @@ fn r13_a_blind_the_config_calls_access_gets_a_motor_rate_mark_through_a_central_
 }
 
 // ------------------------------------------------------------------ every documented type (issue 22)
+
+mod appliance;
 
 /// The every-type house (`sim::every_type_structure`) under `extra` config, every life-safety
 /// block quiet, the burglar alarm disarmed.

@@ -1,5 +1,10 @@
 //! The emergency-stop fan-out (R-11, UCA-B1): `stop` to every blind, window and gate and to
-//! their central objects, pause to every audio zone and central audio object.
+//! their central objects, pause to every audio zone and central audio object, `off` to every
+//! sauna and `stop` to every irrigation block (issue 22: heat and water the AI may have started;
+//! once the stop latches no AI command reaches them, and turning them off is never the hazard —
+//! SF "Sauna" `off` "turns the sauna off right away", SF "Irrigation" `stop` "stops running
+//! irrigation"). Ventilation is left alone: stopping the air is the hazard in a fire, and its
+//! manual timer ends on the Miniserver by itself.
 //!
 //! Why from the raw structure, by Loxone type: a person who stops the house means the whole
 //! house, and the stop must not depend on anything that can be wrong about it. Exposure (which
@@ -31,6 +36,8 @@ pub fn op_for(loxone_type: &str) -> Option<(Op, bool)> {
         "CentralJalousie" | "CentralWindow" | "CentralGate" => Some((Op::Stop, false)),
         "AudioZone" | "CentralAudioZone" => Some((Op::Pause, false)),
         "AudioZoneV2" => Some((Op::PauseV2, false)),
+        "Sauna" => Some((Op::Off, false)),
+        "Irrigation" => Some((Op::Stop, false)),
         _ => None,
     }
 }
@@ -56,7 +63,7 @@ fn joined(name: &str, room: &str) -> String {
 pub fn plan(structure: &Structure) -> Allowed {
     let mut a = Allowed::default();
     let mut restricted = Vec::new();
-    let (mut motors, mut centrals, mut zones) = (0, 0, 0);
+    let (mut motors, mut centrals, mut zones, mut saunas, mut irrigation) = (0, 0, 0, 0, 0);
     for (i, c) in structure.controls.iter().enumerate() {
         let Some((op, motor)) = op_for(&c.kind) else {
             continue;
@@ -72,6 +79,17 @@ pub fn plan(structure: &Structure) -> Allowed {
             pause_before: Duration::ZERO,
             secured: c.is_secured,
         });
+        match c.kind.as_str() {
+            "Sauna" => {
+                saunas += 1;
+                continue;
+            }
+            "Irrigation" => {
+                irrigation += 1;
+                continue;
+            }
+            _ => {}
+        }
         match (op, motor) {
             (Op::Stop, true) => {
                 motors += 1;
@@ -86,10 +104,17 @@ pub fn plan(structure: &Structure) -> Allowed {
             _ => zones += 1,
         }
     }
-    a.notes.push(format!(
+    // One note for what was sent (the shell reads the notes after it as devices left out).
+    let mut sent = format!(
         "emergency stop: {motors} blind(s), window(s) and gate(s) and {centrals} central \
          object(s) stopped, {zones} audio zone(s) paused"
-    ));
+    );
+    if saunas + irrigation > 0 {
+        sent.push_str(&format!(
+            ", {saunas} sauna(s) turned off, {irrigation} irrigation block(s) stopped"
+        ));
+    }
+    a.notes.push(sent);
     if !restricted.is_empty() {
         a.notes.push(format!(
             "not sent, the Miniserver marks it read-only for this user (stop it locally): {}",
@@ -131,16 +156,19 @@ mod tests {
         assert!(has(a::SPEAKER_KITCHEN, Op::PauseV2));
         assert!(has(a::SPEAKER_LIVING, Op::Pause));
         assert!(has(a::ALL_AUDIO, Op::Pause));
+        // Heat the AI may have started goes off (issue 22).
+        assert!(has(a::SAUNA, Op::Off));
         // The skylight blind the Miniserver marks read-only (restrictions) is left out, and
         // named.
         assert!(!ops.iter().any(|(t, _)| t == a::SKYLIGHT_BLIND));
-        assert_eq!(p.plan.len(), 10);
+        assert_eq!(p.plan.len(), 11);
         assert!(p.consent.is_none());
         assert_eq!(
             p.notes,
             [
                 "emergency stop: 5 blind(s), window(s) and gate(s) and 2 central object(s) \
-                 stopped, 3 audio zone(s) paused",
+                 stopped, 3 audio zone(s) paused, 1 sauna(s) turned off, 0 irrigation \
+                 block(s) stopped",
                 "not sent, the Miniserver marks it read-only for this user (stop it locally): \
                  Office/Skylight blind",
             ]
@@ -171,6 +199,31 @@ mod tests {
         let p = plan(h.structure());
         assert!(ops(&p).contains(&(a::PATIO.to_owned(), Op::Stop)));
         assert_eq!(p.plan, plan(&structure(TEST_HOUSE)).plan);
+    }
+
+    #[test]
+    fn r11_the_stop_turns_saunas_off_and_stops_irrigation_but_leaves_ventilation_alone() {
+        let st = crate::loxone::structure::Structure::parse(
+            crate::sim::every_type_structure().as_bytes(),
+        )
+        .unwrap();
+        let p = plan(&st);
+        let op_of = |ty: &str| {
+            let i = st.controls.iter().position(|c| c.kind == ty).unwrap();
+            p.plan
+                .iter()
+                .find(|s| s.device == DevId(i as u32))
+                .map(|s| s.command.op)
+        };
+        assert_eq!(op_of("Sauna"), Some(Op::Off));
+        assert_eq!(op_of("Irrigation"), Some(Op::Stop));
+        assert_eq!(op_of("Ventilation"), None);
+        assert!(
+            p.notes[0].ends_with("1 sauna(s) turned off, 1 irrigation block(s) stopped"),
+            "{:?}",
+            p.notes
+        );
+        assert_eq!(p.notes.len(), 1);
     }
 
     #[test]

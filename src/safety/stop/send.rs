@@ -5,7 +5,7 @@
 //! milliseconds, and no device may wait for another's answer. So the plain commands go out
 //! pipelined on the link's authenticated websocket ([`Sender::pipelined`], see
 //! `loxone::ws::pipeline` for why the protocol allows it), motors and their central objects
-//! first, audio zones after. Commands that need a visualisation password (`ios`, a fresh salt
+//! first, audio zones and saunas after. Commands that need a visualisation password (`ios`, a fresh salt
 //! each) go over HTTP meanwhile, and so does every command the websocket could not take (the
 //! link not live, the socket ended before it was sent or answered: a second `stop` is
 //! harmless), with at most [`HTTP_AT_ONCE`] requests in flight (a Miniserver serves a few
@@ -95,8 +95,8 @@ impl Sent {
     }
 }
 
-/// The order the commands leave in: stops (motors and their central objects) before pauses,
-/// each group in plan order. Returns indices into `steps`.
+/// The order the commands leave in: stops (motors, their central objects, irrigation) before
+/// the rest (pauses, a sauna's `off`), each group in plan order. Returns indices into `steps`.
 pub fn order(steps: &[Step]) -> Vec<usize> {
     let mut idx: Vec<usize> = (0..steps.len()).collect();
     idx.sort_by_key(|&i| steps[i].command.op != Op::Stop);

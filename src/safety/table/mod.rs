@@ -255,6 +255,8 @@ pub fn volume_ramp(from: u8, to: u8) -> Vec<u8> {
     v
 }
 
+mod appliance;
 mod limits;
 
+pub use appliance::*;
 pub use limits::*;

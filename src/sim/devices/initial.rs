@@ -53,6 +53,8 @@ pub(super) const TEXT_STATES: &[&str] = &[
     "activeAlarmText",
     "nextAlarmText",
     "resetActive",
+    "stoppedBy",
+    "controlInfo",
 ];
 
 /// Global states whose values are text.
@@ -101,6 +103,12 @@ pub fn initial(c: &Control, name: &str, now: Now) -> StateValue {
             ("LightControllerV2", "circuitNames") => "{}".into(),
             (_, "overrideEntries") => "[]".into(),
             ("Intercom", "version") => "12.4.5.2".into(),
+            // SF "Irrigation" `zones`: id, name, duration in s.
+            ("Irrigation", "zones") => json!([
+                {"id": 0, "name": "Lawn", "duration": 600},
+                {"id": 1, "name": "Beds", "duration": 300},
+            ])
+            .to_string(),
             ("Wallbox2", "session") => json!({"connect": now.unix as i64 - 3600, "disconnect": 0,
                 "start": 0, "energy": 0.0, "power": 0.0, "user": "", "price": -1337})
             .to_string(),
@@ -155,10 +163,30 @@ pub fn initial(c: &Control, name: &str, now: Now) -> StateValue {
         ("CarCharger", "maxLimit") => 22.0,
         ("CarCharger", "showLoadManagement") => 1.0,
         ("PresenceDetector", "time") => 300.0,
+        ("Ventilation", "speed") => 30.0,
+        ("Ventilation", "mode") => first_vent_mode(c).unwrap_or(1.0),
+        ("Ventilation", "activeTimerProfile") => -2.0,
+        ("Ventilation", "presence") => 1.0,
+        ("Ventilation", "presenceMin") => 20.0,
+        ("Ventilation", "presenceMax") => 100.0,
+        ("Ventilation", "absenceMax") => 60.0,
+        ("Ventilation", "humidityIndoor") => 45.0,
+        ("Ventilation", "frostTemp") => -5.0,
+        ("Sauna", "tempActual" | "tempBench") => super::appliances::SAUNA_COLD_C,
+        ("Sauna", "tempTarget") => 80.0,
+        ("Sauna", "doorClosed") => 1.0,
+        ("Sauna", "timerTotal") => 900.0,
+        ("Irrigation", "currentZone") => -1.0,
+        ("Irrigation", "maxExpectedPrecipitation") => 5.0,
         ("InfoOnlyAnalog", "value") => (100.0 * s).round(),
         _ => 0.0,
     };
     StateValue::Number(v)
+}
+
+/// The first mode id a ventilation's `details.modes` lists.
+fn first_vent_mode(c: &Control) -> Option<f64> {
+    c.details()["modes"].as_array()?.first()?["id"].as_f64()
 }
 
 pub(super) fn first_mode_limit(c: &Control) -> Option<f64> {

@@ -43,6 +43,7 @@ const ARM_DELAY_S: f64 = 30.0;
 const DRILL_S: f64 = 30.0;
 
 mod alarms;
+mod appliances;
 mod audio;
 mod central;
 mod climate;
@@ -57,6 +58,7 @@ mod stamps;
 mod tests;
 
 use alarms::*;
+use appliances::*;
 use audio::*;
 use central::*;
 use climate::*;
@@ -109,6 +111,9 @@ pub fn reply_value(h: &House, idx: usize) -> String {
         "LightController" => "activeScene",
         "Radio" => "activeOutput",
         "CarCharger" => "charging",
+        "Ventilation" => "speed",
+        "Sauna" => "active",
+        "Irrigation" => "currentZone",
         "TimedSwitch" => "deactivationDelay",
         "LightControllerV2" => return h.text_of(idx, "activeMoods"),
         _ => "value",
@@ -162,6 +167,9 @@ pub fn command(h: &mut House, idx: usize, cmd: &[&str], now: Now) -> Outcome {
             analog_input(h, idx, cmd)
         }
         "Radio" => radio(h, idx, cmd),
+        "Ventilation" => ventilation(h, idx, cmd, now),
+        "Sauna" => sauna(h, idx, cmd),
+        "Irrigation" => irrigation(h, idx, cmd, now),
         // SF "TextInput" (virtual text input): command `{text}`, state `text`.
         "TextInput" if !cmd.is_empty() => {
             h.set_text(idx, "text", cmd.join("/"));
@@ -197,6 +205,9 @@ pub fn ticks(kind: &str) -> bool {
             | "SmokeAlarm"
             | "Intercom"
             | "IntercomV2"
+            | "Ventilation"
+            | "Sauna"
+            | "Irrigation"
     )
 }
 
@@ -225,6 +236,8 @@ pub fn tick(h: &mut House, idx: usize, dt: f64, now: Now) {
             }
             Timer::BellOff => h.set(idx, "bell", 0.0),
             Timer::DrillOff => h.set(idx, "testAlarm", 0.0),
+            Timer::VentEnd => end_vent_timer(h, idx),
+            Timer::ZoneDone => zone_done(h, idx, now),
         }
     }
     let kind = h.structure.controls[idx].kind.as_str();
@@ -297,6 +310,7 @@ pub fn tick(h: &mut House, idx: usize, dt: f64, now: Now) {
                 h.set(idx, "total", (total * 100.0).round() / 100.0);
             }
         }
+        "Sauna" => sauna_tick(h, idx, dt),
         "CarCharger" => {
             let kw = h.num(idx, "power");
             if kw > 0.0 {

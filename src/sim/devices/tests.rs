@@ -227,6 +227,91 @@ fn the_wallbox_charges_at_its_manual_limit() {
 }
 
 #[test]
+fn a_ventilation_timer_sets_the_speed_and_ends_by_itself_back_in_automatic() {
+    let mut h = house();
+    let v = find(&h, "Ventilation");
+    assert_eq!(h.num(v, "activeTimerProfile"), -2.0);
+    assert_eq!(h.num(v, "mode"), 2.0, "the first of details.modes");
+    let r = h.command(v, &["setTimer", "600", "70", "1", "-1"], now(0.0));
+    assert_eq!((r.code, r.value.as_str()), (200, "70.000"));
+    assert_eq!(h.num(v, "ventReason"), 7.0, "manual");
+    assert_eq!(h.num(v, "activeTimerProfile"), -1.0);
+    assert_eq!(h.num(v, "mode"), 1.0);
+    h.tick(now(599.0));
+    assert_eq!(h.num(v, "speed"), 70.0);
+    h.tick(now(601.0));
+    assert_eq!(h.num(v, "speed"), 30.0, "the programme's speed again");
+    assert_eq!(h.num(v, "activeTimerProfile"), -2.0);
+    h.command(v, &["setTimer", "600", "70", "1", "-1"], now(700.0));
+    assert_eq!(h.command(v, &["setTimer", "0"], now(701.0)).code, 200);
+    assert_eq!(h.num(v, "ventReason"), 0.0);
+    assert_eq!(
+        h.command(v, &["setTimer", "600", "101", "1", "-1"], now(702.0))
+            .code,
+        400
+    );
+    assert_eq!(
+        h.command(v, &["setPresenceMin", "25"], now(702.0)).code,
+        200
+    );
+    assert_eq!(h.num(v, "presenceMin"), 25.0);
+    assert_eq!(h.command(v, &["off"], now(702.0)).code, 404);
+}
+
+#[test]
+fn a_sauna_heats_toward_its_target_while_on_and_goes_off_at_once() {
+    let mut h = house();
+    let s = find(&h, "Sauna");
+    assert_eq!(h.num(s, "tempActual"), 22.0);
+    assert_eq!(h.command(s, &["ontemp", "70"], now(0.0)).code, 200);
+    assert_eq!((h.num(s, "active"), h.num(s, "power")), (1.0, 1.0));
+    assert_eq!(h.num(s, "tempTarget"), 70.0);
+    h.tick(now(600.0));
+    assert!(
+        (h.num(s, "tempActual") - 52.0).abs() < 0.2,
+        "{}",
+        h.num(s, "tempActual")
+    );
+    h.tick(now(2000.0));
+    assert_eq!(h.num(s, "tempActual"), 70.0);
+    assert_eq!(h.num(s, "power"), 0.0, "at target");
+    assert_eq!(h.command(s, &["off"], now(2000.0)).code, 200);
+    assert_eq!((h.num(s, "active"), h.num(s, "power")), (0.0, 0.0));
+    h.tick(now(2600.0));
+    assert!(h.num(s, "tempActual") < 70.0, "cooling");
+    assert_eq!(h.command(s, &["temp", "x"], now(2600.0)).code, 400);
+    // No vaporizer: no mode or humidity.
+    assert_eq!(h.command(s, &["mode", "3"], now(2600.0)).code, 404);
+}
+
+#[test]
+fn irrigation_runs_each_zone_for_its_duration_not_in_rain_and_stops() {
+    let mut h = house();
+    let i = find(&h, "Garden Irrigation");
+    assert_eq!(h.num(i, "currentZone"), -1.0);
+    assert_eq!(h.command(i, &["start"], now(0.0)).code, 200);
+    assert_eq!(h.num(i, "currentZone"), 0.0);
+    h.tick(now(601.0));
+    assert_eq!(h.num(i, "currentZone"), 1.0, "Lawn 600 s, then Beds");
+    h.tick(now(902.0));
+    assert_eq!(h.num(i, "currentZone"), -1.0, "Beds 300 s, then off");
+    assert_eq!(h.command(i, &["start"], now(903.0)).code, 200);
+    assert_eq!(h.command(i, &["stop"], now(904.0)).code, 200);
+    assert_eq!(h.num(i, "currentZone"), -1.0);
+    h.set(i, "rainActive", 1.0);
+    h.command(i, &["start"], now(905.0));
+    assert_eq!(h.num(i, "currentZone"), -1.0, "start waits for no rain");
+    h.command(i, &["startForce"], now(906.0));
+    assert_eq!(h.num(i, "currentZone"), 0.0, "startForce ignores rain");
+    assert_eq!(
+        h.command(i, &["setDuration", "1=120"], now(907.0)).code,
+        200
+    );
+    assert!(h.text_of(i, "zones").contains("\"duration\":120"));
+    assert_eq!(h.command(i, &["select", "10"], now(907.0)).code, 400);
+}
+
+#[test]
 fn audio_volume_and_play_state_follow_commands() {
     let mut h = house();
     let a = find(&h, "Living Room Music");
@@ -319,6 +404,12 @@ fn vocabulary_house() -> House {
         ),
         ("Intercom", vec!["bell"]),
         ("NfcCodeTouch", vec!["historyDate"]),
+        (
+            "Ventilation",
+            vec!["speed", "mode", "ventReason", "activeTimerProfile"],
+        ),
+        ("Sauna", vec!["active", "power", "tempActual", "tempTarget"]),
+        ("Irrigation", vec!["currentZone", "zones"]),
     ];
     let mut controls = serde_json::Map::new();
     for (n, (kind, states)) in types.iter().enumerate() {
@@ -411,6 +502,21 @@ fn every_command_of_the_client_vocabulary_is_understood_by_its_control_type() {
         ("Alarm", Op::Quit),
         ("Intercom", Op::Answer),
         ("NfcCodeTouch", Op::Output(1)),
+        (
+            "Ventilation",
+            Op::VentTimer {
+                secs: 60,
+                speed: p(40),
+                mode: 1,
+            },
+        ),
+        ("Ventilation", Op::VentAuto),
+        ("Sauna", Op::On),
+        ("Sauna", Op::Off),
+        ("Sauna", Op::SaunaOnTemp(t(80.0))),
+        ("Sauna", Op::SaunaTemp(t(75.0))),
+        ("Irrigation", Op::IrrigationStart),
+        ("Irrigation", Op::Stop),
     ];
     let mut h = vocabulary_house();
     for (kind, op) in table {

@@ -77,6 +77,48 @@ fn shape(ty: &str) -> (&'static [&'static str], Option<Value>) {
             Some(json!({"timerModes": [], "format": "%.1f°"})),
         ),
         "AudioZoneV2" | "AudioZone" => (&["power", "playState", "volume"], None),
+        "Ventilation" => (
+            &[
+                "ventReason",
+                "activeTimerProfile",
+                "stoppedBy",
+                "speed",
+                "mode",
+                "presenceMin",
+                "presenceMax",
+                "absenceMin",
+                "absenceMax",
+                "presence",
+            ],
+            Some(
+                json!({"modes": [{"name": "Heat exchanger", "id": 2}, {"name": "Exhaust", "id": 1}]}),
+            ),
+        ),
+        "Sauna" => (
+            &[
+                "active",
+                "power",
+                "tempActual",
+                "tempBench",
+                "tempTarget",
+                "doorClosed",
+                "error",
+                "saunaError",
+                "timer",
+                "timerTotal",
+            ],
+            Some(json!({"hasVaporizer": false, "hasDoorSensor": true})),
+        ),
+        "Irrigation" => (
+            &[
+                "rainActive",
+                "expectedPrecipitation",
+                "maxExpectedPrecipitation",
+                "currentZone",
+                "zones",
+            ],
+            None,
+        ),
         "Wallbox2" => (
             &["active", "connected", "actual", "limit", "enabled"],
             Some(json!({"min": 1.4, "max": 11.0, "modes": []})),

@@ -309,6 +309,11 @@ impl Sim {
         self.shared.sense(addr, state, v)
     }
 
+    /// [`Sim::sense`] for a text state (an irrigation block's `zones` set by the house's logic).
+    pub fn sense_text(&self, addr: &ControlAddr, state: &str, text: &str) -> bool {
+        self.shared.sense_text(addr, state, text)
+    }
+
     /// Reconfigure: bump `lastModified`, and rename or remove a control.
     pub fn change_structure(&self, change: &StructureChange) -> bool {
         self.shared.change_structure(change)

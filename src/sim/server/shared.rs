@@ -345,6 +345,23 @@ impl Shared {
         found
     }
 
+    pub fn sense_text(&self, addr: &ControlAddr, state: &str, text: &str) -> bool {
+        let now = self.now();
+        let found = {
+            let mut h = lock(&self.house);
+            h.tick(now);
+            match h.find(addr).map(|(i, c)| (i, c.state(state).is_some())) {
+                Some((i, true)) => {
+                    h.set_text(i, state, text);
+                    true
+                }
+                _ => false,
+            }
+        };
+        self.flush_changes();
+        found
+    }
+
     pub fn change_structure(&self, change: &StructureChange) -> bool {
         let now = self.now();
         let ok = {

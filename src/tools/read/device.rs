@@ -178,6 +178,14 @@ pub(super) fn limits_json(gw: &Gateway, house: &House, id: DevId) -> Value {
                 "max_kw": det.get("max").and_then(Value::as_f64),
             })
         }
+        Kind::Appliance => json!({
+            "ventilation_timer_max_min": crate::safety::table::VENT_TIMER_MAX_MIN,
+            "sauna_target_c": [crate::safety::table::SAUNA_TEMP_C.min, crate::safety::table::SAUNA_TEMP_C.max],
+            "irrigation_zone_max_min": crate::safety::table::IRRIGATION_ZONE_MAX_MIN,
+            "irrigation_total_max_min": crate::safety::table::IRRIGATION_TOTAL_MAX_MIN,
+            "consent": "starting a sauna; ventilation level 0",
+            "rule": "UCA-V1, UCA-H1, UCA-W1",
+        }),
         Kind::Access | Kind::Intercom => json!({
             "consent": "open and unlock always need the person's consent",
             "intercom_window_s": l.intercom_window.as_secs(),
