@@ -7,8 +7,9 @@
 //! back refuses actuation at once), then the house is read from the structure cache the
 //! daemon keeps in the state directory (downloaded with the stored token if there is none),
 //! `safety::stop::plan` picks every blind, window, gate, central object and audio zone by type, exactly as the daemon
-//! would, and each command goes out over HTTP with the stored token ([`link::direct`]). Every
-//! device gets its command even when another failed. The report carries the Miniserver's own
+//! would, and each command goes out over HTTP with the stored token ([`link::direct`]), a few
+//! at a time, motors first (`safety::stop::send`). Every device gets its command even when
+//! another failed. The report carries the Miniserver's own
 //! answer per device; nothing is assumed.
 //!
 //! It needs what the service user has: the token in the state directory (0600) and write
@@ -19,12 +20,12 @@ use std::time::{Instant, SystemTime};
 
 use crate::audit::{self, AuditLog, Decided, Outcome, Record, StepResult};
 use crate::config::Config;
-use crate::loxone::client::SendFailure;
 use crate::loxone::link::{self, Secrets};
 use crate::loxone::store;
 use crate::loxone::structure::Structure;
 use crate::safety::latch::{Latch, Latched};
 use crate::safety::stop;
+use crate::safety::stop::senders::Direct;
 
 use super::{DeviceStop, StopReport};
 
@@ -85,55 +86,26 @@ pub fn stop(cfg: &Config, reason: &str, by: &str) -> (StopReport, Result<(), Str
     let plan = stop::plan(&house);
     report.problems.extend(plan.notes.iter().skip(1).cloned());
     // Every device at once, as the daemon does: one slow or dead device must not hold up the
-    // others.
-    report.devices = std::thread::scope(|scope| {
-        let handles: Vec<_> = plan
-            .plan
-            .iter()
-            .map(|step| {
-                let (client, token, visu, house) = (&client, &stored.token, visu.as_ref(), &house);
-                scope.spawn(move || {
-                    let device = label(house, step);
-                    let command = step.command.io_path();
-                    match client.send(token, &step.command, step.secured, visu) {
-                        Ok(r) => DeviceStop {
-                            device,
-                            command,
-                            code: Some(r.code),
-                            value: Some(r.value),
-                            error: None,
-                        },
-                        Err(e) => DeviceStop {
-                            device,
-                            command,
-                            code: None,
-                            value: None,
-                            error: Some(match e {
-                                SendFailure::NoVisuPassword => {
-                                    "secured control and no visualisation password configured"
-                                        .into()
-                                }
-                                SendFailure::Link(l) => l.to_string(),
-                            }),
-                        },
-                    }
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .zip(&plan.plan)
-            .map(|(h, step)| {
-                h.join().unwrap_or_else(|_| DeviceStop {
-                    device: label(&house, step),
-                    command: step.command.io_path(),
-                    code: None,
-                    value: None,
-                    error: Some("the sending thread failed".into()),
-                })
-            })
-            .collect()
-    });
+    // others (a few HTTP requests in flight at a time, motors first: `safety::stop::send`).
+    let sender = Direct {
+        client: &client,
+        token: &stored.token,
+        visu: visu.as_ref(),
+        timeout: std::time::Duration::from_secs(cfg.link.command_timeout_s),
+    };
+    let sent = stop::send::send_all(&plan.plan, &sender);
+    report.devices = plan
+        .plan
+        .iter()
+        .zip(sent)
+        .map(|(step, r)| DeviceStop {
+            device: label(&house, step),
+            command: step.command.io_path(),
+            code: r.code,
+            value: r.value,
+            error: r.error,
+        })
+        .collect();
     report.elapsed_ms = started.elapsed().as_millis() as u64;
     let audit = write_audit(cfg, by, reason, &report);
     (report, audit)

@@ -3,7 +3,10 @@
 //!
 //! Why HTTP for commands (not the websocket): each command is one request with its own reply,
 //! so a command can never be confused with another's answer, and the emergency stop can use
-//! the same [`Client`] with the stored token even when the websocket is down.
+//! the same [`Client`] with the stored token even when the websocket is down. The one
+//! exception is the emergency stop with the link live: its few hundred commands go pipelined on
+//! the link's websocket (`ws::pipeline`, each answer matched by the command it names), because
+//! one request each would take as many round trips.
 //!
 //! Authentication follows decision 7: over TLS the plain token rides in the query
 //! (`?autht={token}&user={user}`, the channel is encrypted); over plain HTTP (Gen 1 only) every

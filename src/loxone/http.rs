@@ -226,6 +226,9 @@ impl Http {
             .https_only(url.tls)
             .user_agent(concat!("loxwarden/", env!("CARGO_PKG_VERSION")))
             .timeout_global(Some(timeout))
+            // The emergency stop's HTTP requests go a few at a time (`safety::stop::send`):
+            // keep their connections for the next one instead of opening new ones.
+            .max_idle_connections_per_host(crate::safety::stop::send::HTTP_AT_ONCE)
             .build();
         let connector = ().chain(TcpConnector::default()).chain(TlsWrap { config: tls_config });
         let resolver = PinnedResolver::new(&url.host, address);

@@ -5,7 +5,13 @@
 //! The loop polls the socket with a short read timeout so it can interleave pushed events,
 //! enforce the authentication deadline (code 420, decision 8) and the 5-minute silence rule
 //! (CWM "Keeping the connection alive").
-
+//!
+//! Several commands may be in flight on one socket (a client that sends before the previous
+//! answer came, as LxCommunicator.NET can): each is carried out and logged when it arrives, and
+//! its answer goes out in arrival order once the reply delay knob has passed for it, so a
+//! slow Miniserver is slow per answer, not per queue. The knob `never_answer` withholds the
+//! answers to one control (a reply lost on the way).
+use std::collections::VecDeque;
 use std::io::ErrorKind;
 use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, TryRecvError};
@@ -70,9 +76,59 @@ fn enable_status(sh: &Shared, ws: &mut Ws, rx: &Receiver<Push>) -> Result<bool, 
     Ok(out_of_service)
 }
 
+/// A command's answer waiting for its time.
+struct Queued {
+    due: Instant,
+    /// `None`: withheld (`never_answer`).
+    reply: Option<Reply>,
+    /// Sending it turns status updates on (the answer to `enablebinstatusupdate`).
+    enables_status: bool,
+}
+
+fn send_reply(ws: &mut Ws, reply: Reply) -> Result<(), WsError> {
+    match reply {
+        Reply::Ll(ll) => send_text(ws, ll.to_json()),
+        Reply::File(f) => send_text(ws, f.to_string()),
+        Reply::Sealed(text) => send_text(ws, text),
+        Reply::Keepalive => send_header(ws, MsgKind::Keepalive, 0),
+        // Cannot happen on a socket (authentication is the socket's); answer 401.
+        Reply::Unauthorized => send_text(
+            ws,
+            r#"{"LL":{"control":"","value":"","Code":"401"}}"#.into(),
+        ),
+    }
+}
+
 fn close(ws: &mut Ws) {
     let _ = ws.close(None);
     let _ = ws.flush();
+}
+
+/// Sends the answers whose time has come, in arrival order (a withheld one is dropped when
+/// due). True when the session must end (out of service while enabling status updates).
+fn answer_due(
+    sh: &Shared,
+    ws: &mut Ws,
+    rx: &Receiver<Push>,
+    queue: &mut VecDeque<Queued>,
+    status_on: &mut bool,
+) -> Result<bool, WsError> {
+    let now = Instant::now();
+    while queue.front().is_some_and(|q| q.due <= now) {
+        let Some(q) = queue.pop_front() else { break };
+        if let Some(reply) = q.reply {
+            send_reply(ws, reply)?;
+        }
+        if q.enables_status {
+            *status_on = true;
+            if enable_status(sh, ws, rx)? {
+                send_header(ws, MsgKind::OutOfService, 0)?;
+                close(ws);
+                return Ok(true);
+            }
+        }
+    }
+    Ok(false)
 }
 
 /// Runs one session until the client leaves, the simulator stops or a fault ends it.
@@ -99,6 +155,7 @@ fn session(
     let mut last_rx = Instant::now();
     let mut sock = Socket::default();
     let mut status_on = false;
+    let mut queue: VecDeque<Queued> = VecDeque::new();
     loop {
         if sh.stopping() || !sh.is_registered(id) {
             close(ws);
@@ -123,6 +180,9 @@ fn session(
         if sh.hung() {
             std::thread::sleep(POLL);
             continue;
+        }
+        if answer_due(sh, ws, rx, &mut queue, &mut status_on)? {
+            return Ok(());
         }
         if sock.user.is_none() && opened.elapsed() > sh.auth_timeout {
             send_text(ws, wire::ll_420())?;
@@ -149,28 +209,17 @@ fn session(
                     };
                     api::handle(sh, text.as_str(), &mut ctx)
                 };
-                let d = sh.delay();
-                if !d.is_zero() {
-                    std::thread::sleep(d);
-                }
-                match reply {
-                    Reply::Ll(ll) => send_text(ws, ll.to_json())?,
-                    Reply::File(f) => send_text(ws, f.to_string())?,
-                    Reply::Sealed(text) => send_text(ws, text)?,
-                    Reply::Keepalive => send_header(ws, MsgKind::Keepalive, 0)?,
-                    // Cannot happen on a socket (authentication is the socket's); answer 401.
-                    Reply::Unauthorized => send_text(
-                        ws,
-                        r#"{"LL":{"control":"","value":"","Code":"401"}}"#.into(),
-                    )?,
-                }
-                if sock.enable_status && !status_on {
-                    status_on = true;
-                    if enable_status(sh, ws, rx)? {
-                        send_header(ws, MsgKind::OutOfService, 0)?;
-                        close(ws);
-                        return Ok(());
-                    }
+                let enables_status =
+                    sock.enable_status && !status_on && !queue.iter().any(|q| q.enables_status);
+                queue.push_back(Queued {
+                    due: last_rx + sh.delay(),
+                    reply: (!sh.silenced(text.as_str())).then_some(reply),
+                    enables_status,
+                });
+                sh.note_ws_in_flight(queue.len());
+                // Without a delay the answer goes out before the next command is read.
+                if answer_due(sh, ws, rx, &mut queue, &mut status_on)? {
+                    return Ok(());
                 }
             }
             Ok(Message::Close(_)) => {

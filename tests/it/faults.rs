@@ -66,6 +66,14 @@ pub const MATRIX: &[Row] = &[
         ],
     },
     Row {
+        fault: "An answer lost on its way (the emergency stop's websocket)",
+        injected: "`Sim::never_answer(addr, true)`, command_timeout_s = 1",
+        recovery: "none needed: the link stays live; that device is reported not confirmed",
+        tests: &[
+            "stop_pipelined::a_blind_whose_answer_never_comes_is_reported_not_confirmed_and_the_others_confirmed",
+        ],
+    },
+    Row {
         fault: "Token refused (LL 401)",
         injected: "`Sim::answer_with(addr, 401)`",
         recovery: "live again ≤ 10 s (same token)",
@@ -161,6 +169,7 @@ fn the_fault_matrix_names_real_tests() {
         ("link_tls", include_str!("link_tls.rs")),
         ("daemon", include_str!("daemon.rs")),
         ("stopping", include_str!("stopping.rs")),
+        ("stop_pipelined", include_str!("stop_pipelined.rs")),
     ];
     let mut table = String::from("| Fault | Injected by | Recovery bound | Tests (each asserts: ");
     table.push_str(PROMISES);
@@ -185,7 +194,7 @@ fn the_fault_matrix_names_real_tests() {
         ));
     }
     eprintln!("\nFault matrix ({} faults):\n\n{table}", MATRIX.len());
-    assert_eq!(MATRIX.len(), 14);
+    assert_eq!(MATRIX.len(), 15);
 }
 
 // ---------------------------------------------------------------- the rig and the promises

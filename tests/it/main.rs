@@ -37,6 +37,7 @@ mod sim_support;
 mod soak;
 mod soak_lanes;
 mod standalone_drain;
+mod stop_pipelined;
 mod stop_preempts;
 mod stopping;
 mod support;

@@ -3,6 +3,7 @@
 //! person on the control channel.
 
 use super::*;
+use crate::safety::stop::senders::ViaLink;
 
 /// One device's answer to the emergency stop.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -60,8 +61,9 @@ impl EstopReport {
 impl Gateway {
     /// Latches the stop first (file, or memory if the file cannot be written), then sends
     /// `stop` to every blind, window, gate and irrigation block, `off` to every sauna, and pauses
-    /// every audio zone (exposed or not: `safety::stop::plan`), all in parallel through `Link::send_emergency` (which tries even
-    /// when the link is not live), and reports each device's own answer. Audited before and
+    /// every audio zone (exposed or not: `safety::stop::plan`), all at once (`safety::stop::send`:
+    /// pipelined on the link's websocket, over HTTP when the link is not live), and reports each
+    /// device's own answer. Audited before and
     /// after; an audit failure does not hold the stop back.
     pub fn emergency_stop(&self, reason: &str, by: &str) -> EstopReport {
         self.emergency_stop_for(reason, by, 0, by)
@@ -143,51 +145,56 @@ impl Gateway {
             audit_errors.push(e.to_string());
         }
         let started = std::time::Instant::now();
+        // Every command the Miniserver may have received, for the audit: a device's earlier
+        // attempts (a stop the socket lost, the first of two stops) come before its last.
+        let mut steps: Vec<StepResult> = Vec::new();
         let results: Vec<DeviceStop> = match &structure {
             None => Vec::new(),
-            Some(s) => std::thread::scope(|scope| {
-                let handles: Vec<_> = plan
+            Some(s) => {
+                let sent = stop::send::send_all(&plan.plan, &ViaLink::new(&self.link));
+                for (step, r) in plan.plan.iter().zip(&sent) {
+                    for a in r.earlier.iter().chain(std::iter::once(r)) {
+                        steps.push(StepResult {
+                            command: step.command.io_path(),
+                            code: a.code,
+                            value: a.value.clone(),
+                            error: a.error.clone(),
+                        });
+                    }
+                }
+                let again: Vec<String> = plan
                     .plan
                     .iter()
-                    .map(|step| {
-                        let link = &self.link;
-                        let (name, room) = stop::label(s, step.device.0 as usize);
-                        scope.spawn(move || {
-                            let mut r = DeviceStop {
-                                name,
-                                room,
-                                addr: step.command.target.to_string(),
-                                command: step.command.io_path(),
-                                code: None,
-                                value: None,
-                                error: None,
-                            };
-                            match link.send_emergency(&step.command) {
-                                Ok(reply) => {
-                                    r.code = Some(reply.code);
-                                    r.value = Some(reply.value);
-                                }
-                                Err(e) => r.error = Some(e.to_string()),
-                            }
-                            r
-                        })
+                    .zip(&sent)
+                    .filter(|(_, r)| r.again())
+                    .map(|(step, _)| match stop::label(s, step.device.0 as usize) {
+                        (name, room) if room.is_empty() => name,
+                        (name, room) => format!("{room}/{name}"),
                     })
                     .collect();
-                handles
-                    .into_iter()
-                    .map(|h| {
-                        h.join().unwrap_or_else(|_| DeviceStop {
-                            name: String::new(),
-                            room: String::new(),
-                            addr: String::new(),
-                            command: String::new(),
-                            code: None,
-                            value: None,
-                            error: Some("the sending thread failed".into()),
-                        })
+                if !again.is_empty() {
+                    notes.push(format!(
+                        "stopped a second time after a command that was under way when the stop latched had its answer: {}",
+                        again.join(", ")
+                    ));
+                }
+                plan.plan
+                    .iter()
+                    .zip(sent)
+                    .map(|(step, r)| {
+                        let (name, room) = stop::label(s, step.device.0 as usize);
+                        DeviceStop {
+                            name,
+                            room,
+                            addr: step.command.target.to_string(),
+                            command: step.command.io_path(),
+                            code: r.code,
+                            value: r.value,
+                            error: r.error,
+                        }
                     })
                     .collect()
-            }),
+            }
         };
         {
             let now = self.clock.mono();
@@ -200,15 +207,7 @@ impl Gateway {
             time: audit::rfc3339(self.clock.wall()),
             audit_id: audit_id.clone(),
             ok: unavailable.is_none() && skipped.is_empty() && results.iter().all(DeviceStop::ok),
-            results: results
-                .iter()
-                .map(|r| StepResult {
-                    command: r.command.clone(),
-                    code: r.code,
-                    value: r.value.clone(),
-                    error: r.error.clone(),
-                })
-                .collect(),
+            results: steps,
             read_back: Vec::new(),
             latency_ms: started.elapsed().as_millis() as u64,
             interrupted: false,

@@ -73,6 +73,7 @@ impl Sim {
             auth_timeout: opts.auth_timeout,
             idle_timeout: opts.idle_timeout,
             max_connections: opts.max_connections.max(1),
+            ws_in_flight_max: AtomicUsize::new(0),
         });
         let mut threads = Vec::new();
         let sh = shared.clone();
@@ -254,7 +255,8 @@ impl Sim {
         self.shared.drop_sockets();
     }
 
-    /// Delay every reply by `d` (zero: no delay).
+    /// Delay every reply by `d` (zero: no delay): a command is carried out and logged when it
+    /// arrives, over HTTP and on the websocket alike, and its answer goes out `d` later.
     pub fn delay_replies(&self, d: Duration) {
         self.shared.set_delay(d);
     }
@@ -262,6 +264,19 @@ impl Sim {
     /// Answer every command to `addr` with LL code `code` without acting (`None`: normal).
     pub fn answer_with(&self, addr: &ControlAddr, code: Option<u16>) {
         self.shared.set_forced_code(addr.clone(), code);
+    }
+
+    /// Carry out and log every websocket command to `addr`, but never send its answer (`true`),
+    /// or answer it again (`false`). Plain (not `enc`) commands on the websocket only.
+    pub fn never_answer(&self, addr: &ControlAddr, on: bool) {
+        self.shared.set_silent(addr.clone(), on);
+    }
+
+    /// The most commands one websocket had sent that were received here and not yet answered,
+    /// at any one moment since the start: above 1 only for a client that sends a command
+    /// before the answer to the previous one came (pipelining).
+    pub fn max_ws_in_flight(&self) -> usize {
+        self.shared.ws_in_flight_max()
     }
 
     /// Put the (first) smoke alarm into main alarm. False if the house has none.

@@ -8,7 +8,7 @@ mod shared;
 
 use net::{accept_loop, admin_loop, spawn, ticker};
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::{self, BufReader, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
@@ -132,6 +132,9 @@ pub struct Faults {
     pub login_refusal: Option<u16>,
     /// Seal `fenc` answers with a key the client did not send (they cannot be decrypted).
     pub garble_fenc: bool,
+    /// Commands to these controls are carried out and logged, but their websocket answer is
+    /// never sent (a reply lost on its way).
+    pub silent: HashSet<ControlAddr>,
 }
 
 struct Registered {
@@ -165,6 +168,8 @@ pub struct Shared {
     pub auth_timeout: Duration,
     pub idle_timeout: Duration,
     max_connections: usize,
+    /// The most commands one websocket had received and not yet answered at one moment.
+    ws_in_flight_max: AtomicUsize,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {

@@ -114,13 +114,10 @@ pub(super) fn serve_conn(sh: &Arc<Shared>, tcp: TcpStream) {
         if sh.stopping() || !sh.is_registered(id) {
             break;
         }
-        let d = sh.delay();
-        if !d.is_zero() {
-            std::thread::sleep(d);
-        }
-        let w = reader.get_mut();
-        let written = if sh.is_down() {
-            write_down(w, &req.target)
+        // A slow Miniserver: the command is carried out (and logged) when it arrives, and its
+        // answer goes out `delay` later, as on the websocket (`sim::ws`).
+        let reply = if sh.is_down() {
+            None
         } else {
             let mut ctx = Ctx {
                 ch: http_ch,
@@ -128,21 +125,28 @@ pub(super) fn serve_conn(sh: &Arc<Shared>, tcp: TcpStream) {
                 sock: None,
                 encrypted: false,
             };
-            match api::handle(sh, &req.target, &mut ctx) {
-                Reply::Ll(ll) => {
-                    http::write_response(w, 200, "application/json", ll.to_json().as_bytes(), keep)
-                }
-                Reply::File(text) => {
-                    http::write_response(w, 200, "application/json", text.as_bytes(), keep)
-                }
-                Reply::Sealed(text) => {
-                    http::write_response(w, 200, "text/plain", text.as_bytes(), keep)
-                }
-                Reply::Unauthorized => {
-                    http::write_response(w, 401, "text/html", HTML_401.as_bytes(), keep)
-                }
-                Reply::Keepalive => http::write_response(w, 404, "text/plain", b"", keep),
+            Some(api::handle(sh, &req.target, &mut ctx))
+        };
+        let d = sh.delay();
+        if !d.is_zero() {
+            std::thread::sleep(d);
+        }
+        let w = reader.get_mut();
+        let written = match reply {
+            None => write_down(w, &req.target),
+            Some(Reply::Ll(ll)) => {
+                http::write_response(w, 200, "application/json", ll.to_json().as_bytes(), keep)
             }
+            Some(Reply::File(text)) => {
+                http::write_response(w, 200, "application/json", text.as_bytes(), keep)
+            }
+            Some(Reply::Sealed(text)) => {
+                http::write_response(w, 200, "text/plain", text.as_bytes(), keep)
+            }
+            Some(Reply::Unauthorized) => {
+                http::write_response(w, 401, "text/html", HTML_401.as_bytes(), keep)
+            }
+            Some(Reply::Keepalive) => http::write_response(w, 404, "text/plain", b"", keep),
         };
         if written.is_err() || !keep {
             break;

@@ -115,6 +115,22 @@ impl Shared {
         lock(&self.faults).codes.get(addr).copied()
     }
 
+    /// Whether the answer to the plain command `cmd` is withheld (it names a control set with
+    /// [`Shared::set_silent`]).
+    pub fn silenced(&self, cmd: &str) -> bool {
+        let f = lock(&self.faults);
+        !f.silent.is_empty() && f.silent.iter().any(|a| cmd.contains(&a.to_string()))
+    }
+
+    /// Notes that a websocket has `n` commands received and not yet answered.
+    pub fn note_ws_in_flight(&self, n: usize) {
+        self.ws_in_flight_max.fetch_max(n, Ordering::SeqCst);
+    }
+
+    pub fn ws_in_flight_max(&self) -> usize {
+        self.ws_in_flight_max.load(Ordering::SeqCst)
+    }
+
     /// The pseudo-JSON of `jdev/cfg/apiKey` (`with_key`) or `jdev/cfg/api` (decision 11).
     pub fn api_key_text(&self, with_key: bool) -> String {
         let snr: Vec<String> = self
@@ -238,6 +254,15 @@ impl Shared {
 
     pub fn set_delay(&self, d: Duration) {
         lock(&self.faults).delay = d;
+    }
+
+    pub fn set_silent(&self, addr: ControlAddr, on: bool) {
+        let mut f = lock(&self.faults);
+        if on {
+            f.silent.insert(addr);
+        } else {
+            f.silent.remove(&addr);
+        }
     }
 
     pub fn set_forced_code(&self, addr: ControlAddr, code: Option<u16>) {

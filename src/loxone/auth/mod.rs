@@ -2,22 +2,27 @@
 //! public key → key exchange → `getkey2` → `getjwt` → [`Token`] → refresh.
 //!
 //! Why pure: each step takes the Miniserver's reply and returns the next state or an
-//! [`AuthError`]; the shell (`http.rs`, `ws.rs`) only moves bytes. A step cannot be skipped or
+//! [`AuthError`]; the shell (`http.rs`, `ws/`) only moves bytes. A step cannot be skipped or
 //! repeated (the one-time key is consumed by the step that uses it), and every step is
 //! testable with captured replies and no network.
 //!
 //! Rules (binding decisions 5–9): `getjwt` asks for permission 4 (App) and nothing more, is
 //! always sent encrypted, and its reply is encrypted too (`fenc`: the whole body is sealed, see
 //! `enc.rs`) so the token never crosses a plain link in clear. `validUntil` counts seconds since 2009-01-01 00:00 UTC.
+//!
+//! Layout: the errors and the helpers every step shares here; the [`Token`] and its commands in
+//! `token.rs`; the login state machine in `login.rs`.
+
+mod login;
+mod token;
+
+pub use login::{AwaitingToken, Exchanged, KeyKnown, Keyed, Start};
+pub use token::{Token, TokenVerb};
 
 use std::fmt;
 
-use serde_json::Value;
-
-use super::crypto::{self, CryptoError, HashAlg, PublicKey, urlencode};
-use super::enc::{SealedError, Session};
+use super::crypto::{self, CryptoError};
 use super::ll::LlReply;
-use super::secret::Secret;
 
 /// Unix time of 2009-01-01 00:00:00 UTC, the Miniserver's epoch for `validUntil`.
 pub const LOXONE_EPOCH_UNIX: u64 = 1_230_768_000;
@@ -134,337 +139,6 @@ pub fn check_code(reply: &LlReply, user: &str, step: &str) -> Result<(), AuthErr
         other => Err(AuthError::Protocol(format!("{step} answered LL {other}"))),
     }
 }
-
-/// A token as kept in the state directory and used by the link.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Token {
-    pub token: Secret,
-    /// Seconds since 2009-01-01 UTC.
-    pub valid_until: u64,
-    pub rights: u64,
-    /// The hash algorithm of the login, used for every token hash (decision 5).
-    pub hash_alg: HashAlg,
-    pub user: String,
-    pub unsecure_pass: bool,
-    /// Unix time the token was obtained or last refreshed (for the refresh policy).
-    pub obtained_unix: u64,
-}
-
-impl Token {
-    /// Unix time of `validUntil`.
-    pub fn expires_unix(&self) -> u64 {
-        self.valid_until.saturating_add(LOXONE_EPOCH_UNIX)
-    }
-
-    pub fn is_expired(&self, now_unix: u64) -> bool {
-        now_unix >= self.expires_unix()
-    }
-
-    /// Refresh once half the lifetime has passed (an App token lives weeks, so that is days
-    /// before expiry: CWM gives no time zone for `validUntil`, this keeps hours of margin
-    /// either way), and always in its last hour.
-    pub fn refresh_due(&self, now_unix: u64) -> bool {
-        let expires = self.expires_unix();
-        let half = self.obtained_unix + expires.saturating_sub(self.obtained_unix) / 2;
-        now_unix >= half || now_unix.saturating_add(3600) >= expires
-    }
-
-    /// The token hash with a one-time key (`jdev/sys/getkey` reply value, hex).
-    pub fn hash(&self, key_hex: &str) -> Result<String, AuthError> {
-        Ok(crypto::token_hash(
-            self.hash_alg,
-            key_hex,
-            self.token.expose(),
-        )?)
-    }
-
-    /// `jdev/sys/{verb}/{tokenHash}/{user}` for refreshjwt, checktoken, killtoken.
-    pub fn command(&self, verb: TokenVerb, key_hex: &str) -> Result<String, AuthError> {
-        Ok(format!(
-            "jdev/sys/{}/{}/{}",
-            verb.as_str(),
-            self.hash(key_hex)?,
-            urlencode(&self.user)
-        ))
-    }
-
-    /// `authwithtoken/{tokenHash}/{user}` for the websocket (decision 8).
-    pub fn authwithtoken(&self, key_hex: &str) -> Result<String, AuthError> {
-        Ok(format!(
-            "authwithtoken/{}/{}",
-            self.hash(key_hex)?,
-            urlencode(&self.user)
-        ))
-    }
-
-    /// Applies a `refreshjwt` reply: new token, new `validUntil`.
-    pub fn refreshed(&self, reply: &LlReply, now_unix: u64) -> Result<Token, AuthError> {
-        check_code(reply, &self.user, "refreshjwt")?;
-        let v = reply
-            .value_object()
-            .ok_or_else(|| AuthError::Protocol("refreshjwt value is not an object".into()))?;
-        let token = match v.get("token").and_then(Value::as_str) {
-            Some(t) if !t.is_empty() => Secret::new(t),
-            // Tokens "may change on refresh" (CWM): absent means unchanged.
-            _ => self.token.clone(),
-        };
-        Ok(Token {
-            token,
-            valid_until: u64_field(&v, "validUntil")
-                .ok_or_else(|| AuthError::Protocol("refreshjwt reply without validUntil".into()))?,
-            rights: u64_field(&v, "tokenRights").unwrap_or(self.rights),
-            hash_alg: self.hash_alg,
-            user: self.user.clone(),
-            unsecure_pass: v
-                .get("unsecurePass")
-                .and_then(Value::as_bool)
-                .unwrap_or(self.unsecure_pass),
-            obtained_unix: now_unix,
-        })
-    }
-
-    /// Applies a `checktoken` reply: the Miniserver's current `validUntil`.
-    pub fn checked(&self, reply: &LlReply) -> Result<Token, AuthError> {
-        check_code(reply, &self.user, "checktoken")?;
-        let mut t = self.clone();
-        if let Some(v) = reply.value_object()
-            && let Some(until) = u64_field(&v, "validUntil")
-        {
-            t.valid_until = until;
-        }
-        Ok(t)
-    }
-}
-
-/// The token commands that take a token hash.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TokenVerb {
-    Refresh,
-    Check,
-    Kill,
-}
-
-impl TokenVerb {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TokenVerb::Refresh => "refreshjwt",
-            TokenVerb::Check => "checktoken",
-            TokenVerb::Kill => "killtoken",
-        }
-    }
-}
-
-fn u64_field(v: &serde_json::Map<String, Value>, k: &str) -> Option<u64> {
-    match v.get(k)? {
-        Value::Number(n) => n.as_u64().or_else(|| n.as_f64().map(|f| f.max(0.0) as u64)),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
-}
-
-// ------------------------------------------------------------------ the login state machine
-
-/// Step 1: nothing known yet but who we are.
-#[derive(Debug)]
-pub struct Start {
-    user: String,
-    client_uuid: String,
-    info: String,
-}
-
-/// Step 2: the Miniserver's public key is known.
-#[derive(Debug)]
-pub struct KeyKnown {
-    start: Start,
-    public: PublicKey,
-}
-
-/// Step 3: an AES session exists; `getkey2` may be asked.
-#[derive(Debug)]
-pub struct Exchanged {
-    start: Start,
-    session: Session,
-}
-
-/// Step 4: the one-time key and the user's salt are known; the password can be hashed.
-#[derive(Debug)]
-pub struct Keyed {
-    start: Start,
-    session: Session,
-    key: String,
-    salt: String,
-    alg: HashAlg,
-}
-
-/// Step 5: `getjwt` was sent; waiting for the token.
-#[derive(Debug)]
-pub struct AwaitingToken {
-    user: String,
-    alg: HashAlg,
-    session: Session,
-}
-
-impl Start {
-    /// `client_uuid` identifies this gateway on the Miniserver (8-4-4-16 hex); `info` is a short
-    /// human description ("loxwarden on pi").
-    pub fn new(user: &str, client_uuid: &str, info: &str) -> Start {
-        Start {
-            user: user.to_owned(),
-            client_uuid: client_uuid.to_owned(),
-            info: info.to_owned(),
-        }
-    }
-
-    /// Path that fetches the public key.
-    pub const PUBLIC_KEY_PATH: &'static str = "jdev/sys/getPublicKey";
-
-    /// Continues with a public key fetched earlier (the HTTP bootstrap already has it).
-    pub fn known_key(self, public: PublicKey) -> KeyKnown {
-        KeyKnown {
-            start: self,
-            public,
-        }
-    }
-
-    pub fn public_key(self, reply: &LlReply) -> Result<KeyKnown, AuthError> {
-        if !reply.is_ok() {
-            return Err(AuthError::Protocol(format!(
-                "getPublicKey answered LL {}",
-                reply.code
-            )));
-        }
-        let public = PublicKey::parse(&reply.value_text())?;
-        Ok(KeyKnown {
-            start: self,
-            public,
-        })
-    }
-}
-
-impl KeyKnown {
-    /// Generates the AES session and wraps it with the public key.
-    pub fn key_exchange(self) -> Result<Exchanged, AuthError> {
-        let session = Session::new(&self.public)?;
-        Ok(Exchanged {
-            start: self.start,
-            session,
-        })
-    }
-
-    pub fn public(&self) -> &PublicKey {
-        &self.public
-    }
-}
-
-impl Exchanged {
-    /// `jdev/sys/getkey2/{user}`: asks for the one-time key, salt and hash algorithm.
-    pub fn getkey2_path(&self) -> String {
-        format!("jdev/sys/getkey2/{}", urlencode(&self.start.user))
-    }
-
-    pub fn session(&self) -> &Session {
-        &self.session
-    }
-
-    pub fn user_key(self, reply: &LlReply) -> Result<Keyed, AuthError> {
-        check_code(reply, &self.start.user, "getkey2")?;
-        let v = reply
-            .value_object()
-            .ok_or_else(|| AuthError::Protocol("getkey2 value is not an object".into()))?;
-        let field = |k: &str| -> Result<String, AuthError> {
-            v.get(k)
-                .and_then(Value::as_str)
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-                .ok_or_else(|| AuthError::Protocol(format!("getkey2 reply without {k}")))
-        };
-        let key = field("key")?;
-        let salt = field("salt")?;
-        let alg = HashAlg::from_field(v.get("hashAlg").and_then(Value::as_str))?;
-        Ok(Keyed {
-            start: self.start,
-            session: self.session,
-            key,
-            salt,
-            alg,
-        })
-    }
-}
-
-impl Keyed {
-    pub fn hash_alg(&self) -> HashAlg {
-        self.alg
-    }
-
-    /// Hashes the password and builds `jdev/sys/getjwt/{hash}/{user}/4/{uuid}/{info}`. Returns
-    /// the HTTP path that sends it encrypted with an encrypted reply (`fenc`, decision 3).
-    pub fn getjwt(self, password: &Secret) -> Result<(String, AwaitingToken), AuthError> {
-        let hash = crypto::credential_hash(
-            self.alg,
-            &self.key,
-            &self.start.user,
-            password.expose(),
-            &self.salt,
-        )?;
-        let cmd = format!(
-            "jdev/sys/getjwt/{hash}/{}/{PERMISSION_APP}/{}/{}",
-            urlencode(&self.start.user),
-            self.start.client_uuid,
-            urlencode(&self.start.info)
-        );
-        let path = self.session.http_path(&cmd, true);
-        Ok((
-            path,
-            AwaitingToken {
-                user: self.start.user,
-                alg: self.alg,
-                session: self.session,
-            },
-        ))
-    }
-}
-
-impl AwaitingToken {
-    /// Opens the `getjwt` reply body with this login's session key (decision 3: the whole body
-    /// is sealed; an error may come back in clear).
-    pub fn open(&self, body: &str) -> Result<LlReply, SealedError> {
-        self.session.open_reply(body).map(|o| o.reply)
-    }
-
-    /// Reads the token from the opened `getjwt` reply. A refusal is reported by its code
-    /// whether it came sealed or in clear (wrong password, blocked, disabled, no right).
-    pub fn token(self, reply: LlReply, now_unix: u64) -> Result<Token, AuthError> {
-        check_code(&reply, &self.user, "getjwt")?;
-        let v = reply
-            .value_object()
-            .ok_or_else(|| AuthError::Protocol("getjwt value is not a token object".into()))?;
-        let token = v
-            .get("token")
-            .and_then(Value::as_str)
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| AuthError::Protocol("getjwt reply without a token".into()))?;
-        let rights = u64_field(&v, "tokenRights").unwrap_or(0);
-        if rights & 0x1 != 0 || rights & 0x100 != 0 {
-            log::warn!(
-                "the Miniserver granted more than App rights (tokenRights {rights:#x}); loxwarden never uses them"
-            );
-        }
-        Ok(Token {
-            token: Secret::new(token),
-            valid_until: u64_field(&v, "validUntil")
-                .ok_or_else(|| AuthError::Protocol("getjwt reply without validUntil".into()))?,
-            rights,
-            hash_alg: self.alg,
-            user: self.user,
-            unsecure_pass: v
-                .get("unsecurePass")
-                .and_then(Value::as_bool)
-                .unwrap_or(false),
-            obtained_unix: now_unix,
-        })
-    }
-}
-
 /// A stable client UUID (8-4-4-16) for `getjwt`, derived from host and user so the Miniserver
 /// does not collect a new entry per login.
 pub fn client_uuid(host: &str, user: &str) -> String {
@@ -496,11 +170,13 @@ pub fn format_unix(t: u64) -> String {
         secs % 60
     )
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::loxone::crypto::HashAlg;
     use crate::loxone::ll;
+    use crate::loxone::secret::Secret;
+    use serde_json::Value;
 
     fn fixture(name: &str) -> String {
         std::fs::read_to_string(format!(

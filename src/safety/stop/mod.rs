@@ -14,8 +14,11 @@
 //! plan is built from the [`Structure`] the link read last, control by control. Only the
 //! Miniserver's own `restrictions` (read-only *for our user*) leave a device out, because the
 //! command could only fail; the plan names each one in its notes so the person knows which
-//! motor the stop could not reach. Pure: the caller sends the plan and reports each device's
-//! own answer.
+//! motor the stop could not reach. Pure: the caller sends the plan (`send.rs`: all at once,
+//! pipelined over the websocket) and reports each device's own answer.
+
+pub mod send;
+pub mod senders;
 
 use std::time::Duration;
 
