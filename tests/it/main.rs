@@ -16,6 +16,7 @@ mod faults_local;
 mod golden;
 mod hostile;
 mod lanes;
+mod layout;
 mod link_auth;
 mod link_cli;
 mod link_fenc;

@@ -5,6 +5,7 @@
 mod handle;
 mod net;
 mod shared;
+mod world;
 
 use net::{accept_loop, admin_loop, spawn, ticker};
 
