@@ -7,7 +7,7 @@ use loxwarden::demo::client::Answer;
 use loxwarden::loxone::uuid::ControlAddr;
 use serde_json::{Value, json};
 
-use crate::tools_support::{Rig, no_app_channel, text};
+use crate::tools_support::{Options, Rig, no_app_channel, text};
 
 fn rig() -> Rig {
     Rig::with(no_app_channel())
@@ -251,4 +251,44 @@ fn the_emergency_stop_turns_the_sauna_off_and_stops_irrigation_but_not_the_venti
     assert!(got.contains(&io(&s, "off")), "{got:?}");
     assert!(got.contains(&io(&i, "stop")), "{got:?}");
     assert!(!got.iter().any(|p| p.contains(&v.to_string())), "{got:?}");
+}
+
+#[test]
+fn a_sauna_start_accepted_before_a_fire_on_a_slow_miniserver_never_leaves() {
+    // The person accepts; the Miniserver answers 1.5 s late, so the start waits in the link's
+    // structure check while a smoke alarm sounds. The check inside the link decides again on
+    // the posture of now (UCA-H1: no start in an emergency), and the start never leaves.
+    // (A manual clock keeps the keepalives, whose delayed answers would delay events, away.)
+    let rig = std::sync::Arc::new(Rig::with(Options {
+        manual: true,
+        ..no_app_channel()
+    }));
+    let s = rig.addr("Sauna");
+    let living = rig.addr("Living Room Presence");
+    assert!(rig.sim.sense(&living, "active", 1.0));
+    assert!(rig.wait_cache(&living, "active", |x| x == 1.0));
+    let mark = rig.sim.log_mark();
+    rig.sim
+        .delay_replies(std::time::Duration::from_millis(1500));
+    let r2 = rig.clone();
+    let start = std::thread::spawn(move || {
+        let mut c = r2.client();
+        c.on_question(|_| ());
+        c.answer_next(Answer::Accept);
+        c.call(
+            "control_appliance",
+            json!({"device": "Sauna", "action": "on", "target": 75}),
+        )
+        .unwrap()
+    });
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    fire(&rig);
+    rig.sim.delay_replies(std::time::Duration::ZERO);
+    let r = start.join().unwrap();
+    assert_eq!(r["structuredContent"]["done"], false, "{r}");
+    assert!(text(&r).contains("UCA-H1"), "{}", text(&r));
+    assert!(
+        !sent(&rig, mark).contains(&io(&s, "ontemp/75.0")),
+        "the sauna was started during the fire"
+    );
 }
