@@ -8,7 +8,8 @@
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::{Link, StructureSource};
+use super::{Link, LoadedStructure, StructureSource};
+use crate::loxone::auth::Token;
 use crate::loxone::client::{Client, Reply, SendFailure};
 use crate::loxone::command::Command;
 use crate::loxone::errors::LinkError;
@@ -103,17 +104,7 @@ impl Link {
         generation: u64,
         gate: &dyn Fn() -> Option<String>,
     ) -> Result<Reply, SendError> {
-        let h = self.health();
-        if !h.is_live() {
-            return Err(SendError::NotLive(h));
-        }
-        let snap = self.structure();
-        if snap.generation != generation {
-            return Err(SendError::StructureChanged {
-                resolved: generation,
-                now: snap.generation,
-            });
-        }
+        let snap = self.live_structure(generation)?;
         let Some(control) = snap.structure.control(&cmd.target) else {
             return Err(SendError::UnknownControl(cmd.target.clone()));
         };
@@ -121,15 +112,7 @@ impl Link {
         if secured && self.visu.is_none() {
             return Err(SendError::NoVisuPassword(cmd.target.clone()));
         }
-        let client = self
-            .client()
-            .ok_or_else(|| SendError::NotLive(self.health()))?;
-        let token = self
-            .token
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .token
-            .clone();
+        let (client, token) = self.client_and_token()?;
         // The structure must still be the one the command was resolved against.
         let version = match client.structure_version(&token) {
             Ok(v) => v,
@@ -186,6 +169,25 @@ impl Link {
         text: &str,
         generation: u64,
     ) -> Result<Reply, SendError> {
+        let snap = self.live_structure(generation)?;
+        match snap.structure.control(target) {
+            Some(c) if c.kind == "TextInput" && !c.is_secured => {}
+            _ => return Err(SendError::UnknownControl(target.clone())),
+        }
+        let (client, token) = self.client_and_token()?;
+        let r = client
+            .authed(&token, &crate::loxone::command::text_path(target, text))
+            .map_err(SendError::Link)?;
+        Ok(Reply {
+            code: r.code,
+            value: r.value_text(),
+            control: r.control,
+        })
+    }
+
+    /// The loaded structure, when the link is live and it is still the `generation` a command
+    /// was resolved against; else why nothing may be sent.
+    fn live_structure(&self, generation: u64) -> Result<Arc<LoadedStructure>, SendError> {
         let h = self.health();
         if !h.is_live() {
             return Err(SendError::NotLive(h));
@@ -197,10 +199,11 @@ impl Link {
                 now: snap.generation,
             });
         }
-        match snap.structure.control(target) {
-            Some(c) if c.kind == "TextInput" && !c.is_secured => {}
-            _ => return Err(SendError::UnknownControl(target.clone())),
-        }
+        Ok(snap)
+    }
+
+    /// The link's HTTP client and the token it authenticates with.
+    fn client_and_token(&self) -> Result<(Arc<Client>, Token), SendError> {
         let client = self
             .client()
             .ok_or_else(|| SendError::NotLive(self.health()))?;
@@ -210,14 +213,7 @@ impl Link {
             .unwrap_or_else(|e| e.into_inner())
             .token
             .clone();
-        let r = client
-            .authed(&token, &crate::loxone::command::text_path(target, text))
-            .map_err(SendError::Link)?;
-        Ok(Reply {
-            code: r.code,
-            value: r.value_text(),
-            control: r.control,
-        })
+        Ok((client, token))
     }
 
     /// For the emergency stop only: sends over HTTP with the stored token even when the link
