@@ -34,6 +34,15 @@ fn refused_for(rig: &Rig, args: Value, rule: &str) -> String {
     text(&r)
 }
 
+/// Done, and exactly `expected` reached the Miniserver; the result.
+fn sends_only(rig: &Rig, args: Value, expected: String) -> Value {
+    let mark = rig.sim.log_mark();
+    let r = rig.call("control_appliance", args);
+    assert_eq!(r["structuredContent"]["done"], true, "{r}");
+    assert_eq!(sent(rig, mark), [expected]);
+    r
+}
+
 /// A smoke alarm at the Miniserver, seen by the gateway: the emergency posture.
 fn fire(rig: &Rig) {
     assert!(rig.sim.trigger_smoke_alarm());
@@ -72,13 +81,11 @@ fn a_ventilation_level_is_sent_as_a_manual_timer_read_back_in_words_and_auto_han
             .is_some_and(|n| n.contains("30 min")),
         "{r}"
     );
-    let mark = rig.sim.log_mark();
-    let r = rig.call(
-        "control_appliance",
+    let r = sends_only(
+        &rig,
         json!({"device": "Ventilation", "action": "auto"}),
+        io(&v, "setTimer/0"),
     );
-    assert_eq!(r["structuredContent"]["done"], true, "{r}");
-    assert_eq!(sent(&rig, mark), [io(&v, "setTimer/0")]);
     assert!(words(&r, "activeTimerProfile").contains("automatic"), "{r}");
 }
 
@@ -100,13 +107,11 @@ fn a_ventilation_is_refused_outside_its_range_and_any_timer_in_a_fire_but_auto_s
             "UCA-V1",
         );
     }
-    let mark = rig.sim.log_mark();
-    let r = rig.call(
-        "control_appliance",
+    sends_only(
+        &rig,
         json!({"device": "Ventilation", "action": "auto"}),
+        io(&v, "setTimer/0"),
     );
-    assert_eq!(r["structuredContent"]["done"], true, "{r}");
-    assert_eq!(sent(&rig, mark), [io(&v, "setTimer/0")]);
 }
 
 #[test]
@@ -174,26 +179,22 @@ fn the_sauna_is_refused_starting_in_a_fire_and_goes_off_whatever_the_posture() {
         json!({"device": "Sauna", "action": "temperature", "target": 95}),
         "UCA-H1",
     );
-    let mark = rig.sim.log_mark();
-    let r = rig.call(
-        "control_appliance",
+    sends_only(
+        &rig,
         json!({"device": "Sauna", "action": "off"}),
+        io(&s, "off"),
     );
-    assert_eq!(r["structuredContent"]["done"], true, "{r}");
-    assert_eq!(sent(&rig, mark), [io(&s, "off")]);
 }
 
 #[test]
 fn irrigation_starts_its_bounded_programme_refuses_long_zones_and_stops() {
     let rig = rig();
     let i = rig.addr("Garden Irrigation");
-    let mark = rig.sim.log_mark();
-    let r = rig.call(
-        "control_appliance",
+    let r = sends_only(
+        &rig,
         json!({"device": "Garden Irrigation", "action": "start"}),
+        io(&i, "start"),
     );
-    assert_eq!(r["structuredContent"]["done"], true, "{r}");
-    assert_eq!(sent(&rig, mark), [io(&i, "start")]);
     assert!(words(&r, "currentZone").contains("zone 1 watering"), "{r}");
     assert!(
         r["structuredContent"]["notes"][0]
@@ -201,13 +202,11 @@ fn irrigation_starts_its_bounded_programme_refuses_long_zones_and_stops() {
             .is_some_and(|n| n.contains("15 min in all")),
         "{r}"
     );
-    let mark = rig.sim.log_mark();
-    let r = rig.call(
-        "control_appliance",
+    sends_only(
+        &rig,
         json!({"device": "Garden Irrigation", "action": "stop"}),
+        io(&i, "stop"),
     );
-    assert_eq!(r["structuredContent"]["done"], true, "{r}");
-    assert_eq!(sent(&rig, mark), [io(&i, "stop")]);
     assert_eq!(rig.num(&i, "currentZone"), -1.0);
     // The house's logic sets the lawn to 45 minutes: past the table's 30.
     assert!(rig.sim.sense_text(
