@@ -384,6 +384,82 @@ fn check(e: &Evidence) {
     }
 }
 
+/// The control named `name` (names are unique in the demo house).
+fn addr_of(sim: &Sim, name: &str) -> String {
+    sim.control_named(name)
+        .unwrap_or_else(|| panic!("no {name}"))
+        .to_string()
+}
+
+/// A number the simulated house holds now.
+fn num_of(sim: &Sim, name: &str, state: &str) -> f64 {
+    match sim.control_state(&sim.control_named(name).unwrap(), state) {
+        Some(loxwarden::loxone::state::StateValue::Number(n)) => n,
+        other => panic!("{name}.{state} is {other:?}"),
+    }
+}
+
+/// What the checker needs from before a run: where the log starts, the zone's volume and the
+/// rooms' setpoints.
+struct Before {
+    mark: u64,
+    volume: f64,
+    setpoints: HashMap<String, f64>,
+}
+
+impl Before {
+    fn now(sim: &Sim) -> Before {
+        Before {
+            volume: num_of(sim, ZONE, "volume"),
+            setpoints: CLIMATES
+                .iter()
+                .map(|c| (addr_of(sim, c), num_of(sim, c, "comfortTemperature")))
+                .collect(),
+            mark: sim.log_mark(),
+        }
+    }
+}
+
+/// After a run: the summary line, then every invariant over the simulator's log since
+/// `before` and the audit log.
+fn judge(
+    label: &str,
+    seed: u64,
+    sim: &Sim,
+    before: Before,
+    chaos: &Chaos,
+    audit: &[Value],
+    tally: &BTreeMap<String, u64>,
+) {
+    let log: Vec<LogEntry> = sim
+        .commands_since(before.mark)
+        .into_iter()
+        .filter(|e| e.device)
+        .collect();
+    eprintln!(
+        "{label}: seed {seed}; {} device commands; {} stops, {} smoke alarms, faults {:?}; \
+         calls {tally:?}",
+        log.len(),
+        chaos.stops.len(),
+        chaos.smoke.len(),
+        chaos.faults,
+    );
+    let (motors, zones) = motors_and_zones(sim);
+    check(&Evidence {
+        seed,
+        log: &log,
+        audit,
+        chaos,
+        zone: addr_of(sim, ZONE),
+        volume: before.volume,
+        setpoints: before.setpoints,
+        blinds: BLINDS.iter().map(|b| addr_of(sim, b)).collect(),
+        lights: LIGHTS.iter().map(|l| addr_of(sim, l)).collect(),
+        motors,
+        zones,
+    });
+}
+
 #[test]
 fn sessions_hammering_the_same_devices_under_stops_alarms_and_faults_keep_every_invariant() {
     let calls = env_u64("LOXWARDEN_LANE_SOAK_CALLS", 400);
@@ -396,14 +472,8 @@ fn sessions_hammering_the_same_devices_under_stops_alarms_and_faults_keep_every_
         ..Options::default()
     });
     rig.sim.delay_replies(Duration::from_millis(30));
-    let addr = |n: &str| rig.addr(n).to_string();
     let smoke = rig.addr("Fire and Water Alarm");
-    let volume = rig.num(&rig.addr(ZONE), "volume");
-    let setpoints: HashMap<String, f64> = CLIMATES
-        .iter()
-        .map(|c| (addr(c), rig.num(&rig.addr(c), "comfortTemperature")))
-        .collect();
-    let mark = rig.sim.log_mark();
+    let before = Before::now(&rig.sim);
     let done = AtomicBool::new(false);
     let chaos = Mutex::new(Chaos::default());
     let tally = Mutex::new(BTreeMap::<String, u64>::new());
@@ -482,30 +552,15 @@ fn sessions_hammering_the_same_devices_under_stops_alarms_and_faults_keep_every_
     });
     rig.sim.delay_replies(Duration::ZERO);
     let chaos = chaos.into_inner().unwrap();
-    let log: Vec<LogEntry> = rig.received(mark);
-    eprintln!(
-        "lane soak: seed {seed}; {} device commands; {} stops, {} smoke alarms, faults {:?}; \
-         calls {:?}",
-        log.len(),
-        chaos.stops.len(),
-        chaos.smoke.len(),
-        chaos.faults,
-        tally.lock().unwrap()
-    );
-    let (motors, zones) = motors_and_zones(&rig.sim);
-    check(&Evidence {
+    judge(
+        "lane soak",
         seed,
-        log: &log,
-        audit: &rig.audit(),
-        chaos: &chaos,
-        zone: addr(ZONE),
-        volume,
-        setpoints,
-        blinds: BLINDS.iter().map(|b| addr(b)).collect(),
-        lights: LIGHTS.iter().map(|l| addr(l)).collect(),
-        motors,
-        zones,
-    });
+        &rig.sim,
+        before,
+        &chaos,
+        &rig.audit(),
+        &tally.into_inner().unwrap(),
+    );
 }
 
 #[test]
@@ -519,13 +574,7 @@ fn daemon_sessions_and_the_clis_estop_keep_every_invariant_under_faults() {
     let daemon = Daemon::start(&site);
     wait_link_live(&site, &daemon);
     site.sim.delay_replies(Duration::from_millis(30));
-    let addr = |n: &str| site.addr(n).to_string();
-    let volume = site.state(ZONE, "volume");
-    let setpoints: HashMap<String, f64> = CLIMATES
-        .iter()
-        .map(|c| (addr(c), site.state(c, "comfortTemperature")))
-        .collect();
-    let mark = site.sim.log_mark();
+    let before = Before::now(&site.sim);
     let done = AtomicBool::new(false);
     let chaos = Mutex::new(Chaos::default());
     let tally = Mutex::new(BTreeMap::<String, u64>::new());
@@ -589,37 +638,19 @@ fn daemon_sessions_and_the_clis_estop_keep_every_invariant_under_faults() {
     });
     site.sim.delay_replies(Duration::ZERO);
     let chaos = chaos.into_inner().unwrap();
-    let log: Vec<LogEntry> = site
-        .sim
-        .commands_since(mark)
-        .into_iter()
-        .filter(|e| e.device)
-        .collect();
-    eprintln!(
-        "daemon lane soak: seed {seed}; {} device commands; {} stops, faults {:?}; calls {:?}",
-        log.len(),
-        chaos.stops.len(),
-        chaos.faults,
-        tally.lock().unwrap()
-    );
     let audit: Vec<Value> = std::fs::read_to_string(&site.cfg.paths.audit_log)
         .expect("the audit log")
         .lines()
         .map(|l| serde_json::from_str(l).expect("a JSON line"))
         .collect();
-    let (motors, zones) = motors_and_zones(&site.sim);
-    check(&Evidence {
+    judge(
+        "daemon lane soak",
         seed,
-        log: &log,
-        audit: &audit,
-        chaos: &chaos,
-        zone: addr(ZONE),
-        volume,
-        setpoints,
-        blinds: BLINDS.iter().map(|b| addr(b)).collect(),
-        lights: LIGHTS.iter().map(|l| addr(l)).collect(),
-        motors,
-        zones,
-    });
+        &site.sim,
+        before,
+        &chaos,
+        &audit,
+        &tally.into_inner().unwrap(),
+    );
     drop(daemon);
 }
