@@ -107,6 +107,10 @@ pub struct StopReport {
     /// What kept the stop from reaching some or all devices (no structure, no token, …).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub problems: Vec<String>,
+    /// What else the stop did and a person should know (a device stopped a second time
+    /// because a command was under way when the stop latched).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     /// From the start of the stop to the last answer.
     pub elapsed_ms: u64,
 }

@@ -50,6 +50,7 @@ impl Core for GatewayCore {
                 })
                 .collect(),
             problems: Vec::new(),
+            notes: r.notes,
             elapsed_ms: started.elapsed().as_millis() as u64,
         };
         // "Nothing failed" is not "everything stopped" when the house is not known yet.

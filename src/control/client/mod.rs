@@ -245,6 +245,9 @@ fn print_report(out: &mut dyn Write, r: &StopReport, total: Duration) -> Result<
     for p in &r.problems {
         w(out, &format!("  PROBLEM: {p}"))?;
     }
+    for n in &r.notes {
+        w(out, &format!("  note: {n}"))?;
+    }
     w(
         out,
         &format!(
@@ -387,6 +390,7 @@ mod tests {
                 error: None,
             }],
             problems: vec![],
+            notes: vec!["stopped a second time after a command that was under way when the stop latched had its answer: Garage/Door".into()],
             elapsed_ms: 3,
         };
         fake_daemon(
@@ -408,6 +412,8 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains("directly"), "{text}");
+        // What else the stop did reaches the person at the shell too.
+        assert!(text.contains("note: stopped a second time"), "{text}");
         std::fs::remove_dir_all(&d).unwrap();
     }
 
@@ -432,6 +438,7 @@ mod tests {
                 dev("e", None),
             ],
             problems: vec![],
+            notes: vec![],
             elapsed_ms: 3,
         };
         let mut out = Vec::new();
