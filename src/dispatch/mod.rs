@@ -171,6 +171,7 @@ pub fn call(gw: &Gateway, call: ToolCall<'_>, ctx: &mut dyn CallContext) -> Tool
     // 8. The plan, in order; the Miniserver's real answers.
     let before = readback::before(gw, &snap, &intent, &allowed);
     let sent_at = gw.link().now();
+    let sending_from = gw.clock().mono();
     let ramp = allowed.plan.iter().any(|s| !s.pause_before.is_zero());
     set_phase(&lane, if ramp { Phase::Ramping } else { Phase::Sending });
     let commands = send(gw, &snap, &intent, &allowed, lane.as_ref(), ctx);
@@ -191,7 +192,7 @@ pub fn call(gw: &Gateway, call: ToolCall<'_>, ctx: &mut dyn CallContext) -> Tool
         // A command may have reached the device without its answer reaching us.
         gw.lanes()
             .commanded()
-            .unsure(&allowed.expect, gw.clock().mono());
+            .unsure(&allowed.expect, sending_from);
     }
     let read_back = if all_ok {
         readback::after(gw, &snap, before, sent_at)

@@ -44,7 +44,8 @@ impl Commanded {
     }
 
     /// Notes that a plan's commands may have set its values, or may not (an answer lost after
-    /// the command was written): until the Miniserver reports, the values are unknown.
+    /// the command was written): until the Miniserver reports, the values are unknown. `at` is
+    /// when the plan began sending, so a report that came while its answer was awaited wins.
     pub fn unsure(&self, expect: &[Expect], at: Mono) {
         self.put(expect, at, false);
     }
