@@ -190,9 +190,7 @@ pub fn call(gw: &Gateway, call: ToolCall<'_>, ctx: &mut dyn CallContext) -> Tool
             .note(&allowed.expect, gw.clock().mono());
     } else if commands.iter().any(|c| c.sent && c.code.is_none()) {
         // A command may have reached the device without its answer reaching us.
-        gw.lanes()
-            .commanded()
-            .unsure(&allowed.expect, sending_from);
+        gw.lanes().commanded().unsure(&allowed.expect, sending_from);
     }
     let read_back = if all_ok {
         readback::after(gw, &snap, before, sent_at)
